@@ -1,0 +1,151 @@
+from fate_grpc.common.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class GetNodeInfoRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetNodeInfoResponse(_message.Message):
+    __slots__ = ("party_id", "version", "routes")
+    class RoutesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ROUTES_FIELD_NUMBER: _ClassVar[int]
+    party_id: str
+    version: str
+    routes: _containers.ScalarMap[str, str]
+    def __init__(self, party_id: _Optional[str] = ..., version: _Optional[str] = ..., routes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class SubmitJobRequest(_message.Message):
+    __slots__ = ("dag_yaml", "user_name")
+    DAG_YAML_FIELD_NUMBER: _ClassVar[int]
+    USER_NAME_FIELD_NUMBER: _ClassVar[int]
+    dag_yaml: str
+    user_name: str
+    def __init__(self, dag_yaml: _Optional[str] = ..., user_name: _Optional[str] = ...) -> None: ...
+
+class SubmitJobResponse(_message.Message):
+    __slots__ = ("job_id", "scheduler_party_id", "model_id", "model_version")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULER_PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    scheduler_party_id: str
+    model_id: str
+    model_version: str
+    def __init__(self, job_id: _Optional[str] = ..., scheduler_party_id: _Optional[str] = ..., model_id: _Optional[str] = ..., model_version: _Optional[str] = ...) -> None: ...
+
+class QueryJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class QueryJobResponse(_message.Message):
+    __slots__ = ("job", "warning")
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    WARNING_FIELD_NUMBER: _ClassVar[int]
+    job: _common_pb2.JobView
+    warning: str
+    def __init__(self, job: _Optional[_Union[_common_pb2.JobView, _Mapping]] = ..., warning: _Optional[str] = ...) -> None: ...
+
+class QueryTasksRequest(_message.Message):
+    __slots__ = ("job_id", "role", "party_id", "task_name", "all_attempts")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_NAME_FIELD_NUMBER: _ClassVar[int]
+    ALL_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    role: str
+    party_id: str
+    task_name: str
+    all_attempts: bool
+    def __init__(self, job_id: _Optional[str] = ..., role: _Optional[str] = ..., party_id: _Optional[str] = ..., task_name: _Optional[str] = ..., all_attempts: _Optional[bool] = ...) -> None: ...
+
+class QueryTasksResponse(_message.Message):
+    __slots__ = ("tasks", "warning")
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    WARNING_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[_common_pb2.TaskView]
+    warning: str
+    def __init__(self, tasks: _Optional[_Iterable[_Union[_common_pb2.TaskView, _Mapping]]] = ..., warning: _Optional[str] = ...) -> None: ...
+
+class StopJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class StopJobResponse(_message.Message):
+    __slots__ = ("job_id", "status")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    status: _common_pb2.JobStatus
+    def __init__(self, job_id: _Optional[str] = ..., status: _Optional[_Union[_common_pb2.JobStatus, str]] = ...) -> None: ...
+
+class UploadTableHeader(_message.Message):
+    __slots__ = ("namespace", "name", "head", "delimiter", "match_id_name", "label_name", "weight_name", "header", "overwrite", "source_file")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    HEAD_FIELD_NUMBER: _ClassVar[int]
+    DELIMITER_FIELD_NUMBER: _ClassVar[int]
+    MATCH_ID_NAME_FIELD_NUMBER: _ClassVar[int]
+    LABEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_NAME_FIELD_NUMBER: _ClassVar[int]
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    OVERWRITE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FILE_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    name: str
+    head: bool
+    delimiter: str
+    match_id_name: str
+    label_name: str
+    weight_name: str
+    header: _containers.RepeatedScalarFieldContainer[str]
+    overwrite: bool
+    source_file: str
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., head: _Optional[bool] = ..., delimiter: _Optional[str] = ..., match_id_name: _Optional[str] = ..., label_name: _Optional[str] = ..., weight_name: _Optional[str] = ..., header: _Optional[_Iterable[str]] = ..., overwrite: _Optional[bool] = ..., source_file: _Optional[str] = ...) -> None: ...
+
+class UploadTableRequest(_message.Message):
+    __slots__ = ("header", "chunk")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    header: UploadTableHeader
+    chunk: bytes
+    def __init__(self, header: _Optional[_Union[UploadTableHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
+class UploadTableResponse(_message.Message):
+    __slots__ = ("table",)
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    table: _common_pb2.TableInfo
+    def __init__(self, table: _Optional[_Union[_common_pb2.TableInfo, _Mapping]] = ...) -> None: ...
+
+class QueryTableRequest(_message.Message):
+    __slots__ = ("namespace", "name")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    name: str
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class QueryTableResponse(_message.Message):
+    __slots__ = ("table",)
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    table: _common_pb2.TableInfo
+    def __init__(self, table: _Optional[_Union[_common_pb2.TableInfo, _Mapping]] = ...) -> None: ...

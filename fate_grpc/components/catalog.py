@@ -1,0 +1,50 @@
+"""The built-in provider's component declarations (what DAG validation checks against)."""
+
+from __future__ import annotations
+
+from fate_grpc.domain.component_spec import (
+    ArtifactSpec,
+    ComponentCatalog,
+    ComponentSpec,
+    ParamSpec,
+    StageSpec,
+)
+
+GUEST_HOST = frozenset({"guest", "host"})
+GUEST_HOST_ARBITER = frozenset({"guest", "host", "arbiter"})
+
+READER = ComponentSpec(
+    name="reader",
+    roles=GUEST_HOST_ARBITER,
+    stages={
+        "default": StageSpec(outputs=(ArtifactSpec("output_data", "data", GUEST_HOST_ARBITER),)),
+    },
+    parameters={
+        "name": ParamSpec("name", (str,), required=True, required_roles=GUEST_HOST_ARBITER),
+        "namespace": ParamSpec("namespace", (str,), required=True, required_roles=GUEST_HOST_ARBITER),
+    },
+    description="Outputs an uploaded table named by (namespace, name) at each party.",
+)
+
+PSI = ComponentSpec(
+    name="psi",
+    roles=GUEST_HOST,
+    stages={
+        "default": StageSpec(
+            inputs=(ArtifactSpec("input_data", "data", GUEST_HOST),),
+            outputs=(ArtifactSpec("output_data", "data", GUEST_HOST),),
+        ),
+    },
+    parameters={
+        "protocol": ParamSpec("protocol", (str,), default="ecdh_psi", choices=("ecdh_psi",)),
+        "curve_type": ParamSpec("curve_type", (str,), default="curve25519", choices=("curve25519",)),
+    },
+    description="ECDH private set intersection between the guest and each host.",
+)
+
+BUILTIN_COMPONENTS: dict[str, ComponentSpec] = {spec.name: spec for spec in (READER, PSI)}
+
+
+def builtin_catalog() -> ComponentCatalog:
+    """The components the built-in provider can run."""
+    return dict(BUILTIN_COMPONENTS)
