@@ -224,10 +224,12 @@ class RequestStopJobResponse(_message.Message):
     def __init__(self, status: _Optional[_Union[_common_pb2.JobStatus, str]] = ...) -> None: ...
 
 class GetJobViewRequest(_message.Message):
-    __slots__ = ("job_id",)
+    __slots__ = ("job_id", "all_attempts")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    ALL_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
-    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+    all_attempts: bool
+    def __init__(self, job_id: _Optional[str] = ..., all_attempts: _Optional[bool] = ...) -> None: ...
 
 class GetJobViewResponse(_message.Message):
     __slots__ = ("job",)

@@ -1,0 +1,350 @@
+"""`flow`: the FATE-compatible command line. Every command prints {code, message, data} as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from fate_grpc import __version__
+from fate_grpc.cli.client import FlowClient
+from fate_grpc.cli.render import job_rows, job_status_name, table_info, task_rows
+from fate_grpc.client.v1 import client_pb2
+from fate_grpc.errors import ErrorCode, FateGrpcError
+
+CONF_ENV = "FATE_GRPC_FLOW_CONF"
+
+
+def conf_path() -> Path:
+    return Path(os.environ.get(CONF_ENV) or Path.home() / ".fate_grpc" / "flow.yaml")
+
+
+def emit(payload: dict[str, Any]) -> None:
+    click.echo(json.dumps(payload, indent=4, ensure_ascii=False))
+
+
+def success(data: Any = None, **extra: Any) -> None:
+    payload: dict[str, Any] = {"code": 0, "message": "success"}
+    if data is not None:
+        payload["data"] = data
+    payload.update(extra)
+    emit(payload)
+
+
+def fail(error: FateGrpcError) -> None:
+    payload: dict[str, Any] = {"code": int(error.code), "message": error.message}
+    if error.hint:
+        payload["hint"] = error.hint
+    data: dict[str, Any] = {}
+    if error.fields:
+        data.update(error.fields)
+    if error.violations:
+        data["violations"] = [
+            {k: v for k, v in (("party_id", x.party_id), ("field", x.field), ("reason", x.reason)) if v}
+            for x in error.violations
+        ]
+    if data:
+        payload["data"] = data
+    emit(payload)
+    sys.exit(error.exit_code)
+
+
+def run(action: Callable[[], None]) -> None:
+    try:
+        action()
+    except FateGrpcError as error:
+        fail(error)
+
+
+class Settings:
+    def __init__(self, node: str | None) -> None:
+        self._node = node
+
+    def address(self) -> str:
+        if self._node:
+            return self._node
+        path = conf_path()
+        if path.exists():
+            try:
+                raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError:
+                raw = {}
+            if raw.get("ip") and raw.get("port"):
+                return f"{raw['ip']}:{raw['port']}"
+        raise FateGrpcError(
+            ErrorCode.CLIENT_CONFIG,
+            "flow does not know which node to talk to",
+            hint="run `flow init --ip 127.0.0.1 --port PORT` or pass --node HOST:PORT",
+        )
+
+    def client(self) -> FlowClient:
+        return FlowClient(self.address())
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--node", metavar="HOST:PORT", help="Node to talk to (overrides `flow init`).")
+@click.pass_context
+def cli(ctx: click.Context, node: str | None) -> None:
+    """FATE-compatible client of a fate-grpc node."""
+    ctx.obj = Settings(node)
+
+
+@cli.command()
+@click.option("--ip", help="IP of the node's client API.")
+@click.option("--port", type=int, help="Port of the node's client API.")
+@click.option("--reset", is_flag=True, help="Forget the stored settings.")
+def init(ip: str | None, port: int | None, reset: bool) -> None:
+    """Store which node flow talks to."""
+
+    def action() -> None:
+        path = conf_path()
+        if reset:
+            path.unlink(missing_ok=True)
+            success({"conf": str(path)})
+            return
+        if not ip or not port:
+            raise FateGrpcError(ErrorCode.CLIENT_INPUT, "flow init needs --ip and --port")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump({"ip": ip, "port": port, "api_version": "v1"}), encoding="utf-8")
+        success({"ip": ip, "port": port, "conf": str(path)})
+
+    run(action)
+
+
+@cli.command()
+def version() -> None:
+    """Client version."""
+    success({"version": __version__})
+
+
+# -- job ---------------------------------------------------------------------------------------------
+@cli.group()
+def job() -> None:
+    """Submit, query and stop jobs."""
+
+
+@job.command("submit")
+@click.option("-c", "--conf-path", "conf", required=True, type=click.Path(dir_okay=False), help="DAG YAML.")
+@pass_settings
+def job_submit(settings: Settings, conf: str) -> None:
+    """Submit a FATE 2.x DAG; the node becomes the initiator."""
+
+    def action() -> None:
+        dag_yaml = _read_text(conf, "DAG")
+        with settings.client() as client:
+            answer = client.submit_job(dag_yaml, user_name=os.environ.get("USER", ""))
+        success(
+            {"model_id": answer.model_id, "model_version": answer.model_version, "job_id": answer.job_id},
+            job_id=answer.job_id,
+        )
+
+    run(action)
+
+
+@job.command("query")
+@click.option("-j", "--job-id", required=True)
+@click.option("-r", "--role", default=None)
+@click.option("-p", "--party-id", default=None)
+@pass_settings
+def job_query(settings: Settings, job_id: str, role: str | None, party_id: str | None) -> None:
+    """A job's status at every party."""
+
+    def action() -> None:
+        with settings.client() as client:
+            answer = client.query_job(job_id)
+        rows = [
+            r
+            for r in job_rows(answer.job)
+            if (role is None or r["role"] == role) and (party_id is None or r["party_id"] == party_id)
+        ]
+        extra = {"warning": answer.warning} if answer.warning else {}
+        success(rows, **extra)
+
+    run(action)
+
+
+@job.command("stop")
+@click.option("-j", "--job-id", required=True)
+@pass_settings
+def job_stop(settings: Settings, job_id: str) -> None:
+    """Cancel a job at every party."""
+
+    def action() -> None:
+        with settings.client() as client:
+            answer = client.stop_job(job_id)
+        success({"job_id": job_id, "status": job_status_name(answer.status)})
+
+    run(action)
+
+
+# -- task --------------------------------------------------------------------------------------------
+@cli.group()
+def task() -> None:
+    """Query tasks."""
+
+
+@task.command("query")
+@click.option("-j", "--job-id", required=True)
+@click.option("-r", "--role", default="")
+@click.option("-p", "--party-id", default="")
+@click.option("-tn", "--task-name", default="")
+@click.option("--all-attempts", is_flag=True, help="Show every attempt, not only the latest.")
+@pass_settings
+def task_query(
+    settings: Settings, job_id: str, role: str, party_id: str, task_name: str, all_attempts: bool
+) -> None:
+    """Task status per party (role, party id, task, status, times, elapsed, error)."""
+
+    def action() -> None:
+        with settings.client() as client:
+            answer = client.query_tasks(
+                job_id, role=role, party_id=party_id, task_name=task_name, all_attempts=all_attempts
+            )
+        extra = {"warning": answer.warning} if answer.warning else {}
+        success(task_rows(answer.tasks), **extra)
+
+    run(action)
+
+
+# -- data / table ------------------------------------------------------------------------------------
+@cli.group()
+def data() -> None:
+    """Upload tables."""
+
+
+@data.command("upload")
+@click.option("-c", "--conf-path", "conf", required=True, type=click.Path(dir_okay=False))
+@click.option("--overwrite", is_flag=True, help="Replace a table of the same name.")
+@pass_settings
+def data_upload(settings: Settings, conf: str, overwrite: bool) -> None:
+    """Upload a CSV as a table, with FATE's upload conf (file, head, meta, namespace, name)."""
+
+    def action() -> None:
+        upload = _load_upload_conf(conf)
+        file = _resolve_file(str(upload.get("file", "")), Path(conf))
+        meta = upload.get("meta") or {}
+        header = client_pb2.UploadTableHeader(
+            namespace=str(upload.get("namespace", "")),
+            name=str(upload.get("name", "")),
+            head=bool(upload.get("head", True)),
+            delimiter=str(meta.get("delimiter", ",")),
+            match_id_name=str(meta.get("match_id_name", "") or ""),
+            label_name=str(meta.get("label_name", "") or ""),
+            weight_name=str(meta.get("weight_name", "") or ""),
+            header=[str(c) for c in (meta.get("header") or [])]
+            if isinstance(meta.get("header"), list)
+            else [c for c in str(meta.get("header", "")).split(meta.get("delimiter", ",")) if c],
+            overwrite=overwrite or bool(upload.get("overwrite", False)),
+            source_file=file.name,
+        )
+        with settings.client() as client:
+            answer = client.upload_table(header, file)
+        success(table_info(answer.table))
+
+    run(action)
+
+
+@cli.group()
+def table() -> None:
+    """Query stored tables."""
+
+
+@table.command("query")
+@click.option("-n", "--name", required=True)
+@click.option("-ns", "--namespace", required=True)
+@pass_settings
+def table_query(settings: Settings, name: str, namespace: str) -> None:
+    """A table's metadata."""
+
+    def action() -> None:
+        with settings.client() as client:
+            answer = client.query_table(namespace, name)
+        success(table_info(answer.table))
+
+    run(action)
+
+
+@cli.group()
+def server() -> None:
+    """The node flow talks to."""
+
+
+@server.command("info")
+@pass_settings
+def server_info(settings: Settings) -> None:
+    """Party id, version and route table of the node."""
+
+    def action() -> None:
+        with settings.client() as client:
+            info = client.node_info()
+        success({"party_id": info.party_id, "version": info.version, "routes": dict(info.routes)})
+
+    run(action)
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+def _read_text(path: str, what: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FateGrpcError(
+            ErrorCode.CLIENT_INPUT, f"cannot read {what} file {path}: {exc.strerror}"
+        ) from None
+    except UnicodeDecodeError:
+        raise FateGrpcError(ErrorCode.CLIENT_INPUT, f"{what} file {path} is not UTF-8 text") from None
+
+
+def _load_upload_conf(path: str) -> dict[str, Any]:
+    text = _read_text(path, "upload conf")
+    try:
+        loaded = yaml.safe_load(text)  # JSON is YAML, so both forms work
+    except yaml.YAMLError as exc:
+        raise FateGrpcError(
+            ErrorCode.CLIENT_INPUT, f"upload conf {path} is not valid JSON/YAML: {exc}"
+        ) from None
+    if not isinstance(loaded, dict):
+        raise FateGrpcError(ErrorCode.CLIENT_INPUT, f"upload conf {path} must be a JSON object")
+    for key in ("file", "namespace", "name"):
+        if not loaded.get(key):
+            raise FateGrpcError(ErrorCode.CLIENT_INPUT, f"upload conf {path} needs '{key}'")
+    return loaded
+
+
+def _resolve_file(file: str, conf: Path) -> Path:
+    candidate = Path(file).expanduser()
+    for option in (candidate, conf.parent / candidate):
+        if option.is_file():
+            return option
+    raise FateGrpcError(
+        ErrorCode.CLIENT_INPUT,
+        f"data file {file} not found (relative paths are tried from"
+        " the current directory and from the conf file's directory)",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="flow", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        emit({"code": int(ErrorCode.CLIENT_INPUT), "message": exc.format_message()})
+        return 2
+    except click.exceptions.Abort:
+        return 130
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

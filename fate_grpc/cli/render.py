@@ -1,0 +1,84 @@
+"""Proto views -> the JSON rows flow prints (FATE's field names where FATE has them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from google.protobuf import json_format
+
+from fate_grpc.common.v1 import common_pb2
+
+
+def job_status_name(value: int) -> str:
+    return common_pb2.JobStatus.Name(value).removeprefix("JOB_STATUS_").lower()
+
+
+def task_status_name(value: int) -> str:
+    return common_pb2.TaskStatus.Name(value).removeprefix("TASK_STATUS_").lower()
+
+
+def _time(ms: int) -> str | None:
+    return datetime.fromtimestamp(ms / 1000).isoformat(sep=" ", timespec="milliseconds") if ms else None
+
+
+def job_rows(view: common_pb2.JobView) -> list[dict[str, Any]]:
+    """One row per party, like FATE's job query."""
+    rows = []
+    for party in view.parties:
+        tasks = [t for t in view.tasks if t.party_id == party.party_id and t.role == party.role]
+        rows.append(
+            {
+                "job_id": view.job_id,
+                "role": party.role,
+                "party_id": party.party_id,
+                "status": job_status_name(party.status),
+                "status_reason": view.status_reason,
+                "progress": view.progress,
+                "initiator_party_id": view.initiator_party_id,
+                "scheduler_party_id": view.scheduler_party_id,
+                "stage": view.stage,
+                "create_time": _time(view.create_time_ms),
+                "start_time": _time(view.start_time_ms),
+                "end_time": _time(view.end_time_ms),
+                "elapsed": view.elapsed_ms,
+                "tasks": {t.task_name: task_status_name(t.status) for t in tasks},
+            }
+        )
+    return rows
+
+
+def task_rows(tasks: Iterable[common_pb2.TaskView]) -> list[dict[str, Any]]:
+    return [
+        {
+            "job_id": t.job_id,
+            "task_name": t.task_name,
+            "task_id": f"{t.job_id}_{t.task_name}",
+            "task_version": t.attempt,
+            "component": t.component,
+            "role": t.role,
+            "party_id": t.party_id,
+            "status": task_status_name(t.status),
+            "start_time": _time(t.start_time_ms),
+            "end_time": _time(t.end_time_ms),
+            "elapsed": t.elapsed_ms,
+            "error": t.error,
+        }
+        for t in tasks
+    ]
+
+
+def table_info(info: common_pb2.TableInfo) -> dict[str, Any]:
+    return {
+        "namespace": info.namespace,
+        "name": info.name,
+        "count": info.count,
+        "header": list(info.header),
+        "match_id_name": info.match_id_name,
+        "label_name": info.label_name,
+        "weight_name": info.weight_name,
+        "delimiter": info.delimiter,
+        "create_time": _time(info.create_time_ms),
+        "meta": json_format.MessageToDict(info.meta),
+    }

@@ -1,0 +1,27 @@
+"""The registry of built-in components: name -> the function that runs it at one party."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fate_grpc.components import psi, reader
+from fate_grpc.components.context import ComponentContext
+
+Component = Callable[[ComponentContext], None]
+
+RUNNERS: dict[str, Component] = {
+    "reader": reader.run,
+    "psi": psi.run,
+}
+
+
+def get_component(name: str) -> Component:
+    """The run function of the built-in component `name`.
+
+    Raises:
+        KeyError: No built-in component has that name.
+    """
+    try:
+        return RUNNERS[name]
+    except KeyError:
+        raise KeyError(f"unknown component {name!r}; known: {', '.join(sorted(RUNNERS))}") from None

@@ -1,0 +1,292 @@
+"""serve(): one party's node - gRPC servers, scheduler, task supervisor and store in one task group."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import grpc
+from anyio.abc import TaskGroup
+
+from fate_grpc.client.v1 import client_pb2_grpc
+from fate_grpc.components.catalog import builtin_catalog
+from fate_grpc.control.v1 import control_pb2_grpc
+from fate_grpc.node.config import NodeConfig, is_loopback_address, split_address
+from fate_grpc.node.participant import DagCache, Participant
+from fate_grpc.node.paths import NodePaths
+from fate_grpc.node.peers import PartyGateway, channel_options
+from fate_grpc.node.tables import TableService
+from fate_grpc.node.task_runtime import TaskRuntime
+from fate_grpc.runner.supervisor import TaskSupervisor
+from fate_grpc.scheduler.job_creation import JobCreator
+from fate_grpc.scheduler.scheduler import Scheduler
+from fate_grpc.scheduler.views import JobViews
+from fate_grpc.services.client_servicer import ClientServicer
+from fate_grpc.services.control_servicer import ControlServicer
+from fate_grpc.services.transfer_servicer import TransferServicer
+from fate_grpc.services.worker_servicer import WorkerServicer
+from fate_grpc.store.sqlite_store import SqliteStore
+from fate_grpc.transfer.mailbox import Mailbox
+from fate_grpc.transfer.v1 import transfer_pb2_grpc
+from fate_grpc.worker.v1 import worker_pb2_grpc
+
+log = logging.getLogger("fate_grpc.node")
+
+SHUTDOWN_GRACE_S = 3.0
+
+
+@dataclass
+class BoundAddresses:
+    """Where the node actually listens (ports resolved when the conf says 0)."""
+
+    peer: str = ""
+    client: str = ""
+    worker: str = ""
+
+
+@dataclass
+class Node:
+    """A running node. Create with `Node(config)`, then `await node.start(task_group)`."""
+
+    config: NodeConfig
+    addresses: BoundAddresses = field(default_factory=BoundAddresses)
+
+    def __post_init__(self) -> None:
+        cfg = self.config
+        self.paths = NodePaths(cfg.data_dir)
+        self.catalog = builtin_catalog()
+        self.store = SqliteStore(cfg.store_path)
+        self.gateway = PartyGateway(cfg.party_id, cfg.routes, max_message_bytes=cfg.limits.max_message_bytes)
+        self.mailbox = Mailbox(
+            self.paths.mailbox_dir,
+            memory_budget_bytes=cfg.limits.mailbox_memory_bytes,
+            chunk_bytes=cfg.limits.chunk_bytes,
+        )
+        self.dags = DagCache(self.store, self.catalog)
+        self._task_group: TaskGroup | None = None
+        self._servers: list[grpc.aio.Server] = []
+        self._stopped = asyncio.Event()
+        self._shutdown_done = False
+        self.participant = Participant(
+            party_id=cfg.party_id,
+            store=self.store,
+            gateway=self.gateway,
+            catalog=self.catalog,
+            dags=self.dags,
+            mailbox=self.mailbox,
+            spawn=self.spawn,
+            rpc_timeout_s=cfg.timeouts.rpc_s,
+            report_retry_s=cfg.timeouts.report_retry_s,
+        )
+        self.supervisor = TaskSupervisor(python=cfg.task_python, on_exit=self._on_task_exit)
+        self.runtime = TaskRuntime(
+            store=self.store,
+            catalog=self.catalog,
+            dags=self.dags,
+            paths=self.paths,
+            supervisor=self.supervisor,
+            participant=self.participant,
+            receive_timeout_s=cfg.timeouts.task_receive_s,
+        )
+        self.participant.runtime = self.runtime
+        self.scheduler = Scheduler(
+            party_id=cfg.party_id,
+            store=self.store,
+            gateway=self.gateway,
+            dags=self.dags,
+            spawn=self.spawn,
+            rpc_timeout_s=cfg.timeouts.rpc_s,
+            collect_after_s=cfg.scheduler.collect_after_s,
+        )
+        self.creator = JobCreator(
+            party_id=cfg.party_id,
+            store=self.store,
+            gateway=self.gateway,
+            catalog=self.catalog,
+            timeout_s=cfg.timeouts.job_create_s,
+        )
+        self.views = JobViews(party_id=cfg.party_id, store=self.store, dags=self.dags, catalog=self.catalog)
+        self.tables = TableService(store=self.store, paths=self.paths)
+
+    # -- background work -------------------------------------------------------------------------
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run a coroutine in the node's task group; its failure is logged, never fatal to the node."""
+        if self._task_group is None:
+            coro.close()
+            raise RuntimeError("node is not started")
+        self._task_group.start_soon(_guarded, coro)
+
+    async def _on_task_exit(self, key: Any, code: int, stopped: bool) -> None:
+        await self.runtime.on_process_exit(key, code, stopped)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def start(self, task_group: TaskGroup) -> None:
+        self._task_group = task_group
+        self.paths.ensure()
+        await self.store.open()
+        await self._start_servers()
+        if self.config.party_id not in self.gateway.routes():
+            self.gateway.set_route(self.config.party_id, _dialable(self.addresses.peer))
+        self.supervisor.set_worker_address(self.addresses.worker)
+        await self.participant.recover_after_restart()
+        self.spawn(self.scheduler.fail_unfinished_after_restart())
+        task_group.start_soon(self._sweep_loop)
+        log.info(
+            "party %s node serving peers on %s, users on %s",
+            self.config.party_id,
+            self.addresses.peer,
+            self.addresses.client,
+        )
+
+    async def _start_servers(self) -> None:
+        cfg = self.config
+        options = channel_options(cfg.limits.max_message_bytes)
+        peer = grpc.aio.server(options=options)
+        control_pb2_grpc.add_ControlServiceServicer_to_server(
+            ControlServicer(
+                participant=self.participant,
+                runtime=self.runtime,
+                scheduler=self.scheduler,
+                creator=self.creator,
+                views=self.views,
+            ),
+            peer,
+        )
+        transfer_pb2_grpc.add_TransferServiceServicer_to_server(
+            TransferServicer(
+                party_id=cfg.party_id,
+                store=self.store,
+                dags=self.dags,
+                mailbox=self.mailbox,
+                max_chunk_bytes=cfg.limits.chunk_bytes,
+            ),
+            peer,
+        )
+        client_servicer = self._client_servicer()
+        if cfg.client_listen is None:
+            client_pb2_grpc.add_ClientServiceServicer_to_server(client_servicer, peer)
+        self.addresses.peer = _bind(peer, cfg.listen)
+        self._warn_plaintext(cfg.listen)
+        self._servers.append(peer)
+        if cfg.client_listen is not None:
+            client = grpc.aio.server(options=options)
+            client_pb2_grpc.add_ClientServiceServicer_to_server(client_servicer, client)
+            self.addresses.client = _bind(client, cfg.client_listen)
+            self._servers.append(client)
+        else:
+            self.addresses.client = self.addresses.peer
+        worker = grpc.aio.server(options=options)
+        worker_pb2_grpc.add_WorkerServiceServicer_to_server(
+            WorkerServicer(
+                supervisor=self.supervisor,
+                runtime=self.runtime,
+                mailbox=self.mailbox,
+                gateway=self.gateway,
+                max_chunk_bytes=cfg.limits.chunk_bytes,
+                transfer_timeout_s=cfg.timeouts.transfer_s,
+            ),
+            worker,
+        )
+        # Task processes are local children: the worker API never leaves loopback.
+        self.addresses.worker = _bind(worker, "127.0.0.1:0")
+        self._servers.append(worker)
+        for server in self._servers:
+            await server.start()
+
+    def _client_servicer(self) -> ClientServicer:
+        cfg = self.config
+        return ClientServicer(
+            party_id=cfg.party_id,
+            store=self.store,
+            gateway=self.gateway,
+            catalog=self.catalog,
+            creator=self.creator,
+            scheduler=self.scheduler,
+            views=self.views,
+            tables=self.tables,
+            max_chunk_bytes=cfg.limits.chunk_bytes,
+            rpc_timeout_s=cfg.timeouts.rpc_s,
+            submit_timeout_s=cfg.timeouts.job_create_s * 3,
+        )
+
+    def _warn_plaintext(self, listen: str) -> None:
+        if is_loopback_address(listen):
+            log.warning(
+                "PLAINTEXT: node %s serves without TLS on loopback %s (local simulation only)",
+                self.config.party_id,
+                listen,
+            )
+        else:
+            log.warning(
+                "PLAINTEXT: node %s serves without TLS on %s - traffic between parties is not protected",
+                self.config.party_id,
+                listen,
+            )
+
+    async def _sweep_loop(self) -> None:
+        interval = self.config.scheduler.sweep_interval_s
+        while not self._stopped.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), timeout=interval)
+            if self._stopped.is_set():
+                return
+            await _guarded(self.scheduler.sweep())
+
+    async def shutdown(self) -> None:
+        """Stop accepting, drain, stop task processes, close the store. Idempotent."""
+        if self._shutdown_done:
+            return
+        self._shutdown_done = True
+        self._stopped.set()
+        await asyncio.gather(*(s.stop(SHUTDOWN_GRACE_S) for s in self._servers), return_exceptions=True)
+        await self.supervisor.stop_all()
+        await self.gateway.close()
+        await self.store.close()
+        log.info("party %s node stopped", self.config.party_id)
+
+
+async def _guarded(coro: Coroutine[Any, Any, None]) -> None:
+    try:
+        await coro
+    except anyio.get_cancelled_exc_class():
+        raise
+    except Exception:
+        log.exception("background work failed")
+
+
+def _bind(server: grpc.aio.Server, address: str) -> str:
+    host, _ = split_address(address)
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise OSError(f"cannot listen on {address}")
+    return f"{host}:{port}"
+
+
+def _dialable(address: str) -> str:
+    host, port = split_address(address)
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"{host}:{port}"
+
+
+async def serve(
+    config: NodeConfig, *, ready: anyio.Event | None = None, stop: anyio.Event | None = None
+) -> None:
+    """Run a node until `stop` is set (or the surrounding scope is cancelled), then shut down in order."""
+    stop = stop or anyio.Event()
+    async with anyio.create_task_group() as task_group:
+        node = Node(config)
+        try:
+            await node.start(task_group)
+            if ready is not None:
+                ready.set()
+            await stop.wait()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await node.shutdown()
+            task_group.cancel_scope.cancel()

@@ -1,0 +1,320 @@
+"""The participant side of a node: take part in jobs the scheduler creates, apply status syncs,
+and report local task status changes to the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fate_grpc.control.v1 import control_pb2
+from fate_grpc.domain.component_spec import ComponentCatalog
+from fate_grpc.domain.dag import Dag, parse_dag, resolve_party
+from fate_grpc.domain.status import (
+    JOB_END_STATUSES,
+    JobStatus,
+    Proposal,
+    TaskStatus,
+    classify_job_proposal,
+    classify_task_proposal,
+)
+from fate_grpc.errors import ErrorCode, FateGrpcError, FieldViolation
+from fate_grpc.node.peers import PartyGateway
+from fate_grpc.services.convert import task_status_to_proto
+from fate_grpc.store.interface import Store
+from fate_grpc.store.records import JobRecord, TaskKey, TaskRecord
+from fate_grpc.transfer.mailbox import Mailbox
+
+log = logging.getLogger("fate_grpc.participant")
+
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
+
+
+class DagCache:
+    """Parsed DAGs of stored jobs (parsing is pure, so a job's DAG never changes once stored)."""
+
+    def __init__(self, store: Store, catalog: ComponentCatalog) -> None:
+        self._store = store
+        self._catalog = catalog
+        self._dags: dict[str, Dag] = {}
+
+    async def get(self, job_id: str) -> Dag:
+        dag = self._dags.get(job_id)
+        if dag is None:
+            job = await self._store.get_job(job_id)
+            dag = parse_dag(job.dag_yaml, self._catalog)
+            self._dags[job_id] = dag
+        return dag
+
+    def forget(self, job_id: str) -> None:
+        self._dags.pop(job_id, None)
+
+
+class Participant:
+    """Job-level participant logic; task processes are handled by the TaskRuntime it is given."""
+
+    def __init__(
+        self,
+        *,
+        party_id: str,
+        store: Store,
+        gateway: PartyGateway,
+        catalog: ComponentCatalog,
+        dags: DagCache,
+        mailbox: Mailbox,
+        spawn: Spawn,
+        rpc_timeout_s: float,
+        report_retry_s: float,
+    ) -> None:
+        self.party_id = party_id
+        self._store = store
+        self._gateway = gateway
+        self._catalog = catalog
+        self._dags = dags
+        self._mailbox = mailbox
+        self._spawn = spawn
+        self._rpc_timeout = rpc_timeout_s
+        self._report_retry = report_retry_s
+        self.runtime: Any = None  # set by the node: TaskRuntime (start/stop of task processes)
+
+    # -- job creation ----------------------------------------------------------------------------
+    async def check_job(self, job_id: str, dag_yaml: str) -> list[FieldViolation]:
+        """What would stop this party from taking the job. Writes nothing."""
+        try:
+            dag = parse_dag(dag_yaml, self._catalog)
+        except FateGrpcError as exc:
+            return [FieldViolation(v.field, v.reason, self.party_id) for v in exc.violations] or [
+                FieldViolation("dag", exc.message, self.party_id)
+            ]
+        problems: list[FieldViolation] = []
+        if await self._store.find_job(job_id) is not None:
+            problems.append(FieldViolation("job_id", f"job {job_id} already exists here", self.party_id))
+        roles = dag.roles_of(self.party_id)
+        if not roles:
+            problems.append(
+                FieldViolation("dag.parties", f"party {self.party_id} is not in dag.parties", self.party_id)
+            )
+        for role in roles:
+            problems.extend(await self._check_role(dag, role))
+        return problems
+
+    async def _check_role(self, dag: Dag, role: str) -> list[FieldViolation]:
+        problems = []
+        for task in resolve_party(dag, role, self.party_id, self._catalog):
+            if task.component not in self._catalog:
+                problems.append(
+                    FieldViolation(
+                        f"dag.tasks.{task.name}.component_ref",
+                        f"component {task.component} is not available at {role} {self.party_id}",
+                        self.party_id,
+                    )
+                )
+            if task.component == "reader":
+                namespace = str(task.parameters.get("namespace", ""))
+                name = str(task.parameters.get("name", ""))
+                if await self._store.find_table(namespace, name) is None:
+                    problems.append(
+                        FieldViolation(
+                            f"dag.tasks.{task.name}.parameters",
+                            f"table {namespace}.{name} does not exist at {role} {self.party_id}"
+                            " (upload it there with `flow data upload`)",
+                            self.party_id,
+                        )
+                    )
+        return problems
+
+    async def create_job(self, request: control_pb2.CreateJobRequest) -> list[FieldViolation]:
+        """Check again, then store the job and its first task attempts in one transaction."""
+        problems = await self.check_job(request.job_id, request.dag_yaml)
+        if problems:
+            return problems
+        dag = parse_dag(request.dag_yaml, self._catalog)
+        tasks = [
+            TaskRecord(key=TaskKey(request.job_id, t.name, 0, role, self.party_id), component=t.component)
+            for role in dag.roles_of(self.party_id)
+            for t in resolve_party(dag, role, self.party_id, self._catalog)
+        ]
+        job = JobRecord(
+            job_id=request.job_id,
+            dag_yaml=request.dag_yaml,
+            initiator_party_id=request.initiator_party_id,
+            scheduler_party_id=request.scheduler_party_id,
+            is_scheduler=request.scheduler_party_id == self.party_id,
+            user_name=request.user_name,
+            priority=dag.conf.priority,
+            create_time_ms=request.create_time_ms,
+        )
+        await self._store.create_job(job, tasks)
+        return []
+
+    async def abort_job(self, job_id: str) -> bool:
+        """Forget a job whose creation failed elsewhere (only before any task ran here)."""
+        job = await self._store.find_job(job_id)
+        if job is None:
+            return False
+        tasks = await self._store.list_tasks(job_id)
+        if any(t.party_status is not TaskStatus.WAITING for t in tasks):
+            raise FateGrpcError(ErrorCode.CONFLICT, f"job {job_id} already ran tasks here; not removed")
+        self._dags.forget(job_id)
+        return await self._store.delete_job(job_id)
+
+    # -- status sync from the scheduler ----------------------------------------------------------
+    async def sync_task_status(
+        self, job_id: str, task_name: str, attempt: int, status: TaskStatus, reason: str
+    ) -> tuple[Proposal, str]:
+        rows = await self._store.list_tasks(job_id, task_name=task_name, attempt=attempt)
+        if not rows:
+            rows = await self.ensure_attempt_rows(job_id, task_name, attempt)
+        outcomes = []
+        for row in rows:
+            proposal = classify_task_proposal(row.status, status)
+            if proposal is Proposal.APPLY:
+                try:
+                    await self._store.transition_task_status(
+                        row.key, expected=row.status, to=status, error=reason
+                    )
+                except FateGrpcError as exc:
+                    if exc.code is not ErrorCode.CONFLICT:
+                        raise
+                    proposal = Proposal.STALE
+            outcomes.append(proposal)
+        return _combine(outcomes), ""
+
+    async def ensure_attempt_rows(self, job_id: str, task_name: str, attempt: int) -> list[TaskRecord]:
+        """Rows of a task attempt at this party's roles, creating them for a new attempt."""
+        rows = await self._store.list_tasks(job_id, task_name=task_name, attempt=attempt)
+        if rows:
+            return rows
+        dag = await self._dags.get(job_id)
+        new = [
+            TaskRecord(key=TaskKey(job_id, task_name, attempt, role, self.party_id), component=t.component)
+            for role in dag.roles_of(self.party_id)
+            for t in resolve_party(dag, role, self.party_id, self._catalog)
+            if t.name == task_name
+        ]
+        if not new:
+            raise FateGrpcError(
+                ErrorCode.NOT_FOUND, f"task {task_name} of job {job_id} does not run at party {self.party_id}"
+            )
+        try:
+            await self._store.add_tasks(new)
+        except FateGrpcError as exc:
+            if exc.code is not ErrorCode.ALREADY_EXISTS:
+                raise
+        return await self._store.list_tasks(job_id, task_name=task_name, attempt=attempt)
+
+    async def sync_job_status(
+        self, job_id: str, status: JobStatus, reason: str, progress: int
+    ) -> tuple[Proposal, str]:
+        job = await self._store.get_job(job_id)
+        proposal = classify_job_proposal(job.status, status)
+        if proposal is Proposal.APPLY:
+            try:
+                await self._store.transition_job(
+                    job_id, expected=job.status, to=status, reason=reason, progress=progress
+                )
+            except FateGrpcError as exc:
+                if exc.code is not ErrorCode.CONFLICT:
+                    raise
+                proposal = Proposal.STALE
+        elif proposal is Proposal.DUPLICATE:
+            await self._store.set_job_progress(job_id, progress, reason or None)
+        if status in JOB_END_STATUSES and proposal is not Proposal.REJECT:
+            await self.end_job_locally(job_id, status)
+        return proposal, ""
+
+    async def end_job_locally(self, job_id: str, status: JobStatus) -> None:
+        """Stop what still runs of a finished job here and cancel what never started."""
+        if self.runtime is not None:
+            await self.runtime.stop_job(job_id, _stop_status(status), f"job {job_id} ended {status.value}")
+        for row in await self._store.list_tasks(job_id):
+            if row.party_status is TaskStatus.WAITING:
+                await _try_transition_party(
+                    self._store, row, TaskStatus.CANCELED, "job ended before it started"
+                )
+            if row.status is TaskStatus.WAITING:
+                try:
+                    await self._store.transition_task_status(
+                        row.key, expected=TaskStatus.WAITING, to=TaskStatus.CANCELED
+                    )
+                except FateGrpcError as exc:
+                    if exc.code is not ErrorCode.CONFLICT:
+                        raise
+        self._mailbox.drop_job(job_id)
+
+    # -- reporting to the scheduler --------------------------------------------------------------
+    def report_soon(self, key: TaskKey) -> None:
+        """Send this task's current local status to the scheduler in the background (with retries)."""
+        self._spawn(self._report(key))
+
+    async def _report(self, key: TaskKey) -> None:
+        deadline = asyncio.get_running_loop().time() + self._report_retry
+        delay = 0.05
+        while True:
+            try:
+                await self._send_report(key)
+                return
+            except FateGrpcError as exc:
+                if exc.code not in (ErrorCode.PARTY_UNAVAILABLE, ErrorCode.DEADLINE_EXCEEDED):
+                    log.warning("report of %s was refused: %s", key, exc.message)
+                    return
+                if asyncio.get_running_loop().time() + delay > deadline:
+                    # The scheduler will ask for it (CollectTaskStatus) once it is reachable again.
+                    log.warning("could not report %s to the scheduler: %s", key, exc.message)
+                    return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    async def _send_report(self, key: TaskKey) -> None:
+        row = await self._store.get_task(key)
+        job = await self._store.get_job(key.job_id)
+        request = control_pb2.ReportTaskStatusRequest(
+            job_id=key.job_id,
+            task_name=key.task_name,
+            attempt=key.attempt,
+            role=key.role,
+            party_id=key.party_id,
+            status=task_status_to_proto(row.party_status),
+            error=row.error,
+            start_time_ms=row.start_time_ms,
+            end_time_ms=row.end_time_ms,
+        )
+        await self._gateway.call_control(
+            job.scheduler_party_id, "ReportTaskStatus", request, timeout=self._rpc_timeout
+        )
+
+    async def recover_after_restart(self) -> None:
+        """Tasks that were running when the node went down cannot continue: fail and report them."""
+        for row in await self._store.list_tasks_with_party_status([TaskStatus.RUNNING]):
+            if await _try_transition_party(
+                self._store,
+                row,
+                TaskStatus.FAILED,
+                f"node of party {self.party_id} restarted while the task ran",
+            ):
+                self.report_soon(row.key)
+
+
+def _stop_status(job_status: JobStatus) -> TaskStatus:
+    return {
+        JobStatus.TIMEOUT: TaskStatus.TIMEOUT,
+        JobStatus.FAILED: TaskStatus.CANCELED,
+    }.get(job_status, TaskStatus.CANCELED)
+
+
+async def _try_transition_party(store: Store, row: TaskRecord, to: TaskStatus, error: str) -> bool:
+    try:
+        await store.transition_task_party_status(row.key, expected=row.party_status, to=to, error=error)
+    except FateGrpcError as exc:
+        if exc.code in (ErrorCode.CONFLICT, ErrorCode.INVALID_TRANSITION):
+            return False
+        raise
+    return True
+
+
+def _combine(outcomes: list[Proposal]) -> Proposal:
+    for proposal in (Proposal.REJECT, Proposal.APPLY, Proposal.STALE):
+        if proposal in outcomes:
+            return proposal
+    return Proposal.DUPLICATE

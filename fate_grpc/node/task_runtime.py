@@ -1,0 +1,280 @@
+"""Task attempts at this party: start their processes, stop them, serve their spec, take their outputs."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from fate_grpc.common.v1 import common_pb2
+from fate_grpc.domain.component_spec import ComponentCatalog
+from fate_grpc.domain.dag import ResolvedTask, resolve_task, task_parties
+from fate_grpc.domain.status import TASK_END_STATUSES, TaskStatus
+from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument
+from fate_grpc.node.participant import DagCache, Participant
+from fate_grpc.node.paths import NodePaths
+from fate_grpc.runner.supervisor import TaskSupervisor
+from fate_grpc.services.convert import struct_from_dict, table_to_proto
+from fate_grpc.store.interface import Store
+from fate_grpc.store.records import OutputRecord, TableRecord, TaskKey, TaskRecord
+from fate_grpc.worker.v1 import worker_pb2
+
+log = logging.getLogger("fate_grpc.tasks")
+
+
+@dataclass(frozen=True)
+class PreparedTask:
+    """What a started task process will ask for: its resolved definition and inputs."""
+
+    key: TaskKey
+    resolved: ResolvedTask
+    inputs: tuple[worker_pb2.InputArtifact, ...]
+    work_dir: Path
+
+
+class TaskRuntime:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        catalog: ComponentCatalog,
+        dags: DagCache,
+        paths: NodePaths,
+        supervisor: TaskSupervisor,
+        participant: Participant,
+        receive_timeout_s: float,
+    ) -> None:
+        self._store = store
+        self._catalog = catalog
+        self._dags = dags
+        self._paths = paths
+        self._supervisor = supervisor
+        self._participant = participant
+        self._receive_timeout = receive_timeout_s
+        self._prepared: dict[TaskKey, PreparedTask] = {}
+
+    @property
+    def party_id(self) -> str:
+        return self._participant.party_id
+
+    # -- start -----------------------------------------------------------------------------------
+    async def start_task(self, job_id: str, task_name: str, attempt: int) -> list[str]:
+        """Start the attempt at every role this party plays in it. Idempotent for a running attempt."""
+        rows = await self._participant.ensure_attempt_rows(job_id, task_name, attempt)
+        started = []
+        for row in rows:
+            if row.party_status is TaskStatus.RUNNING and self._supervisor.is_running(row.key):
+                started.append(row.key.role)
+                continue
+            if row.party_status is not TaskStatus.WAITING:
+                raise FateGrpcError(
+                    ErrorCode.CONFLICT,
+                    f"task {task_name} attempt {attempt} at {row.key.role} {self.party_id} is already"
+                    f" {row.party_status.value}",
+                )
+            await self._start_one(row)
+            started.append(row.key.role)
+        return started
+
+    async def _start_one(self, row: TaskRecord) -> None:
+        key = row.key
+        try:
+            prepared = await self._prepare(key)
+        except FateGrpcError as exc:
+            await self._fail_before_start(row, exc.message)
+            return
+        self._prepared[key] = prepared
+        try:
+            pid = await self._supervisor.start(key, prepared.work_dir)
+        except OSError as exc:
+            self._prepared.pop(key, None)
+            await self._fail_before_start(row, f"could not start the task process: {exc.strerror}")
+            return
+        try:
+            await self._store.transition_task_party_status(
+                key, expected=TaskStatus.WAITING, to=TaskStatus.RUNNING, pid=pid
+            )
+        except FateGrpcError:
+            await self._supervisor.stop(key)
+            raise
+        self._participant.report_soon(key)
+
+    async def _fail_before_start(self, row: TaskRecord, reason: str) -> None:
+        message = f"{row.key.role} {self.party_id}: {reason}"
+        await self._store.transition_task_party_status(
+            row.key, expected=TaskStatus.WAITING, to=TaskStatus.FAILED, error=message
+        )
+        self._participant.report_soon(row.key)
+
+    async def _prepare(self, key: TaskKey) -> PreparedTask:
+        dag = await self._dags.get(key.job_id)
+        resolved = resolve_task(dag, key.task_name, key.role, key.party_id, self._catalog)
+        if resolved is None:
+            raise FateGrpcError(ErrorCode.NOT_FOUND, f"task {key.task_name} does not run at {key.role}")
+        inputs = list(await self._resolve_inputs(key, resolved))
+        if resolved.component == "reader":
+            inputs.append(await self._reader_table(resolved))
+        work_dir = self._paths.task_dir(key)
+        if work_dir.exists():
+            shutil.rmtree(work_dir / "outputs", ignore_errors=True)
+        return PreparedTask(key=key, resolved=resolved, inputs=tuple(inputs), work_dir=work_dir)
+
+    async def _resolve_inputs(self, key: TaskKey, resolved: ResolvedTask) -> list[worker_pb2.InputArtifact]:
+        artifacts = []
+        for item in resolved.inputs:
+            if item.source != "task_output_artifact" or not item.producer_task:
+                raise FateGrpcError(
+                    ErrorCode.INVALID_ARGUMENT,
+                    f"input {item.key}: {item.source} inputs are not supported yet",
+                )
+            outputs = await self._store.list_outputs(
+                key.job_id, task_name=item.producer_task, role=key.role, party_id=key.party_id
+            )
+            matching = [o for o in outputs if o.output_key == item.output_artifact_key]
+            if not matching:
+                raise FateGrpcError(
+                    ErrorCode.NOT_FOUND,
+                    f"input {item.key}: task {item.producer_task} has no output"
+                    f" {item.output_artifact_key} at {key.role} {key.party_id}",
+                )
+            latest = max(matching, key=lambda o: o.key.attempt)
+            table = await self._store.get_table(latest.namespace, latest.name)
+            artifacts.append(
+                worker_pb2.InputArtifact(
+                    key=item.key,
+                    kind=item.kind,
+                    index=item.index,
+                    producer_task=item.producer_task,
+                    output_key=item.output_artifact_key or "",
+                    table=table_to_proto(table),
+                    path=table.path,
+                )
+            )
+        return artifacts
+
+    async def _reader_table(self, resolved: ResolvedTask) -> worker_pb2.InputArtifact:
+        namespace = str(resolved.parameters.get("namespace", ""))
+        name = str(resolved.parameters.get("name", ""))
+        table = await self._store.find_table(namespace, name)
+        if table is None:
+            raise FateGrpcError(ErrorCode.NOT_FOUND, f"table {namespace}.{name} does not exist")
+        return worker_pb2.InputArtifact(
+            key="table", kind="data", table=table_to_proto(table), path=table.path
+        )
+
+    # -- what the task process asks for ----------------------------------------------------------
+    def spec_for(self, key: TaskKey) -> worker_pb2.GetTaskSpecResponse:
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            raise FateGrpcError(ErrorCode.NOT_FOUND, "this task is no longer known to its node")
+        resolved = prepared.resolved
+        return worker_pb2.GetTaskSpecResponse(
+            job_id=key.job_id,
+            task_name=key.task_name,
+            attempt=key.attempt,
+            component=resolved.component,
+            role=key.role,
+            party_id=key.party_id,
+            stage=resolved.stage,
+            parameters=struct_from_dict(dict(resolved.parameters)),
+            conf=struct_from_dict(dict(resolved.conf)),
+            parties=[common_pb2.PartyRef(role=p.role, party_id=p.party_id) for p in resolved.parties],
+            inputs=list(prepared.inputs),
+            work_dir=str(prepared.work_dir),
+            receive_timeout_s=self._receive_timeout,
+        )
+
+    async def task_parties_of(self, key: TaskKey) -> set[tuple[str, str]]:
+        dag = await self._dags.get(key.job_id)
+        return {(p.role, p.party_id) for p in task_parties(dag, key.task_name)}
+
+    async def register_output(
+        self, key: TaskKey, output_key: str, path: str, info: common_pb2.TableInfo
+    ) -> TableRecord:
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            raise FateGrpcError(ErrorCode.NOT_FOUND, "this task is no longer known to its node")
+        file_path = self._paths.confine(Path(path))
+        if prepared.work_dir not in file_path.parents or not file_path.is_file():
+            raise invalid_argument(
+                "output file must be an existing file inside the task's work dir", field_path="path"
+            )
+        namespace = f"{key.job_id}_{key.task_name}"
+        name = f"{key.role}_{key.party_id}_{output_key}_{key.attempt}"
+        table = TableRecord(
+            namespace=namespace,
+            name=name,
+            path=str(file_path),
+            count=info.count,
+            header=tuple(info.header),
+            match_id_name=info.match_id_name,
+            label_name=info.label_name,
+            weight_name=info.weight_name,
+            delimiter=info.delimiter or ",",
+            source_job_id=key.job_id,
+            source_task=key.task_name,
+        )
+        await self._store.put_output(OutputRecord(key, output_key, namespace, name), table)
+        return table
+
+    async def on_worker_status(self, key: TaskKey, status: TaskStatus, error: str) -> None:
+        """The task process says it finished (success or failed)."""
+        if status not in TASK_END_STATUSES:
+            return  # running is already recorded when the process starts
+        row = await self._store.get_task(key)
+        if row.party_status is not TaskStatus.RUNNING:
+            return
+        message = f"{key.role} {key.party_id}: {error}" if error else ""
+        await self._store.transition_task_party_status(
+            key, expected=TaskStatus.RUNNING, to=status, error=message
+        )
+        self._participant.report_soon(key)
+
+    async def on_process_exit(self, key: TaskKey, code: int, stopped: bool) -> None:
+        self._prepared.pop(key, None)
+        if stopped:
+            return  # stop_task records the status it was asked for
+        row = await self._store.get_task(key)
+        if row.party_status is not TaskStatus.RUNNING:
+            return
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        await self._store.transition_task_party_status(
+            key,
+            expected=TaskStatus.RUNNING,
+            to=TaskStatus.FAILED,
+            error=f"{key.role} {key.party_id}: task process {how} before reporting a result"
+            f" (see its log: flow job log)",
+        )
+        self._participant.report_soon(key)
+
+    # -- stop ------------------------------------------------------------------------------------
+    async def stop_task(
+        self, job_id: str, task_name: str, attempt: int, status: TaskStatus, reason: str
+    ) -> int:
+        killed = 0
+        for row in await self._store.list_tasks(job_id, task_name=task_name, attempt=attempt):
+            killed += await self._stop_row(row, status, reason)
+        return killed
+
+    async def stop_job(self, job_id: str, status: TaskStatus, reason: str) -> int:
+        killed = 0
+        for row in await self._store.list_tasks(job_id):
+            if row.party_status is TaskStatus.RUNNING:
+                killed += await self._stop_row(row, status, reason)
+        return killed
+
+    async def _stop_row(self, row: TaskRecord, status: TaskStatus, reason: str) -> int:
+        was_running = await self._supervisor.stop(row.key)
+        self._prepared.pop(row.key, None)
+        if row.party_status in (TaskStatus.RUNNING, TaskStatus.WAITING):
+            target = status if row.party_status is TaskStatus.RUNNING else TaskStatus.CANCELED
+            try:
+                await self._store.transition_task_party_status(
+                    row.key, expected=row.party_status, to=target, error=reason
+                )
+                self._participant.report_soon(row.key)
+            except FateGrpcError as exc:
+                if exc.code not in (ErrorCode.CONFLICT, ErrorCode.INVALID_TRANSITION):
+                    raise
+        return int(was_running)

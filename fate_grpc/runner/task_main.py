@@ -1,0 +1,105 @@
+"""Entry point of a task process: fetch the spec from the node, run the component, report the result.
+
+Started by the node as `python -m fate_grpc.runner.task_main` with the worker address, a token and the
+node's pid in the environment. The process exits when its node dies.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+
+import grpc
+
+from fate_grpc.common.v1 import common_pb2
+from fate_grpc.components.base import get_component
+from fate_grpc.components.context import ComponentError
+from fate_grpc.runner.supervisor import PARENT_PID_ENV, TOKEN_ENV, WORKER_ADDRESS_ENV
+from fate_grpc.runner.worker_context import TOKEN_METADATA_KEY, UNARY_TIMEOUT_S, WorkerContext
+from fate_grpc.worker.v1 import worker_pb2, worker_pb2_grpc
+
+PR_SET_PDEATHSIG = 1
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Exit when the node process goes away (Linux: kernel signal; elsewhere: a watchdog thread)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:
+        os._exit(70)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent_pid:
+                os._exit(70)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _report(stub: worker_pb2_grpc.WorkerServiceStub, metadata: tuple, status: int, error: str = "") -> None:
+    stub.ReportStatus(
+        worker_pb2.ReportStatusRequest(status=status, error=error), metadata=metadata, timeout=UNARY_TIMEOUT_S
+    )
+
+
+def main() -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stdout
+    )
+    log = logging.getLogger("fate_grpc.task")
+    token = os.environ.get(TOKEN_ENV, "")
+    address = os.environ.get(WORKER_ADDRESS_ENV, "")
+    parent = int(os.environ.get(PARENT_PID_ENV, "0") or 0)
+    if not token or not address or not parent:
+        print("task_main must be started by a fate-grpc node", file=sys.stderr)
+        return 2
+    _die_with_parent(parent)
+    options = [
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ]
+    with grpc.insecure_channel(address, options=options) as channel:
+        stub = worker_pb2_grpc.WorkerServiceStub(channel)
+        metadata = ((TOKEN_METADATA_KEY, token),)
+        spec = stub.GetTaskSpec(worker_pb2.GetTaskSpecRequest(), metadata=metadata, timeout=UNARY_TIMEOUT_S)
+        log.info(
+            "task %s attempt %s of job %s: component %s at %s %s",
+            spec.task_name,
+            spec.attempt,
+            spec.job_id,
+            spec.component,
+            spec.role,
+            spec.party_id,
+        )
+        context = WorkerContext(channel, token, spec)
+        started = time.monotonic()
+        try:
+            get_component(spec.component)(context)
+        except ComponentError as exc:
+            log.error("component failed: %s", exc)
+            _report(stub, metadata, common_pb2.TASK_STATUS_FAILED, f"{spec.component}: {exc}")
+            return 1
+        except Exception as exc:
+            # The traceback goes to the task log; users see the exception's own message.
+            log.exception("component raised")
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            _report(stub, metadata, common_pb2.TASK_STATUS_FAILED, f"{spec.component}: {message[:1000]}")
+            return 1
+        log.info("component finished in %.3fs", time.monotonic() - started)
+        _report(stub, metadata, common_pb2.TASK_STATUS_SUCCESS)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Jobs and tasks as users see them: the scheduler's view of every party, or one party's own."""
+
+from __future__ import annotations
+
+from fate_grpc.common.v1 import common_pb2
+from fate_grpc.domain.component_spec import ComponentCatalog
+from fate_grpc.node.participant import DagCache
+from fate_grpc.scheduler.scheduler import latest_attempts
+from fate_grpc.services.convert import elapsed_ms, job_status_to_proto, now_ms, task_view
+from fate_grpc.store.interface import Store
+from fate_grpc.store.records import JobRecord
+
+
+class JobViews:
+    def __init__(self, *, party_id: str, store: Store, dags: DagCache, catalog: ComponentCatalog) -> None:
+        self._party_id = party_id
+        self._store = store
+        self._dags = dags
+        self._catalog = catalog
+
+    async def scheduler_view(self, job_id: str, *, all_attempts: bool = False) -> common_pb2.JobView | None:
+        """Every party's tasks, from the scheduler's store; None if this node does not schedule the job."""
+        job = await self._store.get_job(job_id)
+        if not job.is_scheduler:
+            return None
+        attempts = await self._store.list_attempts(job_id)
+        components = {a.key.task_name: a.component for a in attempts}
+        latest = {(a.key.task_name, a.key.attempt) for a in latest_attempts(attempts).values()}
+        now = now_ms()
+        tasks = [
+            task_view(row, components.get(row.key.task_name, ""), now)
+            for row in await self._store.list_schedule_tasks(job_id)
+            if all_attempts or (row.key.task_name, row.key.attempt) in latest
+        ]
+        view = await self._job_view(job, tasks, now)
+        view.from_scheduler = True
+        return view
+
+    async def local_view(self, job_id: str, *, all_attempts: bool = False) -> common_pb2.JobView:
+        """This party's own rows (its local process status)."""
+        job = await self._store.get_job(job_id)
+        rows = await self._store.list_tasks(job_id)
+        newest: dict[str, int] = {}
+        for row in rows:
+            newest[row.key.task_name] = max(newest.get(row.key.task_name, 0), row.key.attempt)
+        now = now_ms()
+        tasks = [
+            task_view(row, row.component, now, status=row.party_status)
+            for row in rows
+            if all_attempts or row.key.attempt == newest[row.key.task_name]
+        ]
+        return await self._job_view(job, tasks, now)
+
+    async def _job_view(
+        self, job: JobRecord, tasks: list[common_pb2.TaskView], now: int
+    ) -> common_pb2.JobView:
+        dag = await self._dags.get(job.job_id)
+        return common_pb2.JobView(
+            job_id=job.job_id,
+            status=job_status_to_proto(job.status),
+            status_reason=job.status_reason,
+            initiator_party_id=job.initiator_party_id,
+            scheduler_party_id=job.scheduler_party_id,
+            progress=job.progress,
+            create_time_ms=job.create_time_ms,
+            start_time_ms=job.start_time_ms,
+            end_time_ms=job.end_time_ms,
+            elapsed_ms=elapsed_ms(job.start_time_ms, job.end_time_ms, now),
+            parties=[
+                common_pb2.PartyJobView(
+                    role=p.role, party_id=p.party_id, status=job_status_to_proto(job.status)
+                )
+                for p in dag.all_parties()
+            ],
+            tasks=tasks,
+            answered_by_party_id=self._party_id,
+            stage=dag.stage,
+        )

@@ -1,0 +1,168 @@
+"""ClientService: the user API the `flow` CLI calls."""
+
+from __future__ import annotations
+
+import logging
+
+from fate_grpc import __version__
+from fate_grpc.client.v1 import client_pb2, client_pb2_grpc
+from fate_grpc.common.v1 import common_pb2
+from fate_grpc.control.v1 import control_pb2
+from fate_grpc.domain.component_spec import ComponentCatalog
+from fate_grpc.domain.dag import parse_dag
+from fate_grpc.domain.ids import check_name
+from fate_grpc.errors import FateGrpcError
+from fate_grpc.node.peers import PartyGateway
+from fate_grpc.node.tables import TableService, UploadRequest
+from fate_grpc.scheduler.job_creation import JobCreator
+from fate_grpc.scheduler.scheduler import Scheduler
+from fate_grpc.scheduler.views import JobViews
+from fate_grpc.services.control_servicer import check_dag_size
+from fate_grpc.services.convert import job_status_to_proto, table_to_proto
+from fate_grpc.services.edge import unary_edge
+from fate_grpc.services.transfer_servicer import chunk_stream, first_header
+from fate_grpc.store.interface import Store
+
+log = logging.getLogger("fate_grpc.client_api")
+
+
+class ClientServicer(client_pb2_grpc.ClientServiceServicer):
+    def __init__(
+        self,
+        *,
+        party_id: str,
+        store: Store,
+        gateway: PartyGateway,
+        catalog: ComponentCatalog,
+        creator: JobCreator,
+        scheduler: Scheduler,
+        views: JobViews,
+        tables: TableService,
+        max_chunk_bytes: int,
+        rpc_timeout_s: float,
+        submit_timeout_s: float,
+    ) -> None:
+        self._party_id = party_id
+        self._store = store
+        self._gateway = gateway
+        self._catalog = catalog
+        self._creator = creator
+        self._scheduler = scheduler
+        self._views = views
+        self._tables = tables
+        self._max_chunk = max_chunk_bytes
+        self._rpc_timeout = rpc_timeout_s
+        self._submit_timeout = submit_timeout_s
+
+    @unary_edge
+    async def GetNodeInfo(self, request, context):  # type: ignore[override]
+        return client_pb2.GetNodeInfoResponse(
+            party_id=self._party_id, version=__version__, routes=self._gateway.routes()
+        )
+
+    @unary_edge
+    async def SubmitJob(self, request, context):  # type: ignore[override]
+        check_dag_size(request.dag_yaml)
+        # Validate here first, so a bad DAG never leaves this node.
+        dag = parse_dag(request.dag_yaml, self._catalog)
+        scheduler = dag.conf.scheduler_party_id or self._party_id
+        if scheduler == self._party_id:
+            created = await self._creator.create(
+                request.dag_yaml, initiator_party_id=self._party_id, user_name=request.user_name
+            )
+            self._scheduler.kick(created.job_id)
+            return client_pb2.SubmitJobResponse(
+                job_id=created.job_id,
+                scheduler_party_id=scheduler,
+                model_id=created.model_id,
+                model_version=created.model_version,
+            )
+        forward = control_pb2.ForwardSubmitRequest(
+            dag_yaml=request.dag_yaml, initiator_party_id=self._party_id, user_name=request.user_name
+        )
+        answer = await self._gateway.call_control(
+            scheduler, "ForwardSubmit", forward, timeout=self._submit_timeout
+        )
+        return client_pb2.SubmitJobResponse(
+            job_id=answer.job_id,
+            scheduler_party_id=scheduler,
+            model_id=answer.model_id,
+            model_version=answer.model_version,
+        )
+
+    async def _job_view(self, job_id: str, *, all_attempts: bool = False) -> tuple[common_pb2.JobView, str]:
+        """The scheduler's view (asked of the scheduler if it is another party), else our own."""
+        check_name(job_id, "job_id")
+        job = await self._store.get_job(job_id)
+        if job.is_scheduler:
+            view = await self._views.scheduler_view(job_id, all_attempts=all_attempts)
+            assert view is not None
+            return view, ""
+        try:
+            answer = await self._gateway.call_control(
+                job.scheduler_party_id,
+                "GetJobView",
+                control_pb2.GetJobViewRequest(job_id=job_id, all_attempts=all_attempts),
+                timeout=self._rpc_timeout,
+            )
+        except FateGrpcError as exc:
+            local = await self._views.local_view(job_id, all_attempts=all_attempts)
+            return local, f"showing party {self._party_id}'s own view: {exc.message}"
+        return answer.job, ""
+
+    @unary_edge
+    async def QueryJob(self, request, context):  # type: ignore[override]
+        view, warning = await self._job_view(request.job_id)
+        return client_pb2.QueryJobResponse(job=view, warning=warning)
+
+    @unary_edge
+    async def QueryTasks(self, request, context):  # type: ignore[override]
+        view, warning = await self._job_view(request.job_id, all_attempts=request.all_attempts)
+        tasks = [
+            t
+            for t in view.tasks
+            if (not request.role or t.role == request.role)
+            and (not request.party_id or t.party_id == request.party_id)
+            and (not request.task_name or t.task_name == request.task_name)
+        ]
+        return client_pb2.QueryTasksResponse(tasks=tasks, warning=warning)
+
+    @unary_edge
+    async def StopJob(self, request, context):  # type: ignore[override]
+        check_name(request.job_id, "job_id")
+        job = await self._store.get_job(request.job_id)
+        if job.is_scheduler:
+            status = await self._scheduler.stop_job(request.job_id, self._party_id)
+            return client_pb2.StopJobResponse(job_id=request.job_id, status=job_status_to_proto(status))
+        answer = await self._gateway.call_control(
+            job.scheduler_party_id,
+            "RequestStopJob",
+            control_pb2.RequestStopJobRequest(job_id=request.job_id, requester_party_id=self._party_id),
+            timeout=self._submit_timeout,
+        )
+        return client_pb2.StopJobResponse(job_id=request.job_id, status=answer.status)
+
+    @unary_edge
+    async def UploadTable(self, request_iterator, context):  # type: ignore[override]
+        header = await first_header(request_iterator)
+        upload = UploadRequest(
+            namespace=header.namespace,  # type: ignore[attr-defined]
+            name=header.name,  # type: ignore[attr-defined]
+            head=header.head,  # type: ignore[attr-defined]
+            delimiter=header.delimiter,  # type: ignore[attr-defined]
+            match_id_name=header.match_id_name,  # type: ignore[attr-defined]
+            label_name=header.label_name,  # type: ignore[attr-defined]
+            weight_name=header.weight_name,  # type: ignore[attr-defined]
+            header=tuple(header.header),  # type: ignore[attr-defined]
+            overwrite=header.overwrite,  # type: ignore[attr-defined]
+            source_file=header.source_file,  # type: ignore[attr-defined]
+        )
+        table = await self._tables.upload(upload, chunk_stream(request_iterator, self._max_chunk))
+        return client_pb2.UploadTableResponse(table=table_to_proto(table))
+
+    @unary_edge
+    async def QueryTable(self, request, context):  # type: ignore[override]
+        check_name(request.namespace, "namespace")
+        check_name(request.name, "name")
+        table = await self._store.get_table(request.namespace, request.name)
+        return client_pb2.QueryTableResponse(table=table_to_proto(table))

@@ -1,0 +1,111 @@
+"""TransferService: objects pushed by other nodes for this node's tasks, streamed into the mailbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+
+from fate_grpc.domain.dag import task_parties
+from fate_grpc.domain.ids import check_name, check_party_id
+from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument
+from fate_grpc.node.participant import DagCache
+from fate_grpc.services.edge import unary_edge
+from fate_grpc.store.interface import Store
+from fate_grpc.transfer.mailbox import Mailbox, MailKey
+from fate_grpc.transfer.v1 import transfer_pb2, transfer_pb2_grpc
+
+MAX_OBJECT_BYTES = 64 * 1024**3
+MAX_TAG_CHARS = 256
+
+
+def check_tag(tag: str) -> str:
+    if not tag or len(tag) > MAX_TAG_CHARS or not tag.isprintable():
+        raise invalid_argument("tag must be 1-256 printable characters", field_path="tag")
+    return tag
+
+
+def check_size(total_size: int) -> int:
+    if not 0 <= total_size <= MAX_OBJECT_BYTES:
+        raise invalid_argument("total_size must be between 0 and 64 GiB", field_path="total_size")
+    return total_size
+
+
+async def chunk_stream(
+    messages: AsyncIterator[object], max_chunk_bytes: int, field_name: str = "chunk"
+) -> AsyncIterator[bytes]:
+    """The `chunk` fields of a request stream after its header; anything else is an error."""
+    async for message in messages:
+        if message.WhichOneof("part") != "chunk":  # type: ignore[attr-defined]
+            raise invalid_argument("only chunks may follow the header", field_path=field_name)
+        chunk = message.chunk  # type: ignore[attr-defined]
+        if len(chunk) > max_chunk_bytes:
+            raise invalid_argument(f"a chunk may hold at most {max_chunk_bytes} bytes", field_path=field_name)
+        yield chunk
+
+
+async def first_header(messages: AsyncIterator[object]) -> object:
+    try:
+        first = await anext(messages)  # type: ignore[call-overload]
+    except StopAsyncIteration:
+        raise invalid_argument(
+            "empty stream: the first message must be a header", field_path="header"
+        ) from None
+    if first.WhichOneof("part") != "header":
+        raise invalid_argument("the first message must be a header", field_path="header")
+    return first.header
+
+
+class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
+    def __init__(
+        self, *, party_id: str, store: Store, dags: DagCache, mailbox: Mailbox, max_chunk_bytes: int
+    ) -> None:
+        self._party_id = party_id
+        self._store = store
+        self._dags = dags
+        self._mailbox = mailbox
+        self._max_chunk = max_chunk_bytes
+
+    @unary_edge
+    async def PushObject(self, request_iterator, context: grpc.aio.ServicerContext):  # type: ignore[override]
+        header = await first_header(request_iterator)
+        key = await self._accept(header.key)  # type: ignore[attr-defined]
+        total = check_size(header.total_size)  # type: ignore[attr-defined]
+        stored = await self._mailbox.deliver(key, total, chunk_stream(request_iterator, self._max_chunk))
+        return transfer_pb2.PushObjectResponse(stored=stored, received_size=total)
+
+    async def _accept(self, key: object) -> MailKey:
+        """Only objects for a job this party takes part in, between two of the task's parties."""
+        mail = MailKey(
+            job_id=check_name(key.job_id, "key.job_id"),  # type: ignore[attr-defined]
+            task_name=check_name(key.task_name, "key.task_name"),  # type: ignore[attr-defined]
+            attempt=key.attempt,  # type: ignore[attr-defined]
+            tag=check_tag(key.tag),  # type: ignore[attr-defined]
+            source_role=key.source.role,  # type: ignore[attr-defined]
+            source_party_id=check_party_id(key.source.party_id),  # type: ignore[attr-defined]
+            destination_role=key.destination.role,  # type: ignore[attr-defined]
+            destination_party_id=check_party_id(key.destination.party_id),  # type: ignore[attr-defined]
+        )
+        if mail.destination_party_id != self._party_id:
+            raise FateGrpcError(
+                ErrorCode.PERMISSION_DENIED,
+                f"object addressed to party {mail.destination_party_id} was sent to party {self._party_id}",
+            )
+        if await self._store.find_job(mail.job_id) is None:
+            raise FateGrpcError(
+                ErrorCode.NOT_FOUND, f"job {mail.job_id} is unknown at party {self._party_id}"
+            )
+        dag = await self._dags.get(mail.job_id)
+        if mail.task_name not in dag.tasks:
+            raise FateGrpcError(ErrorCode.NOT_FOUND, f"job {mail.job_id} has no task {mail.task_name}")
+        parties = {(p.role, p.party_id) for p in task_parties(dag, mail.task_name)}
+        for role, party in (
+            (mail.source_role, mail.source_party_id),
+            (mail.destination_role, mail.destination_party_id),
+        ):
+            if (role, party) not in parties:
+                raise FateGrpcError(
+                    ErrorCode.PERMISSION_DENIED,
+                    f"{role} {party} is not a party of task {mail.task_name} of job {mail.job_id}",
+                )
+        return mail

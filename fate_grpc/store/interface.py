@@ -1,0 +1,193 @@
+"""The one async store interface of a node, grouped by aggregate. Any backend must pass tests/store."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+
+from fate_grpc.domain.status import JobStatus, TaskStatus
+from fate_grpc.store.records import (
+    AttemptKey,
+    JobRecord,
+    OutputRecord,
+    ScheduleTaskRecord,
+    TableRecord,
+    TaskAttemptRecord,
+    TaskKey,
+    TaskRecord,
+)
+
+
+class Store(ABC):
+    """Persistent state of one node. Every status change is a compare-and-set.
+
+    Status-changing methods take the status the caller believes is current (`expected`) and:
+    MUST raise NotFound (FateGrpcError code NOT_FOUND) if the row does not exist,
+    MUST raise InvalidTransition if expected -> to is not in the domain transition table,
+    MUST raise Conflict if the row's status is not `expected`, and MUST NOT write anything then.
+    """
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    @abstractmethod
+    async def open(self) -> None:
+        """Open (creating and migrating if needed)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close; idempotent."""
+
+    # -- tables ----------------------------------------------------------------------------------
+    @abstractmethod
+    async def put_table(self, table: TableRecord, *, overwrite: bool = False) -> None:
+        """Store table metadata. MUST raise AlreadyExists if (namespace, name) exists and not overwrite."""
+
+    @abstractmethod
+    async def get_table(self, namespace: str, name: str) -> TableRecord:
+        """MUST raise NotFound if absent."""
+
+    @abstractmethod
+    async def find_table(self, namespace: str, name: str) -> TableRecord | None:
+        """The table, or None."""
+
+    # -- jobs (this node's view) -----------------------------------------------------------------
+    @abstractmethod
+    async def create_job(
+        self,
+        job: JobRecord,
+        tasks: Sequence[TaskRecord],
+        attempts: Sequence[TaskAttemptRecord] = (),
+        schedule: Sequence[ScheduleTaskRecord] = (),
+    ) -> None:
+        """Insert a job with its task rows (and, on the scheduler, its schedule rows) atomically.
+
+        MUST raise AlreadyExists if the job id exists; MUST write nothing then.
+        """
+
+    @abstractmethod
+    async def get_job(self, job_id: str) -> JobRecord:
+        """MUST raise NotFound if absent."""
+
+    @abstractmethod
+    async def find_job(self, job_id: str) -> JobRecord | None:
+        """The job, or None."""
+
+    @abstractmethod
+    async def list_jobs(
+        self, *, statuses: Iterable[JobStatus] = (), scheduler_only: bool = False, limit: int = 100
+    ) -> list[JobRecord]:
+        """Jobs, newest first, optionally filtered by status and by being scheduled here."""
+
+    @abstractmethod
+    async def delete_job(self, job_id: str) -> bool:
+        """Remove a job and everything keyed by it; True if it existed."""
+
+    @abstractmethod
+    async def transition_job(
+        self,
+        job_id: str,
+        *,
+        expected: JobStatus,
+        to: JobStatus,
+        reason: str = "",
+        progress: int | None = None,
+    ) -> JobRecord:
+        """Compare-and-set the job status (see class doc). Sets start/end times on entering
+        running / an end status."""
+
+    @abstractmethod
+    async def set_job_progress(self, job_id: str, progress: int, reason: str | None = None) -> None:
+        """Update progress (never decreasing) and optionally the status reason."""
+
+    # -- tasks (this node's roles) ---------------------------------------------------------------
+    @abstractmethod
+    async def add_tasks(self, tasks: Sequence[TaskRecord]) -> None:
+        """Insert new task attempt rows. MUST raise AlreadyExists on a duplicate key."""
+
+    @abstractmethod
+    async def get_task(self, key: TaskKey) -> TaskRecord:
+        """MUST raise NotFound if absent."""
+
+    @abstractmethod
+    async def list_tasks(
+        self, job_id: str, *, task_name: str | None = None, attempt: int | None = None
+    ) -> list[TaskRecord]:
+        """Task rows of a job in (task_name, attempt, role, party_id) order."""
+
+    @abstractmethod
+    async def list_tasks_with_party_status(self, statuses: Iterable[TaskStatus]) -> list[TaskRecord]:
+        """Task rows (all jobs) whose local process status is one of `statuses`."""
+
+    @abstractmethod
+    async def transition_task_party_status(
+        self,
+        key: TaskKey,
+        *,
+        expected: TaskStatus,
+        to: TaskStatus,
+        error: str = "",
+        pid: int | None = None,
+    ) -> TaskRecord:
+        """Compare-and-set the local process status of a task attempt (see class doc)."""
+
+    @abstractmethod
+    async def transition_task_status(
+        self, key: TaskKey, *, expected: TaskStatus, to: TaskStatus, error: str = ""
+    ) -> TaskRecord:
+        """Compare-and-set the federated status of a task attempt as synced by the scheduler."""
+
+    # -- schedule (scheduler party only) ---------------------------------------------------------
+    @abstractmethod
+    async def add_attempts(
+        self, attempts: Sequence[TaskAttemptRecord], schedule: Sequence[ScheduleTaskRecord]
+    ) -> None:
+        """Insert new attempts and their per-party schedule rows atomically."""
+
+    @abstractmethod
+    async def list_attempts(self, job_id: str) -> list[TaskAttemptRecord]:
+        """Every attempt of every task of a job, in (task_name, attempt) order."""
+
+    @abstractmethod
+    async def get_attempt(self, key: AttemptKey) -> TaskAttemptRecord:
+        """MUST raise NotFound if absent."""
+
+    @abstractmethod
+    async def transition_attempt(
+        self, key: AttemptKey, *, expected: TaskStatus, to: TaskStatus, error: str = ""
+    ) -> TaskAttemptRecord:
+        """Compare-and-set the federated status of an attempt (see class doc)."""
+
+    @abstractmethod
+    async def list_schedule_tasks(
+        self, job_id: str, *, task_name: str | None = None, attempt: int | None = None
+    ) -> list[ScheduleTaskRecord]:
+        """Per-party schedule rows of a job."""
+
+    @abstractmethod
+    async def transition_schedule_task(
+        self,
+        key: TaskKey,
+        *,
+        expected: TaskStatus,
+        to: TaskStatus,
+        error: str = "",
+        start_time_ms: int = 0,
+        end_time_ms: int = 0,
+    ) -> ScheduleTaskRecord:
+        """Compare-and-set one party's reported status of an attempt (see class doc)."""
+
+    # -- outputs ---------------------------------------------------------------------------------
+    @abstractmethod
+    async def put_output(self, output: OutputRecord, table: TableRecord) -> None:
+        """Register a data output and its table atomically (replacing a previous registration of the
+        same output key of the same attempt)."""
+
+    @abstractmethod
+    async def list_outputs(
+        self,
+        job_id: str,
+        *,
+        task_name: str | None = None,
+        role: str | None = None,
+        party_id: str | None = None,
+    ) -> list[OutputRecord]:
+        """Outputs of a job, latest attempt last."""

@@ -1,0 +1,117 @@
+"""Rows of the store, as frozen dataclasses (times are unix milliseconds, 0 = not yet)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fate_grpc.domain.status import JobStatus, TaskStatus
+
+
+@dataclass(frozen=True)
+class TableRecord:
+    """A stored table: uploaded, or written by a task as an output."""
+
+    namespace: str
+    name: str
+    path: str
+    count: int
+    header: tuple[str, ...]
+    match_id_name: str
+    label_name: str = ""
+    weight_name: str = ""
+    delimiter: str = ","
+    meta: dict[str, Any] = field(default_factory=dict)
+    source_job_id: str = ""
+    source_task: str = ""
+    create_time_ms: int = 0
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """This node's row for a job; on the scheduler party its status is the authoritative one."""
+
+    job_id: str
+    dag_yaml: str
+    initiator_party_id: str
+    scheduler_party_id: str
+    is_scheduler: bool
+    status: JobStatus = JobStatus.WAITING
+    status_reason: str = ""
+    user_name: str = ""
+    priority: int = 0
+    progress: int = 0
+    create_time_ms: int = 0
+    start_time_ms: int = 0
+    end_time_ms: int = 0
+    update_time_ms: int = 0
+
+
+@dataclass(frozen=True)
+class TaskKey:
+    """One attempt of one task at one (role, party) of this node."""
+
+    job_id: str
+    task_name: str
+    attempt: int
+    role: str
+    party_id: str
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """A task attempt at a role this node plays: its local process state and the federated status."""
+
+    key: TaskKey
+    component: str
+    status: TaskStatus = TaskStatus.WAITING
+    party_status: TaskStatus = TaskStatus.WAITING
+    error: str = ""
+    pid: int = 0
+    start_time_ms: int = 0
+    end_time_ms: int = 0
+    update_time_ms: int = 0
+
+
+@dataclass(frozen=True)
+class ScheduleTaskRecord:
+    """The scheduler's copy of one party's status of a task attempt (as that party reported it)."""
+
+    key: TaskKey
+    status: TaskStatus = TaskStatus.WAITING
+    error: str = ""
+    start_time_ms: int = 0
+    end_time_ms: int = 0
+    update_time_ms: int = 0
+
+
+@dataclass(frozen=True)
+class AttemptKey:
+    job_id: str
+    task_name: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class TaskAttemptRecord:
+    """The scheduler's federated status of one attempt of a task."""
+
+    key: AttemptKey
+    component: str
+    status: TaskStatus = TaskStatus.WAITING
+    error: str = ""
+    start_time_ms: int = 0
+    end_time_ms: int = 0
+    update_time_ms: int = 0
+
+
+@dataclass(frozen=True)
+class OutputRecord:
+    """A data output of a task at one party, pointing at a stored table."""
+
+    key: TaskKey
+    output_key: str
+    namespace: str
+    name: str
+    kind: str = "data"
+    create_time_ms: int = 0
