@@ -55,6 +55,7 @@ class LocalCluster:
         self.workdir = workdir.resolve()
         self.parties = {pid: LocalParty(pid, free_port(), self.workdir / f"party_{pid}") for pid in party_ids}
         self._extra = extra_conf or {}
+        self.warm_processes = int(self._extra.get("warm_task_processes", 2))
 
     def __enter__(self) -> LocalCluster:
         self.start()
@@ -106,12 +107,15 @@ class LocalCluster:
                 )
             try:
                 with FlowClient(party.address, timeout_s=2) as client:
-                    client.node_info()
-                return
+                    info = client.node_info()
+                if info.ready_task_processes >= self.warm_processes:
+                    return
+                if time.monotonic() > deadline:
+                    return  # usable anyway: tasks start cold until the pool is warm
             except FateGrpcError:
                 if time.monotonic() > deadline:
                     raise
-                time.sleep(0.1)
+            time.sleep(0.1)
 
     def client(self, party_id: str) -> FlowClient:
         return FlowClient(self.parties[party_id].address)

@@ -327,7 +327,8 @@ def cycle_violation(cycle: list[str]) -> FieldViolation:
     """The violation reported for a dependency cycle."""
     return FieldViolation(
         f"dag.tasks.{cycle[0]}",
-        f"dependency cycle: {' -> '.join(cycle)} (via dependent_tasks or task_output_artifact inputs)",
+        f"dependency cycle: {' -> '.join(cycle)} (each task waits for the next, through "
+        "dependent_tasks or task_output_artifact inputs)",
     )
 
 

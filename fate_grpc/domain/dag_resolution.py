@@ -158,7 +158,7 @@ def resolve_task(
         name=task_name,
         component=task.component_ref,
         stage=stage,
-        parameters=_parameters_with_defaults(merged_parameters(dag, task_name, party), spec),
+        parameters=_parameters_with_defaults(merged_parameters(dag, task_name, party), spec, role),
         conf=merged_conf(dag, task_name, party),
         inputs=tuple(_resolve_inputs(dag, task.inputs, party, spec, stage)),
         parties=parties,
@@ -172,10 +172,12 @@ def resolve_party(dag: Dag, role: str, party_id: str, catalog: ComponentCatalog)
     return [task for task in resolved if task is not None]
 
 
-def _parameters_with_defaults(parameters: dict[str, Any], spec: ComponentSpec) -> dict[str, Any]:
-    # An explicit null counts as unset, as it does in validation.
+def _parameters_with_defaults(parameters: dict[str, Any], spec: ComponentSpec, role: str) -> dict[str, Any]:
+    # An explicit null counts as unset, as it does in validation. A parameter required of other
+    # roles only is optional here, so it gets its default too.
     for name, param in spec.parameters.items():
-        if parameters.get(name) is None and not param.required:
+        required_here = param.required and role in (param.required_roles or spec.roles)
+        if parameters.get(name) is None and not required_here:
             parameters[name] = copy.deepcopy(param.default)
     return parameters
 
@@ -385,7 +387,7 @@ class _Checker:
             if producer not in self.sites.task_names:
                 self.add(f"{site.path}.producer_task", f"task {producer!r} is not in dag.tasks")
             return
-        if channel.parties is not None:
+        if channel.parties is not None and not self.sites.broken & {site.task, producer}:
             consumer = set(task_parties(self.dag, site.task))
             producer_parties = task_parties(self.dag, producer)
             for party in expand_parties(channel.parties):

@@ -138,8 +138,10 @@ def parse_dag(document: str | Mapping[str, Any], catalog: ComponentCatalog) -> D
     loaded = load_dag_document(document) if isinstance(document, str) else document
     parser = _Parser()
     dag = parser.parse(loaded)
-    # Catalog and graph checks need the declared parties; without them they would only add noise.
-    if dag is not None and parser.declared is not None:
+    if dag is not None:
+        if parser.declared is None:
+            # With broken dag.parties, checks of who runs what would only guess.
+            parser.sites.broken.update(dag.tasks)
         for violation in resolution.consistency_violations(dag, catalog, parser.sites):
             parser.add(violation.field, violation.reason)
     if parser.violations or dag is None:

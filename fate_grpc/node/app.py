@@ -83,7 +83,12 @@ class Node:
             rpc_timeout_s=cfg.timeouts.rpc_s,
             report_retry_s=cfg.timeouts.report_retry_s,
         )
-        self.supervisor = TaskSupervisor(python=cfg.task_python, on_exit=self._on_task_exit)
+        self.supervisor = TaskSupervisor(
+            python=cfg.task_python,
+            on_exit=self._on_task_exit,
+            warm_pool_size=cfg.warm_task_processes,
+            pool_log=self.paths.logs_dir / "task-pool.log",
+        )
         self.runtime = TaskRuntime(
             store=self.store,
             catalog=self.catalog,
@@ -133,6 +138,7 @@ class Node:
         if self.config.party_id not in self.gateway.routes():
             self.gateway.set_route(self.config.party_id, _dialable(self.addresses.peer))
         self.supervisor.set_worker_address(self.addresses.worker)
+        self.spawn(self.supervisor.fill_pool())
         await self.participant.recover_after_restart()
         self.spawn(self.scheduler.fail_unfinished_after_restart())
         task_group.start_soon(self._sweep_loop)
@@ -209,6 +215,7 @@ class Node:
             scheduler=self.scheduler,
             views=self.views,
             tables=self.tables,
+            ready_task_processes=lambda: self.supervisor.ready_warm_processes,
             max_chunk_bytes=cfg.limits.chunk_bytes,
             rpc_timeout_s=cfg.timeouts.rpc_s,
             submit_timeout_s=cfg.timeouts.job_create_s * 3,

@@ -72,6 +72,8 @@ class NodeConfig:
     """host:port of the user API; None serves it on `listen` as well."""
     task_python: str | None = None
     """Interpreter that runs task processes; None means the node's own."""
+    warm_task_processes: int = 2
+    """Task processes kept started and imported, ready for the next task (0 turns this off)."""
     timeouts: Timeouts = field(default_factory=Timeouts)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     limits: Limits = field(default_factory=Limits)
@@ -107,7 +109,7 @@ def _section(cls: type, raw: Any, path: str) -> Any:
 def config_from_mapping(raw: Mapping[str, Any], *, base_dir: Path | None = None) -> NodeConfig:
     """Build a NodeConfig from parsed YAML; relative data_dir is taken relative to `base_dir`."""
     allowed = {"party_id", "listen", "client_listen", "data_dir", "routes", "task_python", "timeouts"}
-    allowed |= {"scheduler", "limits"}
+    allowed |= {"scheduler", "limits", "warm_task_processes"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise invalid_argument(f"unknown conf key(s): {', '.join(unknown)}", field_path=unknown[0])
@@ -130,6 +132,7 @@ def config_from_mapping(raw: Mapping[str, Any], *, base_dir: Path | None = None)
         data_dir=data_dir,
         routes=routes,
         task_python=str(raw["task_python"]) if raw.get("task_python") else None,
+        warm_task_processes=_count(raw.get("warm_task_processes", 2), "warm_task_processes"),
         timeouts=_section(Timeouts, raw.get("timeouts"), "timeouts"),
         scheduler=_section(SchedulerSettings, raw.get("scheduler"), "scheduler"),
         limits=_section(Limits, raw.get("limits"), "limits"),
@@ -152,6 +155,12 @@ def load_config(path: str | Path) -> NodeConfig:
     except FateGrpcError as exc:
         exc.message = f"{conf_path}: {exc.message}"
         raise
+
+
+def _count(value: Any, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 64:
+        raise invalid_argument(f"{path} must be an integer from 0 to 64", field_path=path)
+    return value
 
 
 def _check_address(value: str, path: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fate_grpc import __version__
 from fate_grpc.client.v1 import client_pb2, client_pb2_grpc
@@ -38,6 +39,7 @@ class ClientServicer(client_pb2_grpc.ClientServiceServicer):
         scheduler: Scheduler,
         views: JobViews,
         tables: TableService,
+        ready_task_processes: Callable[[], int],
         max_chunk_bytes: int,
         rpc_timeout_s: float,
         submit_timeout_s: float,
@@ -50,6 +52,7 @@ class ClientServicer(client_pb2_grpc.ClientServiceServicer):
         self._scheduler = scheduler
         self._views = views
         self._tables = tables
+        self._ready_task_processes = ready_task_processes
         self._max_chunk = max_chunk_bytes
         self._rpc_timeout = rpc_timeout_s
         self._submit_timeout = submit_timeout_s
@@ -57,7 +60,10 @@ class ClientServicer(client_pb2_grpc.ClientServiceServicer):
     @unary_edge
     async def GetNodeInfo(self, request, context):  # type: ignore[override]
         return client_pb2.GetNodeInfoResponse(
-            party_id=self._party_id, version=__version__, routes=self._gateway.routes()
+            party_id=self._party_id,
+            version=__version__,
+            routes=self._gateway.routes(),
+            ready_task_processes=self._ready_task_processes(),
         )
 
     @unary_edge

@@ -39,7 +39,10 @@ TRAINER = ComponentSpec(
                 ArtifactSpec("train_data", "data", GH),
                 ArtifactSpec("validate_data", "data", GH, optional=True),
             ),
-            outputs=(ArtifactSpec("train_output_data", "data", GH), ArtifactSpec("output_model", "model", GH)),
+            outputs=(
+                ArtifactSpec("train_output_data", "data", GH),
+                ArtifactSpec("output_model", "model", GH),
+            ),
         ),
         "predict": StageSpec(
             inputs=(ArtifactSpec("test_data", "data", GH), ArtifactSpec("input_model", "model", GH)),
@@ -157,7 +160,10 @@ def test_parse_does_not_keep_references_to_the_document() -> None:
 
 def test_defaults_and_coercions() -> None:
     document = base()
-    document["dag"]["parties"] = [{"role": "guest", "party_id": [9999]}, {"role": "host", "party_id": [10000]}]
+    document["dag"]["parties"] = [
+        {"role": "guest", "party_id": [9999]},
+        {"role": "host", "party_id": [10000]},
+    ]
     document["dag"]["conf"] = {"scheduler_party_id": 9999, "model_version": 0}
     document["schema_version"] = 2.1
     dag = parse_dag(document, CATALOG)
@@ -207,7 +213,11 @@ def test_full_job_conf() -> None:
     assert (job.model_id, job.model_version) == ("m1", "3")
     assert job.model_warehouse == {"model_id": "m0", "model_version": "1"}
     assert job.task.engine_run == {"cores": 2}
-    assert (job.task.provider, job.task.timeout, job.task.launcher_name) == ("fate:2.1.0@local", 600, "default")
+    assert (job.task.provider, job.task.timeout, job.task.launcher_name) == (
+        "fate:2.1.0@local",
+        600,
+        "default",
+    )
     assert job.task.raw == conf["task"]
     assert job.extra == {"any": ["thing"]}
     assert job.raw == conf
@@ -319,7 +329,11 @@ def test_bad_stage() -> None:
     [
         ([], "dag.parties", ("at least one party",)),
         ("guest", "dag.parties", ("list",)),
-        ([{"role": "coordinator", "party_id": ["1"]}], "dag.parties[0].role", ("guest, host, arbiter, local",)),
+        (
+            [{"role": "coordinator", "party_id": ["1"]}],
+            "dag.parties[0].role",
+            ("guest, host, arbiter, local",),
+        ),
         ([{"role": "guest", "party_id": []}], "dag.parties[0].party_id", ("at least one",)),
         ([{"role": "guest", "party_id": "9999"}], "dag.parties[0].party_id", ("list",)),
         ([{"role": "guest", "party_id": [True]}], "dag.parties[0].party_id[0]", ("string or an integer",)),
@@ -521,11 +535,23 @@ def test_cycle_through_inputs() -> None:
     document = base()
     document["dag"]["tasks"]["psi_1"] = {
         "component_ref": "psi",
-        "inputs": {"data": {"input_data": {"task_output_artifact": {"producer_task": "psi_2", "output_artifact_key": "output_data"}}}},
+        "inputs": {
+            "data": {
+                "input_data": {
+                    "task_output_artifact": {"producer_task": "psi_2", "output_artifact_key": "output_data"}
+                }
+            }
+        },
     }
     document["dag"]["tasks"]["psi_2"] = {
         "component_ref": "psi",
-        "inputs": {"data": {"input_data": {"task_output_artifact": {"producer_task": "psi_1", "output_artifact_key": "output_data"}}}},
+        "inputs": {
+            "data": {
+                "input_data": {
+                    "task_output_artifact": {"producer_task": "psi_1", "output_artifact_key": "output_data"}
+                }
+            }
+        },
     }
     assert_violation(document, "dag.tasks.psi_1", "psi_1 -> psi_2 -> psi_1")
 
@@ -607,7 +633,9 @@ def test_channel_required_keys() -> None:
 def test_producer_must_exist() -> None:
     document = base()
     psi_input(document)["task_output_artifact"]["producer_task"] = "reader_9"
-    assert_violation(document, f"{INPUT}.task_output_artifact.producer_task", "'reader_9'", "not in dag.tasks")
+    assert_violation(
+        document, f"{INPUT}.task_output_artifact.producer_task", "'reader_9'", "not in dag.tasks"
+    )
 
 
 def test_producer_output_key_must_exist() -> None:
@@ -624,14 +652,28 @@ def test_producer_output_kind_must_match() -> None:
         "component_ref": "trainer",
         "stage": "train",
         "parameters": {"label": "y"},
-        "inputs": {"data": {"train_data": {"task_output_artifact": {"producer_task": "psi_0", "output_artifact_key": "output_data"}}}},
+        "inputs": {
+            "data": {
+                "train_data": {
+                    "task_output_artifact": {"producer_task": "psi_0", "output_artifact_key": "output_data"}
+                }
+            }
+        },
     }
     document["dag"]["tasks"]["lr_1"] = {
         "component_ref": "trainer",
         "parameters": {"label": "y"},
         "inputs": {
-            "data": {"test_data": {"task_output_artifact": {"producer_task": "lr_0", "output_artifact_key": "output_model"}}},
-            "model": {"input_model": {"task_output_artifact": {"producer_task": "lr_0", "output_artifact_key": "output_model"}}},
+            "data": {
+                "test_data": {
+                    "task_output_artifact": {"producer_task": "lr_0", "output_artifact_key": "output_model"}
+                }
+            },
+            "model": {
+                "input_model": {
+                    "task_output_artifact": {"producer_task": "lr_0", "output_artifact_key": "output_model"}
+                }
+            },
         },
     }
     field = "dag.tasks.lr_1.inputs.data.test_data.task_output_artifact.output_artifact_key"
@@ -690,7 +732,11 @@ def test_data_warehouse_names_are_safe() -> None:
 def test_warehouse_channels_parse() -> None:
     document = base()
     psi_input(document).clear()
-    psi_input(document)["data_warehouse"] = {"job_id": 202401, "producer_task": "psi_0", "output_artifact_key": "output_data"}
+    psi_input(document)["data_warehouse"] = {
+        "job_id": 202401,
+        "producer_task": "psi_0",
+        "output_artifact_key": "output_data",
+    }
     (channel,) = parse_dag(document, CATALOG).tasks["psi_0"].inputs[0].channels
     assert (channel.source, channel.job_id, channel.producer_task) == ("data_warehouse", "202401", "psi_0")
     # A warehouse producer is a task of another job: no dependency here.
@@ -724,13 +770,17 @@ def test_output_spec_extra_key() -> None:
 def test_unknown_parameter() -> None:
     document = base()
     document["dag"]["tasks"]["psi_0"]["parameters"] = {"protocl": "ecdh_psi"}
-    assert_violation(document, "dag.tasks.psi_0.parameters.protocl", "unknown parameter", "protocol, curve_type")
+    assert_violation(
+        document, "dag.tasks.psi_0.parameters.protocl", "unknown parameter", "protocol, curve_type"
+    )
 
 
 def test_unknown_parameter_in_party_tasks() -> None:
     document = base()
     document["dag"]["party_tasks"]["guest_9999"]["tasks"]["reader_0"]["parameters"]["table"] = "t"
-    assert_violation(document, "dag.party_tasks.guest_9999.tasks.reader_0.parameters.table", "unknown parameter")
+    assert_violation(
+        document, "dag.party_tasks.guest_9999.tasks.reader_0.parameters.table", "unknown parameter"
+    )
 
 
 def test_parameter_of_the_wrong_type() -> None:
@@ -752,14 +802,22 @@ def trainer_document(parameters: dict[str, Any]) -> dict[str, Any]:
     document["dag"]["tasks"]["lr_0"] = {
         "component_ref": "trainer",
         "parameters": parameters,
-        "inputs": {"data": {"train_data": {"task_output_artifact": {"producer_task": "psi_0", "output_artifact_key": "output_data"}}}},
+        "inputs": {
+            "data": {
+                "train_data": {
+                    "task_output_artifact": {"producer_task": "psi_0", "output_artifact_key": "output_data"}
+                }
+            }
+        },
     }
     return document
 
 
 def test_bool_is_not_an_integer_but_an_integer_is_a_float() -> None:
     assert_violation(
-        trainer_document({"label": "y", "epochs": True}), "dag.tasks.lr_0.parameters.epochs", "an integer, got boolean"
+        trainer_document({"label": "y", "epochs": True}),
+        "dag.tasks.lr_0.parameters.epochs",
+        "an integer, got boolean",
     )
     assert_violation(
         trainer_document({"label": "y", "learning_rate": "0.1"}),
@@ -769,7 +827,9 @@ def test_bool_is_not_an_integer_but_an_integer_is_a_float() -> None:
     assert_violation(
         trainer_document({"label": "y", "early_stop": 1}), "dag.tasks.lr_0.parameters.early_stop", "a boolean"
     )
-    dag = parse_dag(trainer_document({"label": "y", "learning_rate": 1, "epochs": 3, "early_stop": True}), CATALOG)
+    dag = parse_dag(
+        trainer_document({"label": "y", "learning_rate": 1, "epochs": 3, "early_stop": True}), CATALOG
+    )
     assert dag.tasks["lr_0"].parameters["learning_rate"] == 1
 
 
@@ -822,7 +882,9 @@ def test_party_tasks_unknown_task() -> None:
 def test_party_tasks_task_unknown_key() -> None:
     document = base()
     document["dag"]["party_tasks"]["guest_9999"]["tasks"]["reader_0"]["inputs"] = {}
-    assert_violation(document, "dag.party_tasks.guest_9999.tasks.reader_0.inputs", "unknown key", "conf, parameters")
+    assert_violation(
+        document, "dag.party_tasks.guest_9999.tasks.reader_0.inputs", "unknown key", "conf, parameters"
+    )
 
 
 def test_party_tasks_need_parties() -> None:
@@ -861,6 +923,19 @@ def test_all_violations_are_collected() -> None:
     assert len(info.value.violations) == len({(v.field, v.reason) for v in info.value.violations})
 
 
+def test_catalog_problems_are_reported_even_with_broken_parties() -> None:
+    document = base()
+    document["dag"]["parties"][0]["role"] = "gust"
+    document["dag"]["tasks"]["psi_0"]["parameters"] = {"protocol": "rsa"}
+    psi_input(document)["task_output_artifact"]["output_artifact_key"] = "x"
+    fields = {v.field for v in violations_of(document)}
+    assert fields == {
+        "dag.parties[0].role",
+        "dag.tasks.psi_0.parameters.protocol",
+        f"{INPUT}.task_output_artifact.output_artifact_key",
+    }
+
+
 def test_violations_are_deterministic() -> None:
     document = base()
     document["dag"]["tasks"]["psi_0"]["component_ref"] = "nope"
@@ -879,7 +954,16 @@ def chain_document(order: list[str]) -> dict[str, Any]:
         "read_b": {"component_ref": "reader", "parameters": {"name": "b", "namespace": "n"}},
         "psi_b": {
             "component_ref": "psi",
-            "inputs": {"data": {"input_data": {"task_output_artifact": {"producer_task": "read_b", "output_artifact_key": "output_data"}}}},
+            "inputs": {
+                "data": {
+                    "input_data": {
+                        "task_output_artifact": {
+                            "producer_task": "read_b",
+                            "output_artifact_key": "output_data",
+                        }
+                    }
+                }
+            },
         },
         "all": {
             "component_ref": "union",
@@ -904,9 +988,9 @@ def chain_document(order: list[str]) -> dict[str, Any]:
 
 def test_topological_order_is_deterministic() -> None:
     names = ["read_c", "read_a", "read_b", "psi_b", "all"]
-    orders = {
-        tuple(topological_order(parse_dag(chain_document(list(p)), CATALOG))) for p in itertools.permutations(names)
-    }
+    # Every 7th of the 120 insertion orders is plenty.
+    permutations = itertools.islice(itertools.permutations(names), 0, None, 7)
+    orders = {tuple(topological_order(parse_dag(chain_document(list(p)), CATALOG))) for p in permutations}
     assert orders == {("read_a", "read_b", "psi_b", "read_c", "all")}
 
 
@@ -944,7 +1028,9 @@ def test_task_parties_default_to_the_dag_parties() -> None:
 
 # -- robustness -----------------------------------------------------------------------------------
 
-_scalars = st.none() | st.booleans() | st.integers(-5, 100_000) | st.floats(allow_nan=True) | st.text(max_size=12)
+_scalars = (
+    st.none() | st.booleans() | st.integers(-5, 100_000) | st.floats(allow_nan=True) | st.text(max_size=12)
+)
 _keys = st.sampled_from(
     [
         "schema_version",
@@ -974,11 +1060,11 @@ _keys = st.sampled_from(
 _values = st.recursive(
     _scalars | st.sampled_from(["guest", "host", "2.1.0", "reader", "psi", "9999", "default", "output_data"]),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_keys | st.integers(0, 3), inner, max_size=5),
-    max_leaves=40,
+    max_leaves=20,
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(document=st.dictionaries(_keys, _values, max_size=5))
 def test_arbitrary_documents_never_crash(document: dict[Any, Any]) -> None:
     try:
@@ -1011,7 +1097,7 @@ def _mutations() -> st.SearchStrategy[tuple[list[str], Any]]:
     return st.tuples(paths, _values)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutation=_mutations())
 def test_mutated_example_never_crashes(mutation: tuple[list[Any], Any]) -> None:
     path, value = mutation

@@ -80,8 +80,8 @@ def test_tables_cover_every_status_and_are_read_only() -> None:
 
 
 def test_end_statuses() -> None:
-    assert JOB_END_STATUSES == {J.SUCCESS, J.FAILED, J.CANCELED, J.TIMEOUT}
-    assert TASK_END_STATUSES == {T.SUCCESS, T.FAILED, T.CANCELED, T.TIMEOUT, T.PASS}
+    assert {J.SUCCESS, J.FAILED, J.CANCELED, J.TIMEOUT} == JOB_END_STATUSES
+    assert {T.SUCCESS, T.FAILED, T.CANCELED, T.TIMEOUT, T.PASS} == TASK_END_STATUSES
     assert all(not TASK_TRANSITIONS[s] for s in TASK_END_STATUSES)
 
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from fate_grpc.common.v1 import common_pb2 as fate__grpc_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n fate_grpc/client/v1/client.proto\x12\x13\x66\x61te_grpc.client.v1\x1a fate_grpc/common/v1/common.proto\"\x14\n\x12GetNodeInfoRequest\"\xad\x01\n\x13GetNodeInfoResponse\x12\x10\n\x08party_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x44\n\x06routes\x18\x03 \x03(\x0b\x32\x34.fate_grpc.client.v1.GetNodeInfoResponse.RoutesEntry\x1a-\n\x0bRoutesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"7\n\x10SubmitJobRequest\x12\x10\n\x08\x64\x61g_yaml\x18\x01 \x01(\t\x12\x11\n\tuser_name\x18\x02 \x01(\t\"h\n\x11SubmitJobResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x1a\n\x12scheduler_party_id\x18\x02 \x01(\t\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12\x15\n\rmodel_version\x18\x04 \x01(\t\"!\n\x0fQueryJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"N\n\x10QueryJobResponse\x12)\n\x03job\x18\x01 \x01(\x0b\x32\x1c.fate_grpc.common.v1.JobView\x12\x0f\n\x07warning\x18\x02 \x01(\t\"l\n\x11QueryTasksRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x10\n\x08party_id\x18\x03 \x01(\t\x12\x11\n\ttask_name\x18\x04 \x01(\t\x12\x14\n\x0c\x61ll_attempts\x18\x05 \x01(\x08\"S\n\x12QueryTasksResponse\x12,\n\x05tasks\x18\x01 \x03(\x0b\x32\x1d.fate_grpc.common.v1.TaskView\x12\x0f\n\x07warning\x18\x02 \x01(\t\" \n\x0eStopJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"Q\n\x0fStopJobResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.fate_grpc.common.v1.JobStatus\"\xcd\x01\n\x11UploadTableHeader\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04head\x18\x03 \x01(\x08\x12\x11\n\tdelimiter\x18\x04 \x01(\t\x12\x15\n\rmatch_id_name\x18\x05 \x01(\t\x12\x12\n\nlabel_name\x18\x06 \x01(\t\x12\x13\n\x0bweight_name\x18\x07 \x01(\t\x12\x0e\n\x06header\x18\x08 \x03(\t\x12\x11\n\toverwrite\x18\t \x01(\x08\x12\x13\n\x0bsource_file\x18\n \x01(\t\"g\n\x12UploadTableRequest\x12\x38\n\x06header\x18\x01 \x01(\x0b\x32&.fate_grpc.client.v1.UploadTableHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"D\n\x13UploadTableResponse\x12-\n\x05table\x18\x01 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo\"4\n\x11QueryTableRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"C\n\x12QueryTableResponse\x12-\n\x05table\x18\x01 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo2\x9e\x05\n\rClientService\x12`\n\x0bGetNodeInfo\x12\'.fate_grpc.client.v1.GetNodeInfoRequest\x1a(.fate_grpc.client.v1.GetNodeInfoResponse\x12Z\n\tSubmitJob\x12%.fate_grpc.client.v1.SubmitJobRequest\x1a&.fate_grpc.client.v1.SubmitJobResponse\x12W\n\x08QueryJob\x12$.fate_grpc.client.v1.QueryJobRequest\x1a%.fate_grpc.client.v1.QueryJobResponse\x12]\n\nQueryTasks\x12&.fate_grpc.client.v1.QueryTasksRequest\x1a\'.fate_grpc.client.v1.QueryTasksResponse\x12T\n\x07StopJob\x12#.fate_grpc.client.v1.StopJobRequest\x1a$.fate_grpc.client.v1.StopJobResponse\x12\x62\n\x0bUploadTable\x12\'.fate_grpc.client.v1.UploadTableRequest\x1a(.fate_grpc.client.v1.UploadTableResponse(\x01\x12]\n\nQueryTable\x12&.fate_grpc.client.v1.QueryTableRequest\x1a\'.fate_grpc.client.v1.QueryTableResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n fate_grpc/client/v1/client.proto\x12\x13\x66\x61te_grpc.client.v1\x1a fate_grpc/common/v1/common.proto\"\x14\n\x12GetNodeInfoRequest\"\xcb\x01\n\x13GetNodeInfoResponse\x12\x10\n\x08party_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x44\n\x06routes\x18\x03 \x03(\x0b\x32\x34.fate_grpc.client.v1.GetNodeInfoResponse.RoutesEntry\x12\x1c\n\x14ready_task_processes\x18\x04 \x01(\x05\x1a-\n\x0bRoutesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"7\n\x10SubmitJobRequest\x12\x10\n\x08\x64\x61g_yaml\x18\x01 \x01(\t\x12\x11\n\tuser_name\x18\x02 \x01(\t\"h\n\x11SubmitJobResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x1a\n\x12scheduler_party_id\x18\x02 \x01(\t\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12\x15\n\rmodel_version\x18\x04 \x01(\t\"!\n\x0fQueryJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"N\n\x10QueryJobResponse\x12)\n\x03job\x18\x01 \x01(\x0b\x32\x1c.fate_grpc.common.v1.JobView\x12\x0f\n\x07warning\x18\x02 \x01(\t\"l\n\x11QueryTasksRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x10\n\x08party_id\x18\x03 \x01(\t\x12\x11\n\ttask_name\x18\x04 \x01(\t\x12\x14\n\x0c\x61ll_attempts\x18\x05 \x01(\x08\"S\n\x12QueryTasksResponse\x12,\n\x05tasks\x18\x01 \x03(\x0b\x32\x1d.fate_grpc.common.v1.TaskView\x12\x0f\n\x07warning\x18\x02 \x01(\t\" \n\x0eStopJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"Q\n\x0fStopJobResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.fate_grpc.common.v1.JobStatus\"\xcd\x01\n\x11UploadTableHeader\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04head\x18\x03 \x01(\x08\x12\x11\n\tdelimiter\x18\x04 \x01(\t\x12\x15\n\rmatch_id_name\x18\x05 \x01(\t\x12\x12\n\nlabel_name\x18\x06 \x01(\t\x12\x13\n\x0bweight_name\x18\x07 \x01(\t\x12\x0e\n\x06header\x18\x08 \x03(\t\x12\x11\n\toverwrite\x18\t \x01(\x08\x12\x13\n\x0bsource_file\x18\n \x01(\t\"g\n\x12UploadTableRequest\x12\x38\n\x06header\x18\x01 \x01(\x0b\x32&.fate_grpc.client.v1.UploadTableHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"D\n\x13UploadTableResponse\x12-\n\x05table\x18\x01 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo\"4\n\x11QueryTableRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"C\n\x12QueryTableResponse\x12-\n\x05table\x18\x01 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo2\x9e\x05\n\rClientService\x12`\n\x0bGetNodeInfo\x12\'.fate_grpc.client.v1.GetNodeInfoRequest\x1a(.fate_grpc.client.v1.GetNodeInfoResponse\x12Z\n\tSubmitJob\x12%.fate_grpc.client.v1.SubmitJobRequest\x1a&.fate_grpc.client.v1.SubmitJobResponse\x12W\n\x08QueryJob\x12$.fate_grpc.client.v1.QueryJobRequest\x1a%.fate_grpc.client.v1.QueryJobResponse\x12]\n\nQueryTasks\x12&.fate_grpc.client.v1.QueryTasksRequest\x1a\'.fate_grpc.client.v1.QueryTasksResponse\x12T\n\x07StopJob\x12#.fate_grpc.client.v1.StopJobRequest\x1a$.fate_grpc.client.v1.StopJobResponse\x12\x62\n\x0bUploadTable\x12\'.fate_grpc.client.v1.UploadTableRequest\x1a(.fate_grpc.client.v1.UploadTableResponse(\x01\x12]\n\nQueryTable\x12&.fate_grpc.client.v1.QueryTableRequest\x1a\'.fate_grpc.client.v1.QueryTableResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,35 +37,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETNODEINFOREQUEST']._serialized_start=91
   _globals['_GETNODEINFOREQUEST']._serialized_end=111
   _globals['_GETNODEINFORESPONSE']._serialized_start=114
-  _globals['_GETNODEINFORESPONSE']._serialized_end=287
-  _globals['_GETNODEINFORESPONSE_ROUTESENTRY']._serialized_start=242
-  _globals['_GETNODEINFORESPONSE_ROUTESENTRY']._serialized_end=287
-  _globals['_SUBMITJOBREQUEST']._serialized_start=289
-  _globals['_SUBMITJOBREQUEST']._serialized_end=344
-  _globals['_SUBMITJOBRESPONSE']._serialized_start=346
-  _globals['_SUBMITJOBRESPONSE']._serialized_end=450
-  _globals['_QUERYJOBREQUEST']._serialized_start=452
-  _globals['_QUERYJOBREQUEST']._serialized_end=485
-  _globals['_QUERYJOBRESPONSE']._serialized_start=487
-  _globals['_QUERYJOBRESPONSE']._serialized_end=565
-  _globals['_QUERYTASKSREQUEST']._serialized_start=567
-  _globals['_QUERYTASKSREQUEST']._serialized_end=675
-  _globals['_QUERYTASKSRESPONSE']._serialized_start=677
-  _globals['_QUERYTASKSRESPONSE']._serialized_end=760
-  _globals['_STOPJOBREQUEST']._serialized_start=762
-  _globals['_STOPJOBREQUEST']._serialized_end=794
-  _globals['_STOPJOBRESPONSE']._serialized_start=796
-  _globals['_STOPJOBRESPONSE']._serialized_end=877
-  _globals['_UPLOADTABLEHEADER']._serialized_start=880
-  _globals['_UPLOADTABLEHEADER']._serialized_end=1085
-  _globals['_UPLOADTABLEREQUEST']._serialized_start=1087
-  _globals['_UPLOADTABLEREQUEST']._serialized_end=1190
-  _globals['_UPLOADTABLERESPONSE']._serialized_start=1192
-  _globals['_UPLOADTABLERESPONSE']._serialized_end=1260
-  _globals['_QUERYTABLEREQUEST']._serialized_start=1262
-  _globals['_QUERYTABLEREQUEST']._serialized_end=1314
-  _globals['_QUERYTABLERESPONSE']._serialized_start=1316
-  _globals['_QUERYTABLERESPONSE']._serialized_end=1383
-  _globals['_CLIENTSERVICE']._serialized_start=1386
-  _globals['_CLIENTSERVICE']._serialized_end=2056
+  _globals['_GETNODEINFORESPONSE']._serialized_end=317
+  _globals['_GETNODEINFORESPONSE_ROUTESENTRY']._serialized_start=272
+  _globals['_GETNODEINFORESPONSE_ROUTESENTRY']._serialized_end=317
+  _globals['_SUBMITJOBREQUEST']._serialized_start=319
+  _globals['_SUBMITJOBREQUEST']._serialized_end=374
+  _globals['_SUBMITJOBRESPONSE']._serialized_start=376
+  _globals['_SUBMITJOBRESPONSE']._serialized_end=480
+  _globals['_QUERYJOBREQUEST']._serialized_start=482
+  _globals['_QUERYJOBREQUEST']._serialized_end=515
+  _globals['_QUERYJOBRESPONSE']._serialized_start=517
+  _globals['_QUERYJOBRESPONSE']._serialized_end=595
+  _globals['_QUERYTASKSREQUEST']._serialized_start=597
+  _globals['_QUERYTASKSREQUEST']._serialized_end=705
+  _globals['_QUERYTASKSRESPONSE']._serialized_start=707
+  _globals['_QUERYTASKSRESPONSE']._serialized_end=790
+  _globals['_STOPJOBREQUEST']._serialized_start=792
+  _globals['_STOPJOBREQUEST']._serialized_end=824
+  _globals['_STOPJOBRESPONSE']._serialized_start=826
+  _globals['_STOPJOBRESPONSE']._serialized_end=907
+  _globals['_UPLOADTABLEHEADER']._serialized_start=910
+  _globals['_UPLOADTABLEHEADER']._serialized_end=1115
+  _globals['_UPLOADTABLEREQUEST']._serialized_start=1117
+  _globals['_UPLOADTABLEREQUEST']._serialized_end=1220
+  _globals['_UPLOADTABLERESPONSE']._serialized_start=1222
+  _globals['_UPLOADTABLERESPONSE']._serialized_end=1290
+  _globals['_QUERYTABLEREQUEST']._serialized_start=1292
+  _globals['_QUERYTABLEREQUEST']._serialized_end=1344
+  _globals['_QUERYTABLERESPONSE']._serialized_start=1346
+  _globals['_QUERYTABLERESPONSE']._serialized_end=1413
+  _globals['_CLIENTSERVICE']._serialized_start=1416
+  _globals['_CLIENTSERVICE']._serialized_end=2086
 # @@protoc_insertion_point(module_scope)

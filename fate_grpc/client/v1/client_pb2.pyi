@@ -12,7 +12,7 @@ class GetNodeInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetNodeInfoResponse(_message.Message):
-    __slots__ = ("party_id", "version", "routes")
+    __slots__ = ("party_id", "version", "routes", "ready_task_processes")
     class RoutesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -23,10 +23,12 @@ class GetNodeInfoResponse(_message.Message):
     PARTY_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     ROUTES_FIELD_NUMBER: _ClassVar[int]
+    READY_TASK_PROCESSES_FIELD_NUMBER: _ClassVar[int]
     party_id: str
     version: str
     routes: _containers.ScalarMap[str, str]
-    def __init__(self, party_id: _Optional[str] = ..., version: _Optional[str] = ..., routes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    ready_task_processes: int
+    def __init__(self, party_id: _Optional[str] = ..., version: _Optional[str] = ..., routes: _Optional[_Mapping[str, str]] = ..., ready_task_processes: _Optional[int] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
     __slots__ = ("dag_yaml", "user_name")

@@ -1,0 +1,120 @@
+"""Real nodes for tests: in-process (same event loop, real gRPC servers on 127.0.0.1 port 0)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import grpc
+
+from fate_grpc.client.v1 import client_pb2, client_pb2_grpc
+from fate_grpc.common.v1 import common_pb2
+from fate_grpc.control.v1 import control_pb2_grpc
+from fate_grpc.node.app import Node
+from fate_grpc.node.config import NodeConfig, SchedulerSettings, Timeouts
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "examples" / "data"
+DAGS = ROOT / "examples" / "dags"
+END = {
+    common_pb2.JOB_STATUS_SUCCESS,
+    common_pb2.JOB_STATUS_FAILED,
+    common_pb2.JOB_STATUS_CANCELED,
+    common_pb2.JOB_STATUS_TIMEOUT,
+}
+
+
+def node_config(party_id: str, data_dir: Path, **overrides: Any) -> NodeConfig:
+    fields: dict[str, Any] = {
+        "party_id": party_id,
+        "listen": "127.0.0.1:0",
+        "data_dir": data_dir,
+        "warm_task_processes": 0,
+        "timeouts": Timeouts(rpc_s=5, job_create_s=5, report_retry_s=5, task_receive_s=60),
+        "scheduler": SchedulerSettings(collect_after_s=2, sweep_interval_s=0.5),
+    }
+    fields.update(overrides)
+    return NodeConfig(**fields)
+
+
+class Federation:
+    """Several in-process nodes that know each other's addresses."""
+
+    def __init__(self, nodes: dict[str, Node]) -> None:
+        self.nodes = nodes
+        self._channels: list[grpc.aio.Channel] = []
+
+    def address(self, party_id: str) -> str:
+        return self.nodes[party_id].addresses.peer
+
+    def _channel(self, party_id: str) -> grpc.aio.Channel:
+        channel = grpc.aio.insecure_channel(self.address(party_id))
+        self._channels.append(channel)
+        return channel
+
+    def client(self, party_id: str) -> client_pb2_grpc.ClientServiceStub:
+        return client_pb2_grpc.ClientServiceStub(self._channel(party_id))
+
+    def control(self, party_id: str) -> control_pb2_grpc.ControlServiceStub:
+        return control_pb2_grpc.ControlServiceStub(self._channel(party_id))
+
+    async def upload(self, party_id: str, file: Path, name: str, *, label: str = "", namespace: str = "experiment") -> client_pb2.UploadTableResponse:
+        async def requests() -> AsyncIterator[client_pb2.UploadTableRequest]:
+            yield client_pb2.UploadTableRequest(
+                header=client_pb2.UploadTableHeader(
+                    namespace=namespace, name=name, head=True, delimiter=",", match_id_name="id", label_name=label
+                )
+            )
+            yield client_pb2.UploadTableRequest(chunk=file.read_bytes())
+
+        return await self.client(party_id).UploadTable(requests(), timeout=30)
+
+    async def upload_breast(self, guest: str = "9999", host: str = "10000") -> None:
+        await self.upload(guest, DATA / "breast_hetero_guest.csv", "breast_hetero_guest", label="y")
+        await self.upload(host, DATA / "breast_hetero_host.csv", "breast_hetero_host")
+
+    async def wait_job(self, party_id: str, job_id: str, timeout_s: float = 60) -> common_pb2.JobView:
+        client = self.client(party_id)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            answer = await client.QueryJob(client_pb2.QueryJobRequest(job_id=job_id), timeout=10)
+            if answer.job.status in END:
+                return answer.job
+            assert time.monotonic() < deadline, f"job {job_id} still {answer.job.status} after {timeout_s}s"
+            await asyncio.sleep(0.05)
+
+    async def close(self) -> None:
+        for channel in self._channels:
+            await channel.close()
+
+
+@asynccontextmanager
+async def federation(tmp_path: Path, party_ids: list[str], **overrides: Any) -> AsyncIterator[Federation]:
+    """Start one in-process node per party id, wire their routes, stop them all at the end."""
+    async with anyio.create_task_group() as group:
+        nodes = {pid: Node(node_config(pid, tmp_path / f"node_{pid}", **overrides)) for pid in party_ids}
+        for node in nodes.values():
+            await node.start(group)
+        for node in nodes.values():
+            for pid, other in nodes.items():
+                node.gateway.set_route(pid, other.addresses.peer)
+        fed = Federation(nodes)
+        try:
+            yield fed
+        finally:
+            await fed.close()
+            for node in nodes.values():
+                await node.shutdown()
+            group.cancel_scope.cancel()
+
+
+async def assert_eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 10, what: str = "") -> None:
+    deadline = time.monotonic() + timeout_s
+    while not await check():
+        assert time.monotonic() < deadline, f"not true after {timeout_s}s: {what}"
+        await asyncio.sleep(0.05)
