@@ -57,18 +57,16 @@ def run_demo(workdir: Path, examples: Path | None) -> int:
             guest, host = cluster.client(GUEST), cluster.client(HOST)
             g = upload(guest, examples / "data" / "breast_hetero_guest.csv", "breast_hetero_guest", "y").table
             h = upload(host, examples / "data" / "breast_hetero_host.csv", "breast_hetero_host", "").table
-            say(
-                f"uploaded experiment.{g.name} ({g.count} rows) at {GUEST}, experiment.{h.name} ({h.count} rows) at {HOST}"
-            )
+            say(f"uploaded experiment.{g.name} ({g.count} rows) at {GUEST}")
+            say(f"uploaded experiment.{h.name} ({h.count} rows) at {HOST}")
             dag = (examples / "dags" / "psi.yaml").read_text(encoding="utf-8")
             started = time.monotonic()
             job_id = guest.submit_job(dag, user_name="demo").job_id
             say(f"submitted reader -> psi to party {GUEST}: job {job_id}")
             view = guest.wait_job(job_id, timeout_s=300, interval_s=0.05)
             wall = time.monotonic() - started
-            say(
-                f"job {job_id} ended {job_status_name(view.status)} in {wall:.2f}s (submit to end, seen by the client)"
-            )
+            status = job_status_name(view.status)
+            say(f"job {job_id} ended {status} in {wall:.2f}s (submit to end, as seen by the client)")
             for row in task_rows(guest.query_tasks(job_id).tasks):
                 say(
                     f"  {row['task_name']:<10} {row['role']:<6} {row['party_id']:<6} {row['status']:<8} "
@@ -78,9 +76,8 @@ def run_demo(workdir: Path, examples: Path | None) -> int:
             if ok:
                 for client, role, pid in ((guest, "guest", GUEST), (host, "host", HOST)):
                     table = client.query_table(f"{job_id}_psi_0", f"{role}_{pid}_output_data_0").table
-                    say(
-                        f"intersection at {role} {pid}: {table.count} rows (table {table.namespace}.{table.name})"
-                    )
+                    where = f"table {table.namespace}.{table.name}"
+                    say(f"intersection at {role} {pid}: {table.count} rows ({where})")
             else:
                 say(f"reason: {view.status_reason}")
             say("stopping the nodes")

@@ -1,4 +1,4 @@
-"""`fate-grpc`: run one party's node (`fate-grpc node --conf ...`) or the local simulation (`fate-grpc demo`)."""
+"""`fate-grpc`: run one party's node (`fate-grpc node --conf ...`) or the local simulation (`demo`)."""
 
 from __future__ import annotations
 

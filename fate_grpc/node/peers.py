@@ -83,7 +83,7 @@ class PartyGateway:
     def metadata(self) -> tuple[tuple[str, str], ...]:
         return ((CALLER_METADATA_KEY, self._own),)
 
-    async def call_control(self, party_id: str, rpc: str, request: Any, *, timeout: float) -> Any:
+    async def call_control(self, party_id: str, rpc: str, request: Any, *, timeout: float) -> Any:  # noqa: ASYNC109 - a per-RPC gRPC deadline
         """Call one ControlService RPC at a party; failures become FateGrpcError naming the party."""
         address = self.address_of(party_id)
         method = getattr(self.control(party_id), rpc)

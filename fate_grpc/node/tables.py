@@ -50,7 +50,8 @@ class TableService:
         final_path = self._paths.table_file(request.namespace, request.name)
         if not request.overwrite and await self._store.find_table(request.namespace, request.name):
             raise already_exists(
-                f"table {request.namespace}.{request.name} already exists (upload with overwrite to replace it)",
+                f"table {request.namespace}.{request.name} already exists"
+                " (upload with --overwrite to replace it)",
                 namespace=request.namespace,
                 name=request.name,
             )

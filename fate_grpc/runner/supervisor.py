@@ -95,9 +95,15 @@ class TaskSupervisor:
                 log_target.parent.mkdir(parents=True, exist_ok=True)
             with open(log_target or os.devnull, "ab") as log_file:  # noqa: ASYNC230 - a cheap local open
                 process = await asyncio.create_subprocess_exec(
-                    self._python, "-m", "fate_grpc.runner.task_main", "--warm",
-                    stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log_file,
-                    env=self._base_env(), start_new_session=True,
+                    self._python,
+                    "-m",
+                    "fate_grpc.runner.task_main",
+                    "--warm",
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=log_file,
+                    env=self._base_env(),
+                    start_new_session=True,
                 )
         except OSError as exc:
             log.warning("cannot start a warm task process: %s", exc)
@@ -134,7 +140,7 @@ class TaskSupervisor:
         if key in self._by_key:
             raise RuntimeError(f"task {key} is already running")
         token = secrets.token_urlsafe(32)
-        work_dir.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(work_dir.mkdir, parents=True, exist_ok=True)
         running = RunningTask(key=key, token=token, work_dir=work_dir)
         self._by_token[token] = running
         self._by_key[key] = running
@@ -183,9 +189,15 @@ class TaskSupervisor:
         env.update({TOKEN_ENV: token, WORKER_ADDRESS_ENV: self._worker_address})
         with open(work_dir / "task.log", "ab") as log_file:  # noqa: ASYNC230 - a cheap local open
             return await asyncio.create_subprocess_exec(
-                self._python, "-m", "fate_grpc.runner.task_main",
-                stdin=asyncio.subprocess.DEVNULL, stdout=log_file, stderr=asyncio.subprocess.STDOUT,
-                cwd=str(work_dir), env=env, start_new_session=True,
+                self._python,
+                "-m",
+                "fate_grpc.runner.task_main",
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=asyncio.subprocess.STDOUT,
+                cwd=str(work_dir),
+                env=env,
+                start_new_session=True,
             )
 
     async def _wait(self, running: RunningTask) -> None:

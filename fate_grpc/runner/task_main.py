@@ -24,7 +24,7 @@ if "--warm" in sys.argv:
     with contextlib.suppress(OSError):
         os.setpriority(os.PRIO_PROCESS, 0, min(WARM_ORIGINAL_PRIORITY + 10, 19))
 
-import grpc  # noqa: E402
+import grpc
 
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.components.base import get_component
@@ -57,7 +57,9 @@ def _die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _report(stub: worker_pb2_grpc.WorkerServiceStub, metadata: tuple, status: int, error: str = "") -> None:
+def _report(
+    stub: worker_pb2_grpc.WorkerServiceStub, metadata: tuple, status: common_pb2.TaskStatus, error: str = ""
+) -> None:
     stub.ReportStatus(
         worker_pb2.ReportStatusRequest(status=status, error=error), metadata=metadata, timeout=UNARY_TIMEOUT_S
     )

@@ -48,7 +48,8 @@ class JobCreator:
         if scheduler != self._party_id:
             raise FateGrpcError(
                 ErrorCode.NOT_SCHEDULER,
-                f"party {self._party_id} is not the scheduler of this job (scheduler_party_id is {scheduler})",
+                f"party {self._party_id} is not the scheduler of this job"
+                f" (scheduler_party_id is {scheduler})",
             )
         if self._party_id not in dag.party_ids():
             raise FateGrpcError(

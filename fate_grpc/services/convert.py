@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf import json_format, struct_pb2
 
@@ -13,8 +13,8 @@ from fate_grpc.errors import invalid_argument
 from fate_grpc.store.records import ScheduleTaskRecord, TableRecord, TaskRecord
 
 
-def task_status_to_proto(status: TaskStatus) -> common_pb2.TaskStatus.ValueType:
-    return common_pb2.TaskStatus.Value(f"TASK_STATUS_{status.name}")
+def task_status_to_proto(status: TaskStatus) -> common_pb2.TaskStatus:
+    return cast(common_pb2.TaskStatus, common_pb2.TaskStatus.Value(f"TASK_STATUS_{status.name}"))
 
 
 def task_status_from_proto(value: int, field_path: str = "status") -> TaskStatus:
@@ -24,8 +24,8 @@ def task_status_from_proto(value: int, field_path: str = "status") -> TaskStatus
     return TaskStatus[name.removeprefix("TASK_STATUS_")]
 
 
-def job_status_to_proto(status: JobStatus) -> common_pb2.JobStatus.ValueType:
-    return common_pb2.JobStatus.Value(f"JOB_STATUS_{status.name}")
+def job_status_to_proto(status: JobStatus) -> common_pb2.JobStatus:
+    return cast(common_pb2.JobStatus, common_pb2.JobStatus.Value(f"JOB_STATUS_{status.name}"))
 
 
 def job_status_from_proto(value: int, field_path: str = "status") -> JobStatus:

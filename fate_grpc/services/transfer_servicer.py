@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 
@@ -44,9 +45,9 @@ async def chunk_stream(
         yield chunk
 
 
-async def first_header(messages: AsyncIterator[object]) -> object:
+async def first_header(messages: AsyncIterator[Any]) -> Any:
     try:
-        first = await anext(messages)  # type: ignore[call-overload]
+        first = await anext(messages)
     except StopAsyncIteration:
         raise invalid_argument(
             "empty stream: the first message must be a header", field_path="header"

@@ -142,7 +142,8 @@ class Mailbox:
         except TimeoutError:
             raise FateGrpcError(
                 ErrorCode.DEADLINE_EXCEEDED,
-                f"waited {timeout_s:g}s for {key.tag!r} from {key.source_role} {key.source_party_id}; it never came",
+                f"waited {timeout_s:g}s for {key.tag!r} from {key.source_role} {key.source_party_id};"
+                " it never came",
                 fields={"party_id": key.source_party_id},
             ) from None
         async for chunk in self._read(entry):

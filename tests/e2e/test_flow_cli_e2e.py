@@ -31,7 +31,9 @@ def flow(*args: str, node: str | None = None, conf: Path | None = None) -> tuple
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    with LocalCluster(tmp_path_factory.mktemp("cluster"), ["9999", "10000"], extra_conf={"warm_task_processes": 1}) as c:
+    with LocalCluster(
+        tmp_path_factory.mktemp("cluster"), ["9999", "10000"], extra_conf={"warm_task_processes": 1}
+    ) as c:
         yield c
 
 
@@ -73,7 +75,9 @@ def test_reader_psi_through_the_cli(cluster: LocalCluster, tmp_path: Path) -> No
     assert all(r["elapsed"] > 0 and r["start_time"] and r["end_time"] for r in rows.values())
 
     for pid, role, address in (("9999", "guest", guest), ("10000", "host", host)):
-        code, answer = flow("table", "query", "-ns", f"{job_id}_psi_0", "-n", f"{role}_{pid}_output_data_0", node=address)
+        code, answer = flow(
+            "table", "query", "-ns", f"{job_id}_psi_0", "-n", f"{role}_{pid}_output_data_0", node=address
+        )
         assert answer["data"]["count"] == 569
 
 

@@ -23,8 +23,10 @@ async def test_reader_psi_job_succeeds_at_both_parties(tmp_path: Path) -> None:
         assert view.progress == 100
         tasks = {(t.task_name, t.role, t.party_id): t for t in view.tasks}
         assert set(tasks) == {
-            ("reader_0", "guest", "9999"), ("reader_0", "host", "10000"),
-            ("psi_0", "guest", "9999"), ("psi_0", "host", "10000"),
+            ("reader_0", "guest", "9999"),
+            ("reader_0", "host", "10000"),
+            ("psi_0", "guest", "9999"),
+            ("psi_0", "host", "10000"),
         }
         assert all(t.status == common_pb2.TASK_STATUS_SUCCESS for t in tasks.values())
         for pid, role in (("9999", "guest"), ("10000", "host")):
@@ -36,9 +38,27 @@ async def test_reader_psi_job_succeeds_at_both_parties(tmp_path: Path) -> None:
                 )
             ).table
             assert table.count == 569
-        guest_rows = pd.read_csv(fed.nodes["9999"].paths.jobs_dir / submitted.job_id / "guest_9999" / "psi_0" / "0" / "outputs" / "output_data.csv")
-        host_rows = pd.read_csv(fed.nodes["10000"].paths.jobs_dir / submitted.job_id / "host_10000" / "psi_0" / "0" / "outputs" / "output_data.csv")
+        guest_rows = pd.read_csv(
+            fed.nodes["9999"].paths.jobs_dir
+            / submitted.job_id
+            / "guest_9999"
+            / "psi_0"
+            / "0"
+            / "outputs"
+            / "output_data.csv"
+        )
+        host_rows = pd.read_csv(
+            fed.nodes["10000"].paths.jobs_dir
+            / submitted.job_id
+            / "host_10000"
+            / "psi_0"
+            / "0"
+            / "outputs"
+            / "output_data.csv"
+        )
         assert list(guest_rows["id"]) == list(host_rows["id"])
         # The host's own view agrees (every party shows the same status).
-        host_view = (await fed.client("10000").QueryJob(client_pb2.QueryJobRequest(job_id=submitted.job_id))).job
+        host_view = (
+            await fed.client("10000").QueryJob(client_pb2.QueryJobRequest(job_id=submitted.job_id))
+        ).job
         assert host_view.status == common_pb2.JOB_STATUS_SUCCESS

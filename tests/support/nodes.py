@@ -63,14 +63,21 @@ class Federation:
     def control(self, party_id: str) -> control_pb2_grpc.ControlServiceStub:
         return control_pb2_grpc.ControlServiceStub(self._channel(party_id))
 
-    async def upload(self, party_id: str, file: Path, name: str, *, label: str = "", namespace: str = "experiment") -> client_pb2.UploadTableResponse:
+    async def upload(
+        self, party_id: str, file: Path, name: str, *, label: str = "", namespace: str = "experiment"
+    ) -> client_pb2.UploadTableResponse:
         async def requests() -> AsyncIterator[client_pb2.UploadTableRequest]:
             yield client_pb2.UploadTableRequest(
                 header=client_pb2.UploadTableHeader(
-                    namespace=namespace, name=name, head=True, delimiter=",", match_id_name="id", label_name=label
+                    namespace=namespace,
+                    name=name,
+                    head=True,
+                    delimiter=",",
+                    match_id_name="id",
+                    label_name=label,
                 )
             )
-            yield client_pb2.UploadTableRequest(chunk=file.read_bytes())
+            yield client_pb2.UploadTableRequest(chunk=await anyio.Path(file).read_bytes())
 
         return await self.client(party_id).UploadTable(requests(), timeout=30)
 
@@ -113,7 +120,9 @@ async def federation(tmp_path: Path, party_ids: list[str], **overrides: Any) -> 
             group.cancel_scope.cancel()
 
 
-async def assert_eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 10, what: str = "") -> None:
+async def assert_eventually(
+    check: Callable[[], Awaitable[bool]], timeout_s: float = 10, what: str = ""
+) -> None:
     deadline = time.monotonic() + timeout_s
     while not await check():
         assert time.monotonic() < deadline, f"not true after {timeout_s}s: {what}"

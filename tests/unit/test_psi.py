@@ -135,10 +135,11 @@ def test_unsupported_protocol_is_an_error(guest_table: Table, host_table: Table)
     "host_points",
     [
         np.full((3, 32), 0xFF, dtype=np.uint8),
+        np.zeros((3, 32), dtype=np.uint8),
         np.zeros((3, 31), dtype=np.uint8),
         np.zeros((3, 32), dtype=np.int32),
     ],
-    ids=["not-on-curve", "short-rows", "wrong-dtype"],
+    ids=["non-canonical", "small-order", "short-rows", "wrong-dtype"],
 )
 def test_malformed_points_from_host_are_a_component_error(
     guest_table: Table, host_points: np.ndarray
