@@ -134,13 +134,16 @@ class Node:
         self._task_group = task_group
         self.paths.ensure()
         await self.store.open()
+        # Before serving: what was running or being scheduled when the node went down cannot go on.
+        await self.participant.recover_after_restart()
+        unfinished = await self.scheduler.unfinished_jobs()
         await self._start_servers()
         if self.config.party_id not in self.gateway.routes():
             self.gateway.set_route(self.config.party_id, _dialable(self.addresses.peer))
         self.supervisor.set_worker_address(self.addresses.worker)
         self.spawn(self.supervisor.fill_pool())
-        await self.participant.recover_after_restart()
-        self.spawn(self.scheduler.fail_unfinished_after_restart())
+        if unfinished:
+            self.spawn(self.scheduler.fail_after_restart(unfinished))
         task_group.start_soon(self._sweep_loop)
         log.info(
             "party %s node serving peers on %s, users on %s",

@@ -181,6 +181,14 @@ class Participant:
             outcomes.append(proposal)
         return _combine(outcomes), ""
 
+    async def mark_started(self, key: TaskKey) -> None:
+        """Starting a task at the scheduler's request means its federated status is running too."""
+        try:
+            await self._store.transition_task_status(key, expected=TaskStatus.WAITING, to=TaskStatus.RUNNING)
+        except FateGrpcError as exc:
+            if exc.code not in (ErrorCode.CONFLICT, ErrorCode.INVALID_TRANSITION):
+                raise
+
     async def ensure_attempt_rows(self, job_id: str, task_name: str, attempt: int) -> list[TaskRecord]:
         """Rows of a task attempt at this party's roles, creating them for a new attempt."""
         rows = await self._store.list_tasks(job_id, task_name=task_name, attempt=attempt)

@@ -98,6 +98,7 @@ class TaskRuntime:
         except FateGrpcError:
             await self._supervisor.stop(key)
             raise
+        await self._participant.mark_started(key)
         self._participant.report_soon(key)
 
     async def _fail_before_start(self, row: TaskRecord, reason: str) -> None:

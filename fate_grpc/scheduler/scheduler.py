@@ -307,13 +307,18 @@ class Scheduler:
                     _report(key, status, view.error, view.start_time_ms, view.end_time_ms), status
                 )
 
-    async def fail_unfinished_after_restart(self) -> None:
+    async def unfinished_jobs(self) -> list[str]:
+        """Jobs scheduled here that have not ended (read at start, before the node serves)."""
+        jobs = await self._store.list_jobs(
+            statuses=[JobStatus.WAITING, JobStatus.RUNNING], scheduler_only=True, limit=1_000_000
+        )
+        return [job.job_id for job in jobs]
+
+    async def fail_after_restart(self, job_ids: list[str]) -> None:
         """Jobs this node was scheduling when it went down cannot be continued: fail them everywhere."""
-        for job in await self._store.list_jobs(
-            statuses=[JobStatus.WAITING, JobStatus.RUNNING], scheduler_only=True
-        ):
-            async with self._locks[job.job_id]:
-                current = await self._store.get_job(job.job_id)
+        for job_id in job_ids:
+            async with self._locks[job_id]:
+                current = await self._store.get_job(job_id)
                 if current.status in JOB_END_STATUSES:
                     continue
                 await self._finish(
