@@ -9,7 +9,7 @@ import anyio
 from fate_grpc.domain.status import JobStatus, TaskStatus
 from fate_grpc.node.app import Node
 from fate_grpc.store.records import JobRecord, TaskKey, TaskRecord
-from tests.support.nodes import DAGS, node_config
+from tests.support.nodes import DAGS, assert_eventually, node_config
 
 
 async def test_restarted_node_fails_what_it_cannot_continue(tmp_path: Path) -> None:
@@ -37,9 +37,11 @@ async def test_restarted_node_fails_what_it_cannot_continue(tmp_path: Path) -> N
             task = await restarted.store.get_task(key)
             assert task.party_status is TaskStatus.FAILED
             assert "restarted" in task.error
-            with anyio.fail_after(10):
-                while (await restarted.store.get_job("job1")).status is not JobStatus.FAILED:
-                    await anyio.sleep(0.05)
+
+            async def job_failed() -> bool:
+                return (await restarted.store.get_job("job1")).status is JobStatus.FAILED
+
+            await assert_eventually(job_failed, what="the unfinished job is failed")
             assert "restarted" in (await restarted.store.get_job("job1")).status_reason
         finally:
             await restarted.shutdown()
