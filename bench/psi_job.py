@@ -48,7 +48,9 @@ def wait_pools_warm(cluster: LocalCluster, timeout_s: float = 60) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     dag = (ROOT / "examples" / "dags" / "psi.yaml").read_text()
@@ -68,7 +70,8 @@ def main() -> None:
             overhead = (wall - compute) / len(TASK_CHAIN)
             walls.append(wall)
             overheads.append(overhead)
-            print(f"run {run + 1}: {status} wall {wall:.3f}s compute {compute:.3f}s overhead/task {overhead * 1000:.0f}ms")
+            timing = f"wall {wall:.3f}s compute {compute:.3f}s overhead/task {overhead * 1000:.0f}ms"
+            print(f"run {run + 1}: {status} {timing}")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
     print(f"median submit-to-success wall time over {args.runs} runs: {statistics.median(walls):.3f}s")
     print(f"median scheduling overhead per task: {statistics.median(overheads) * 1000:.0f}ms")

@@ -27,7 +27,10 @@ def test_shipped_confs_load(name: str) -> None:
         ({"party_id": "9999", "listen": "127.0.0.1:1", "data_dir": "x", "routes": {"1": "h"}}, "routes.1"),
         ({"party_id": "../x", "listen": "127.0.0.1:1", "data_dir": "x"}, "party_id"),
         ({"party_id": "9999", "listen": "127.0.0.1:1", "data_dir": "x", "bogus": 1}, "bogus"),
-        ({"party_id": "9999", "listen": "127.0.0.1:1", "data_dir": "x", "timeouts": {"rpc_s": "a"}}, "timeouts.rpc_s"),
+        (
+            {"party_id": "9999", "listen": "127.0.0.1:1", "data_dir": "x", "timeouts": {"rpc_s": "a"}},
+            "timeouts.rpc_s",
+        ),
     ],
 )
 def test_bad_conf_names_the_field(raw: dict, field: str) -> None:
