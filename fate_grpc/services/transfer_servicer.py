@@ -9,6 +9,7 @@ import grpc
 
 from fate_grpc.domain.dag import task_parties
 from fate_grpc.domain.ids import check_name, check_party_id
+from fate_grpc.domain.status import JOB_END_STATUSES
 from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument
 from fate_grpc.node.participant import DagCache
 from fate_grpc.services.edge import unary_edge
@@ -92,9 +93,16 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
                 ErrorCode.PERMISSION_DENIED,
                 f"object addressed to party {mail.destination_party_id} was sent to party {self._party_id}",
             )
-        if await self._store.find_job(mail.job_id) is None:
+        job = await self._store.find_job(mail.job_id)
+        if job is None:
             raise FateGrpcError(
                 ErrorCode.NOT_FOUND, f"job {mail.job_id} is unknown at party {self._party_id}"
+            )
+        if job.status in JOB_END_STATUSES:
+            # Nothing would ever consume it: refuse rather than keep it on disk.
+            raise FateGrpcError(
+                ErrorCode.CONFLICT,
+                f"job {mail.job_id} already ended ({job.status.value}) at party {self._party_id}",
             )
         dag = await self._dags.get(mail.job_id)
         if mail.task_name not in dag.tasks:
