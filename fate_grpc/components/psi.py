@@ -1,8 +1,8 @@
 """The psi component: ECDH private set intersection of match ids between the guest and every host.
 
-FATE's ``curve_type="curve25519"`` is implemented here on edwards25519, the same curve in (birationally
-equivalent) Edwards form, via libsodium; see ``fate_grpc.crypto.ecdh``. The wire format is this project's own,
-so a party of this system only intersects with another party of this system.
+FATE's ``curve_type="curve25519"``: ids are hashed with Elligator 2 and signed by X25519 multiplication on
+Curve25519 in Montgomery form, via libsodium; see ``fate_grpc.crypto.ecdh``. The wire format is this project's
+own, so a party of this system only intersects with another party of this system.
 
 Protocol between the guest (secret k_g) and each host (secret k_h), H the hash to the curve:
 

@@ -241,7 +241,7 @@ def _blind_rows(rows: list[bytes], secret: bytes, offset: int) -> list[bytes]:
             multiply(secret, row)
         except exceptions.RuntimeError:
             raise InvalidPointError(f"row {offset + index} is a point of small order") from None
-    raise AssertionError("libsodium refused a point it then accepted")
+    raise InvalidPointError(f"a point of small order in rows {offset} to {offset + len(rows) - 1}")
 
 
 def _map_chunks(
