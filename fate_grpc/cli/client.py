@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,17 +25,57 @@ END_JOB_STATUSES = {
 }
 
 
+@dataclass(frozen=True)
+class ClientTls:
+    """TLS to the node: the CA that issued its certificate, and the user's own certificate."""
+
+    ca: bytes
+    cert: bytes | None = None
+    key: bytes | None = None
+    server_name: str | None = None
+
+    @classmethod
+    def from_files(
+        cls, ca: str, cert: str | None = None, key: str | None = None, server_name: str | None = None
+    ) -> ClientTls:
+        def read(path: str | None, what: str) -> bytes | None:
+            if not path:
+                return None
+            try:
+                return Path(path).expanduser().read_bytes()
+            except OSError as exc:
+                raise FateGrpcError(
+                    ErrorCode.CLIENT_CONFIG, f"cannot read {what} {path}: {exc.strerror}"
+                ) from None
+
+        return cls(read(ca, "CA file") or b"", read(cert, "certificate"), read(key, "key"), server_name)
+
+
 class FlowClient:
-    def __init__(self, address: str, *, timeout_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        address: str,
+        *,
+        timeout_s: float = 60.0,
+        tls: ClientTls | None = None,
+        token: str | None = None,
+    ) -> None:
         self.address = address
         self._timeout = timeout_s
-        self._channel = grpc.insecure_channel(
-            address,
-            options=[
-                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ],
-        )
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        options: list[tuple[str, Any]] = [
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ]
+        if tls is None:
+            self._channel = grpc.insecure_channel(address, options=options)
+        else:
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=tls.ca, private_key=tls.key, certificate_chain=tls.cert
+            )
+            if tls.server_name:
+                options.append(("grpc.ssl_target_name_override", tls.server_name))
+            self._channel = grpc.secure_channel(address, credentials, options=options)
         self._stub = client_pb2_grpc.ClientServiceStub(self._channel)
 
     def close(self) -> None:
@@ -48,7 +89,9 @@ class FlowClient:
 
     def _call(self, rpc: str, request: Any, *, timeout: float | None = None) -> Any:
         try:
-            return getattr(self._stub, rpc)(request, timeout=timeout or self._timeout)
+            return getattr(self._stub, rpc)(
+                request, timeout=timeout or self._timeout, metadata=self._metadata
+            )
         except grpc.RpcError as exc:
             raise _client_error(exc, self.address) from None
 
@@ -80,6 +123,48 @@ class FlowClient:
                     yield client_pb2.UploadTableRequest(chunk=chunk)
 
         return self._call("UploadTable", requests(), timeout=3600)
+
+    def create_token(
+        self, name: str, *, admin: bool = False, expires_s: int = 0
+    ) -> client_pb2.CreateTokenResponse:
+        return self._call(
+            "CreateToken", client_pb2.CreateTokenRequest(name=name, admin=admin, expires_s=expires_s)
+        )
+
+    def list_tokens(self) -> client_pb2.ListTokensResponse:
+        return self._call("ListTokens", client_pb2.ListTokensRequest())
+
+    def revoke_token(self, name: str) -> client_pb2.RevokeTokenResponse:
+        return self._call("RevokeToken", client_pb2.RevokeTokenRequest(name=name))
+
+    def grant(
+        self, party_id: str, components: list[str], datasets: list[tuple[str, str]]
+    ) -> client_pb2.GrantPermissionResponse:
+        request = client_pb2.GrantPermissionRequest(
+            party_id=party_id,
+            components=components,
+            datasets=[client_pb2.DatasetRef(namespace=ns, name=n) for ns, n in datasets],
+        )
+        return self._call("GrantPermission", request)
+
+    def revoke(
+        self,
+        party_id: str,
+        components: list[str],
+        datasets: list[tuple[str, str]],
+        *,
+        everything: bool = False,
+    ) -> client_pb2.RevokePermissionResponse:
+        request = client_pb2.RevokePermissionRequest(
+            party_id=party_id,
+            components=components,
+            datasets=[client_pb2.DatasetRef(namespace=ns, name=n) for ns, n in datasets],
+            all=everything,
+        )
+        return self._call("RevokePermission", request)
+
+    def query_permission(self, party_id: str = "") -> client_pb2.QueryPermissionResponse:
+        return self._call("QueryPermission", client_pb2.QueryPermissionRequest(party_id=party_id))
 
     def wait_job(
         self, job_id: str, *, timeout_s: float = 600.0, interval_s: float = 0.1

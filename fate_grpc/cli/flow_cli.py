@@ -13,7 +13,7 @@ import click
 import yaml
 
 from fate_grpc import __version__
-from fate_grpc.cli.client import FlowClient
+from fate_grpc.cli.client import ClientTls, FlowClient
 from fate_grpc.cli.render import job_rows, job_status_name, table_info, task_rows
 from fate_grpc.client.v1 import client_pb2
 from fate_grpc.errors import ErrorCode, FateGrpcError
@@ -63,20 +63,31 @@ def run(action: Callable[[], None]) -> None:
 
 
 class Settings:
-    def __init__(self, node: str | None) -> None:
-        self._node = node
+    """Where and how flow talks to its node: flow.yaml (from `flow init`), overridden by options."""
+
+    def __init__(self, overrides: dict[str, str | None]) -> None:
+        self._overrides = {k: v for k, v in overrides.items() if v}
+
+    def _stored(self) -> dict[str, Any]:
+        path = conf_path()
+        if not path.exists():
+            return {}
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            return {}
+        return raw if isinstance(raw, dict) else {}
+
+    def _value(self, key: str) -> str | None:
+        value = self._overrides.get(key) or self._stored().get(key)
+        return str(value) if value else None
 
     def address(self) -> str:
-        if self._node:
-            return self._node
-        path = conf_path()
-        if path.exists():
-            try:
-                raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            except yaml.YAMLError:
-                raw = {}
-            if raw.get("ip") and raw.get("port"):
-                return f"{raw['ip']}:{raw['port']}"
+        if self._overrides.get("node"):
+            return str(self._overrides["node"])
+        stored = self._stored()
+        if stored.get("ip") and stored.get("port"):
+            return f"{stored['ip']}:{stored['port']}"
         raise FateGrpcError(
             ErrorCode.CLIENT_CONFIG,
             "flow does not know which node to talk to",
@@ -84,7 +95,13 @@ class Settings:
         )
 
     def client(self) -> FlowClient:
-        return FlowClient(self.address())
+        ca = self._value("ca")
+        tls = None
+        if ca:
+            tls = ClientTls.from_files(
+                ca, self._value("cert"), self._value("key"), self._value("server_name")
+            )
+        return FlowClient(self.address(), tls=tls, token=self._value("token"))
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -92,18 +109,40 @@ pass_settings = click.make_pass_decorator(Settings)
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--node", metavar="HOST:PORT", help="Node to talk to (overrides `flow init`).")
+@click.option("--token", help="Client token (overrides `flow init --token`).")
+@click.option("--ca", type=click.Path(dir_okay=False), help="CA certificate of the node (turns on TLS).")
+@click.option("--cert", type=click.Path(dir_okay=False), help="Your client certificate.")
+@click.option("--key", type=click.Path(dir_okay=False), help="Your client key.")
 @click.pass_context
-def cli(ctx: click.Context, node: str | None) -> None:
+def cli(
+    ctx: click.Context, node: str | None, token: str | None, ca: str | None, cert: str | None, key: str | None
+) -> None:
     """FATE-compatible client of a fate-grpc node."""
-    ctx.obj = Settings(node)
+    ctx.obj = Settings({"node": node, "token": token, "ca": ca, "cert": cert, "key": key})
 
 
 @cli.command()
 @click.option("--ip", help="IP of the node's client API.")
 @click.option("--port", type=int, help="Port of the node's client API.")
+@click.option("--token", "init_token", help="Client token to send (see `flow token create`).")
+@click.option("--ca", "init_ca", type=click.Path(exists=True, dir_okay=False), help="CA certificate (TLS).")
+@click.option("--cert", "init_cert", type=click.Path(exists=True, dir_okay=False), help="Client certificate.")
+@click.option("--key", "init_key", type=click.Path(exists=True, dir_okay=False), help="Client key.")
+@click.option(
+    "--server-name", help="Name in the node's certificate, when not its IP (e.g. party-9999.fate-grpc)."
+)
 @click.option("--reset", is_flag=True, help="Forget the stored settings.")
-def init(ip: str | None, port: int | None, reset: bool) -> None:
-    """Store which node flow talks to."""
+def init(
+    ip: str | None,
+    port: int | None,
+    init_token: str | None,
+    init_ca: str | None,
+    init_cert: str | None,
+    init_key: str | None,
+    server_name: str | None,
+    reset: bool,
+) -> None:
+    """Store which node flow talks to, and how it authenticates."""
 
     def action() -> None:
         path = conf_path()
@@ -113,9 +152,21 @@ def init(ip: str | None, port: int | None, reset: bool) -> None:
             return
         if not ip or not port:
             raise FateGrpcError(ErrorCode.CLIENT_INPUT, "flow init needs --ip and --port")
+        settings: dict[str, Any] = {"ip": ip, "port": port, "api_version": "v1"}
+        for key, value in (("ca", init_ca), ("cert", init_cert), ("key", init_key)):
+            if value:
+                settings[key] = str(Path(value).resolve())
+        if server_name:
+            settings["server_name"] = server_name
+        if init_token:
+            settings["token"] = init_token
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump({"ip": ip, "port": port, "api_version": "v1"}), encoding="utf-8")
-        success({"ip": ip, "port": port, "conf": str(path)})
+        # The file may hold a token: readable by its owner only.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(yaml.safe_dump(settings))
+        shown = {k: v for k, v in settings.items() if k != "token"}
+        success({**shown, "token": "(stored)" if init_token else None, "conf": str(path)})
 
     run(action)
 
@@ -331,6 +382,10 @@ def _resolve_file(file: str, conf: Path) -> Path:
     )
 
 
+# Token and permission commands live in their own module; importing it registers them.
+from fate_grpc.cli import flow_admin  # noqa: E402, F401
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="flow", standalone_mode=False)
@@ -347,4 +402,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run through the package module so that the commands registered by flow_admin are present.
+    from fate_grpc.cli.flow_cli import main as package_main
+
+    sys.exit(package_main())

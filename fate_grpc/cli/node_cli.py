@@ -6,6 +6,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from pathlib import Path
 
 import anyio
@@ -65,6 +66,48 @@ def node(conf: str) -> None:
     except OSError as exc:
         click.echo(json.dumps({"code": 1, "message": f"cannot start the node: {exc}"}), err=True)
         sys.exit(1)
+
+
+@cli.group()
+def token() -> None:
+    """Manage client tokens directly in a node's store (on the node's host; bootstraps the first admin)."""
+
+
+@token.command("create")
+@click.option("--conf", required=True, type=click.Path(exists=True, dir_okay=False), help="Node conf YAML.")
+@click.option("-n", "--name", required=True, help="Who the token is for.")
+@click.option("--admin", is_flag=True, help="The token may manage tokens and permissions.")
+@click.option("--expires-days", type=int, default=0, help="Lifetime in days (0: no expiry).")
+def token_create(conf: str, name: str, admin: bool, expires_days: int) -> None:
+    """Create a client token; it is printed once and only its hash is stored."""
+    from fate_grpc.domain.ids import check_name
+    from fate_grpc.node.config import load_config
+    from fate_grpc.security.identity import hash_token, new_token
+    from fate_grpc.store.records import TokenRecord
+    from fate_grpc.store.sqlite_store import SqliteStore
+
+    async def create() -> str:
+        config = load_config(Path(conf))
+        check_name(name, "name")
+        store = SqliteStore(config.store_path)
+        await store.open()
+        try:
+            value = new_token()
+            expire = int(time.time() * 1000) + expires_days * 86_400_000 if expires_days else 0
+            await store.put_token(
+                TokenRecord(token_hash=hash_token(value), name=name, is_admin=admin, expire_time_ms=expire)
+            )
+            return value
+        finally:
+            await store.close()
+
+    try:
+        value = anyio.run(create)
+    except FateGrpcError as exc:
+        click.echo(json.dumps({"code": int(exc.code), "message": exc.message}), err=True)
+        sys.exit(exc.exit_code)
+    data = {"name": name, "token": value, "admin": admin}
+    click.echo(json.dumps({"code": 0, "message": "success", "data": data}))
 
 
 @cli.command()

@@ -26,6 +26,9 @@ from fate_grpc.runner.supervisor import TaskSupervisor
 from fate_grpc.scheduler.job_creation import JobCreator
 from fate_grpc.scheduler.scheduler import Scheduler
 from fate_grpc.scheduler.views import JobViews
+from fate_grpc.security.identity import ClientAuthenticator, PeerAuthenticator
+from fate_grpc.security.permissions import PermissionPolicy
+from fate_grpc.security.tls import TlsMaterial, client_server_credentials, peer_server_credentials
 from fate_grpc.services.client_servicer import ClientServicer
 from fate_grpc.services.control_servicer import ControlServicer
 from fate_grpc.services.transfer_servicer import TransferServicer
@@ -61,7 +64,22 @@ class Node:
         self.paths = NodePaths(cfg.data_dir)
         self.catalog = builtin_catalog()
         self.store = SqliteStore(cfg.store_path)
-        self.gateway = PartyGateway(cfg.party_id, cfg.routes, max_message_bytes=cfg.limits.max_message_bytes)
+        self.tls = TlsMaterial.load(cfg.tls) if cfg.tls else None
+        self.gateway = PartyGateway(
+            cfg.party_id, cfg.routes, max_message_bytes=cfg.limits.max_message_bytes, tls=self.tls
+        )
+        self.peers = PeerAuthenticator(
+            tls=cfg.tls is not None, partner_cas=cfg.tls.partner_cas if cfg.tls else None
+        )
+        self.client_auth = ClientAuthenticator(
+            own_party_id=cfg.party_id,
+            required=cfg.client_auth_required,
+            client_ca=(cfg.tls.client_ca or cfg.tls.trust) if cfg.tls else None,
+            store=self.store,
+        )
+        self.permissions = PermissionPolicy(
+            own_party_id=cfg.party_id, store=self.store, allow_by_default=cfg.partners_allowed_by_default
+        )
         self.mailbox = Mailbox(
             self.paths.mailbox_dir,
             memory_budget_bytes=cfg.limits.mailbox_memory_bytes,
@@ -99,6 +117,8 @@ class Node:
             receive_timeout_s=cfg.timeouts.task_receive_s,
         )
         self.participant.runtime = self.runtime
+        self.participant.permissions = self.permissions
+        self.participant.max_unfinished_jobs_per_partner = cfg.limits.max_unfinished_jobs_per_partner
         self.scheduler = Scheduler(
             party_id=cfg.party_id,
             store=self.store,
@@ -163,6 +183,10 @@ class Node:
                 scheduler=self.scheduler,
                 creator=self.creator,
                 views=self.views,
+                store=self.store,
+                dags=self.dags,
+                peers=self.peers,
+                max_pending_creates_per_partner=cfg.limits.max_pending_creates_per_partner,
             ),
             peer,
         )
@@ -173,19 +197,25 @@ class Node:
                 dags=self.dags,
                 mailbox=self.mailbox,
                 max_chunk_bytes=cfg.limits.chunk_bytes,
+                peers=self.peers,
             ),
             peer,
         )
         client_servicer = self._client_servicer()
         if cfg.client_listen is None:
             client_pb2_grpc.add_ClientServiceServicer_to_server(client_servicer, peer)
-        self.addresses.peer = _bind(peer, cfg.listen)
-        self._warn_plaintext(cfg.listen)
+        peer_credentials = peer_server_credentials(self.tls) if self.tls else None
+        self.addresses.peer = _bind(peer, cfg.listen, peer_credentials)
+        if self.tls is None:
+            self._warn_plaintext(cfg.listen)
         self._servers.append(peer)
         if cfg.client_listen is not None:
             client = grpc.aio.server(options=options)
             client_pb2_grpc.add_ClientServiceServicer_to_server(client_servicer, client)
-            self.addresses.client = _bind(client, cfg.client_listen)
+            # Users on another host need TLS; a loopback-only client port may serve tokens in plaintext.
+            use_tls = self.tls is not None and not is_loopback_address(cfg.client_listen)
+            credentials = client_server_credentials(self.tls) if use_tls and self.tls else None
+            self.addresses.client = _bind(client, cfg.client_listen, credentials)
             self._servers.append(client)
         else:
             self.addresses.client = self.addresses.peer
@@ -219,6 +249,9 @@ class Node:
             views=self.views,
             tables=self.tables,
             ready_task_processes=lambda: self.supervisor.ready_warm_processes,
+            auth=self.client_auth,
+            tls=self.tls is not None,
+            default_policy="allow" if cfg.partners_allowed_by_default else "deny",
             max_chunk_bytes=cfg.limits.chunk_bytes,
             rpc_timeout_s=cfg.timeouts.rpc_s,
             submit_timeout_s=cfg.timeouts.job_create_s * 3,
@@ -269,9 +302,12 @@ async def _guarded(coro: Coroutine[Any, Any, None]) -> None:
         log.exception("background work failed")
 
 
-def _bind(server: grpc.aio.Server, address: str) -> str:
+def _bind(server: grpc.aio.Server, address: str, credentials: grpc.ServerCredentials | None = None) -> str:
     host, _ = split_address(address)
-    port = server.add_insecure_port(address)
+    if credentials is None:
+        port = server.add_insecure_port(address)
+    else:
+        port = server.add_secure_port(address, credentials)
     if port == 0:
         raise OSError(f"cannot listen on {address}")
     return f"{host}:{port}"

@@ -54,6 +54,44 @@ class Limits:
     """Unconsumed objects up to this total stay in memory; beyond it they are spilled to disk."""
     max_dag_bytes: int = 1 * MIB
     """Largest DAG document accepted at submit."""
+    max_pending_creates_per_partner: int = 4
+    """Job checks/creates one partner may have in flight here at once (more are refused)."""
+    max_unfinished_jobs_per_partner: int = 64
+    """Jobs a partner may have waiting or running here at once (more are refused at submit)."""
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    """Mutual TLS between nodes (and TLS for users). Paths are absolute once loaded."""
+
+    cert: Path
+    """This node's certificate (CN = its party id), PEM."""
+    key: Path
+    """Its private key, PEM (keep it 0600)."""
+    trust: Path
+    """CA certificates trusted for partner nodes, PEM bundle."""
+    client_ca: Path | None = None
+    """CA that issues this party's client-user certificates (default: the trust bundle)."""
+    partner_cas: Mapping[str, Path] = field(default_factory=dict)
+    """With one CA per party: party id -> the CA that must have issued that party's certificate."""
+
+
+@dataclass(frozen=True)
+class ClientAuthSettings:
+    """How users of the client API prove who they are."""
+
+    mode: str = "auto"
+    """"required": a client certificate of this party or a token; "none": anyone who can connect;
+    "auto": required unless the node is a plaintext loopback simulation."""
+
+
+@dataclass(frozen=True)
+class PermissionSettings:
+    """What partners may do here without an explicit grant."""
+
+    default: str = "auto"
+    """"deny": partners need grants (flow permission grant); "allow": everything is allowed;
+    "auto": allow in a plaintext loopback simulation, deny otherwise."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +115,28 @@ class NodeConfig:
     timeouts: Timeouts = field(default_factory=Timeouts)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     limits: Limits = field(default_factory=Limits)
+    tls: TlsSettings | None = None
+    """None: plaintext, allowed only when every address is loopback (the local simulation)."""
+    client_auth: ClientAuthSettings = field(default_factory=ClientAuthSettings)
+    permissions: PermissionSettings = field(default_factory=PermissionSettings)
+
+    @property
+    def is_loopback_simulation(self) -> bool:
+        """Plaintext on loopback only: the local multi-process simulation."""
+        listens = [self.listen] + ([self.client_listen] if self.client_listen else [])
+        return self.tls is None and all(is_loopback_address(a) for a in listens)
+
+    @property
+    def client_auth_required(self) -> bool:
+        if self.client_auth.mode == "auto":
+            return not self.is_loopback_simulation
+        return self.client_auth.mode == "required"
+
+    @property
+    def partners_allowed_by_default(self) -> bool:
+        if self.permissions.default == "auto":
+            return self.is_loopback_simulation
+        return self.permissions.default == "allow"
 
     @property
     def store_path(self) -> Path:
@@ -106,10 +166,13 @@ def _section(cls: type, raw: Any, path: str) -> Any:
     return cls(**values)
 
 
-def config_from_mapping(raw: Mapping[str, Any], *, base_dir: Path | None = None) -> NodeConfig:
-    """Build a NodeConfig from parsed YAML; relative data_dir is taken relative to `base_dir`."""
+def config_from_mapping(
+    raw: Mapping[str, Any], *, base_dir: Path | None = None, conf_dir: Path | None = None
+) -> NodeConfig:
+    """Build a NodeConfig from parsed YAML; relative data_dir is taken relative to `base_dir`,
+    relative TLS file paths relative to `conf_dir` (the conf file's folder)."""
     allowed = {"party_id", "listen", "client_listen", "data_dir", "routes", "task_python", "timeouts"}
-    allowed |= {"scheduler", "limits", "warm_task_processes"}
+    allowed |= {"scheduler", "limits", "warm_task_processes", "tls", "client_auth", "permissions"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise invalid_argument(f"unknown conf key(s): {', '.join(unknown)}", field_path=unknown[0])
@@ -125,6 +188,15 @@ def config_from_mapping(raw: Mapping[str, Any], *, base_dir: Path | None = None)
     if not data_dir.is_absolute() and base_dir is not None:
         data_dir = base_dir / data_dir
     client_listen = raw.get("client_listen")
+    if raw.get("tls") is None:
+        for key in ("listen", "client_listen"):
+            address = raw.get(key)
+            if address and not is_loopback_address(str(address)):
+                raise invalid_argument(
+                    f"{key} {address} is not a loopback address: serving partners or users beyond this host"
+                    " needs tls (provision certificates with scripts/provision.py)",
+                    field_path=key,
+                )
     return NodeConfig(
         party_id=party_id,
         listen=_check_address(str(raw["listen"]), "listen"),
@@ -136,6 +208,57 @@ def config_from_mapping(raw: Mapping[str, Any], *, base_dir: Path | None = None)
         timeouts=_section(Timeouts, raw.get("timeouts"), "timeouts"),
         scheduler=_section(SchedulerSettings, raw.get("scheduler"), "scheduler"),
         limits=_section(Limits, raw.get("limits"), "limits"),
+        tls=_tls(raw.get("tls"), conf_dir or base_dir or Path.cwd()),
+        client_auth=ClientAuthSettings(
+            mode=_choice(raw, "client_auth", "mode", ("auto", "required", "none"))
+        ),
+        permissions=PermissionSettings(
+            default=_choice(raw, "permissions", "default", ("auto", "allow", "deny"))
+        ),
+    )
+
+
+def _choice(raw: Mapping[str, Any], section: str, key: str, allowed: tuple[str, ...]) -> str:
+    values = raw.get(section) or {}
+    if not isinstance(values, Mapping) or set(values) - {key}:
+        raise invalid_argument(f"{section} may only hold {key}", field_path=section)
+    value = str(values.get(key, allowed[0]))
+    if value not in allowed:
+        raise invalid_argument(
+            f"{section}.{key} must be one of {', '.join(allowed)}", field_path=f"{section}.{key}"
+        )
+    return value
+
+
+def _tls(raw: Any, conf_dir: Path) -> TlsSettings | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise invalid_argument("tls must be a mapping", field_path="tls")
+    unknown = sorted(set(raw) - {"cert", "key", "trust", "client_ca", "partner_cas"})
+    if unknown:
+        raise invalid_argument(f"tls: unknown key(s) {', '.join(unknown)}", field_path=f"tls.{unknown[0]}")
+
+    def path(value: Any, where: str) -> Path:
+        if not value:
+            raise invalid_argument(f"{where} is required", field_path=where)
+        resolved = Path(str(value)).expanduser()
+        resolved = resolved if resolved.is_absolute() else (conf_dir / resolved)
+        if not resolved.is_file():
+            raise invalid_argument(f"{where}: file {resolved} does not exist", field_path=where)
+        return resolved.resolve()
+
+    partners_raw = raw.get("partner_cas") or {}
+    if not isinstance(partners_raw, Mapping):
+        raise invalid_argument("tls.partner_cas must map party id -> CA file", field_path="tls.partner_cas")
+    return TlsSettings(
+        cert=path(raw.get("cert"), "tls.cert"),
+        key=path(raw.get("key"), "tls.key"),
+        trust=path(raw.get("trust"), "tls.trust"),
+        client_ca=path(raw["client_ca"], "tls.client_ca") if raw.get("client_ca") else None,
+        partner_cas={
+            check_party_id(str(k)): path(v, f"tls.partner_cas.{k}") for k, v in partners_raw.items()
+        },
     )
 
 
@@ -151,7 +274,7 @@ def load_config(path: str | Path) -> NodeConfig:
     if not isinstance(raw, Mapping):
         raise invalid_argument(f"conf {conf_path} must be a YAML mapping", field_path="conf")
     try:
-        return config_from_mapping(raw, base_dir=Path.cwd())
+        return config_from_mapping(raw, base_dir=Path.cwd(), conf_dir=conf_path.resolve().parent)
     except FateGrpcError as exc:
         exc.message = f"{conf_path}: {exc.message}"
         raise
@@ -170,11 +293,11 @@ def _check_address(value: str, path: str) -> str:
     return value
 
 
-def split_address(address: str) -> tuple[str, int]:
-    host, _, port = address.rpartition(":")
-    return host.strip("[]"), int(port)
-
-
 def is_loopback_address(address: str) -> bool:
     host, _ = split_address(address)
     return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def split_address(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), int(port)

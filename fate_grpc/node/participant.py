@@ -21,6 +21,7 @@ from fate_grpc.domain.status import (
 )
 from fate_grpc.errors import ErrorCode, FateGrpcError, FieldViolation
 from fate_grpc.node.peers import PartyGateway
+from fate_grpc.security.permissions import PermissionPolicy
 from fate_grpc.services.convert import task_status_to_proto
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import JobRecord, TaskKey, TaskRecord
@@ -77,10 +78,16 @@ class Participant:
         self._rpc_timeout = rpc_timeout_s
         self._report_retry = report_retry_s
         self.runtime: Any = None  # set by the node: TaskRuntime (start/stop of task processes)
+        self.permissions: PermissionPolicy | None = None  # set by the node
+        self.max_unfinished_jobs_per_partner = 64
 
     # -- job creation ----------------------------------------------------------------------------
-    async def check_job(self, job_id: str, dag_yaml: str) -> list[FieldViolation]:
-        """What would stop this party from taking the job. Writes nothing."""
+    async def check_job(
+        self, job_id: str, dag_yaml: str, *, scheduler_party_id: str, initiator_party_id: str
+    ) -> list[FieldViolation]:
+        """What would stop this party from taking the job (tables, components, grants, limits).
+
+        Writes nothing."""
         try:
             dag = parse_dag(dag_yaml, self._catalog)
         except FateGrpcError as exc:
@@ -95,8 +102,29 @@ class Participant:
             problems.append(
                 FieldViolation("dag.parties", f"party {self.party_id} is not in dag.parties", self.party_id)
             )
+        requesters = {scheduler_party_id, initiator_party_id} - {self.party_id}
         for role in roles:
             problems.extend(await self._check_role(dag, role))
+            if self.permissions is not None:
+                tasks = resolve_party(dag, role, self.party_id, self._catalog)
+                problems.extend(await self.permissions.violations(requesters, tasks, role))
+        problems.extend(await self._check_partner_load(requesters))
+        return problems
+
+    async def _check_partner_load(self, requesters: set[str]) -> list[FieldViolation]:
+        """A partner cannot pile up unbounded work here."""
+        problems = []
+        for party in sorted(requesters):
+            unfinished = await self._store.count_unfinished_jobs(party)
+            if unfinished >= self.max_unfinished_jobs_per_partner:
+                problems.append(
+                    FieldViolation(
+                        "dag",
+                        f"party {party} already has {unfinished} unfinished jobs at party {self.party_id}"
+                        f" (limit {self.max_unfinished_jobs_per_partner}); retry when some have ended",
+                        self.party_id,
+                    )
+                )
         return problems
 
     async def _check_role(self, dag: Dag, role: str) -> list[FieldViolation]:
@@ -126,7 +154,12 @@ class Participant:
 
     async def create_job(self, request: control_pb2.CreateJobRequest) -> list[FieldViolation]:
         """Check again, then store the job and its first task attempts in one transaction."""
-        problems = await self.check_job(request.job_id, request.dag_yaml)
+        problems = await self.check_job(
+            request.job_id,
+            request.dag_yaml,
+            scheduler_party_id=request.scheduler_party_id,
+            initiator_party_id=request.initiator_party_id,
+        )
         if problems:
             return problems
         dag = parse_dag(request.dag_yaml, self._catalog)

@@ -11,10 +11,10 @@ import grpc
 
 from fate_grpc.control.v1 import control_pb2_grpc
 from fate_grpc.errors import ErrorCode, FateGrpcError
+from fate_grpc.security.identity import CALLER_METADATA_KEY
+from fate_grpc.security.tls import TlsMaterial, peer_channel_credentials, peer_channel_options
 from fate_grpc.services.edge import error_from_rpc
 from fate_grpc.transfer.v1 import transfer_pb2_grpc
-
-CALLER_METADATA_KEY = "x-fate-grpc-party-id"
 
 R = TypeVar("R")
 
@@ -40,11 +40,19 @@ class PartyFailure:
 class PartyGateway:
     """Routes calls to parties by id, using the node's route table."""
 
-    def __init__(self, own_party_id: str, routes: Mapping[str, str], *, max_message_bytes: int) -> None:
+    def __init__(
+        self,
+        own_party_id: str,
+        routes: Mapping[str, str],
+        *,
+        max_message_bytes: int,
+        tls: TlsMaterial | None = None,
+    ) -> None:
         self._own = own_party_id
         self._routes = dict(routes)
         self._options = channel_options(max_message_bytes)
-        self._channels: dict[str, grpc.aio.Channel] = {}
+        self._credentials = peer_channel_credentials(tls) if tls else None
+        self._channels: dict[tuple[str, str], grpc.aio.Channel] = {}
 
     @property
     def own_party_id(self) -> str:
@@ -67,18 +75,24 @@ class PartyGateway:
             )
         return address
 
-    def _channel(self, address: str) -> grpc.aio.Channel:
-        channel = self._channels.get(address)
+    def _channel(self, party_id: str) -> grpc.aio.Channel:
+        address = self.address_of(party_id)
+        channel = self._channels.get((party_id, address))
         if channel is None:
-            channel = grpc.aio.insecure_channel(address, options=self._options)
-            self._channels[address] = channel
+            if self._credentials is None:
+                channel = grpc.aio.insecure_channel(address, options=self._options)
+            else:
+                # The server must prove it is `party_id`, whatever host the route names.
+                options = self._options + peer_channel_options(party_id)
+                channel = grpc.aio.secure_channel(address, self._credentials, options=options)
+            self._channels[(party_id, address)] = channel
         return channel
 
     def control(self, party_id: str) -> control_pb2_grpc.ControlServiceStub:
-        return control_pb2_grpc.ControlServiceStub(self._channel(self.address_of(party_id)))
+        return control_pb2_grpc.ControlServiceStub(self._channel(party_id))
 
     def transfer(self, party_id: str) -> transfer_pb2_grpc.TransferServiceStub:
-        return transfer_pb2_grpc.TransferServiceStub(self._channel(self.address_of(party_id)))
+        return transfer_pb2_grpc.TransferServiceStub(self._channel(party_id))
 
     def metadata(self) -> tuple[tuple[str, str], ...]:
         return ((CALLER_METADATA_KEY, self._own),)

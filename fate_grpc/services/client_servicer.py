@@ -18,6 +18,8 @@ from fate_grpc.node.tables import TableService, UploadRequest
 from fate_grpc.scheduler.job_creation import JobCreator
 from fate_grpc.scheduler.scheduler import Scheduler
 from fate_grpc.scheduler.views import JobViews
+from fate_grpc.security.identity import ClientAuthenticator, User
+from fate_grpc.services.client_admin import ClientAdminRpcs
 from fate_grpc.services.control_servicer import check_dag_size
 from fate_grpc.services.convert import job_status_to_proto, table_to_proto
 from fate_grpc.services.edge import unary_edge
@@ -27,7 +29,7 @@ from fate_grpc.store.interface import Store
 log = logging.getLogger("fate_grpc.client_api")
 
 
-class ClientServicer(client_pb2_grpc.ClientServiceServicer):
+class ClientServicer(ClientAdminRpcs, client_pb2_grpc.ClientServiceServicer):
     def __init__(
         self,
         *,
@@ -40,6 +42,9 @@ class ClientServicer(client_pb2_grpc.ClientServiceServicer):
         views: JobViews,
         tables: TableService,
         ready_task_processes: Callable[[], int],
+        auth: ClientAuthenticator,
+        tls: bool,
+        default_policy: str,
         max_chunk_bytes: int,
         rpc_timeout_s: float,
         submit_timeout_s: float,
@@ -53,13 +58,21 @@ class ClientServicer(client_pb2_grpc.ClientServiceServicer):
         self._views = views
         self._tables = tables
         self._ready_task_processes = ready_task_processes
+        self._auth = auth
+        self._tls = tls
+        self._default_policy = default_policy
         self._max_chunk = max_chunk_bytes
         self._rpc_timeout = rpc_timeout_s
         self._submit_timeout = submit_timeout_s
 
     @unary_edge
     async def GetNodeInfo(self, request, context):  # type: ignore[override]
+        user = await self._auth.user(context)
         return client_pb2.GetNodeInfoResponse(
+            user=user.name,
+            is_admin=user.is_admin,
+            auth_method=user.method,
+            tls=self._tls,
             party_id=self._party_id,
             version=__version__,
             routes=self._gateway.routes(),
@@ -68,13 +81,16 @@ class ClientServicer(client_pb2_grpc.ClientServiceServicer):
 
     @unary_edge
     async def SubmitJob(self, request, context):  # type: ignore[override]
+        user = await self._auth.user(context)
         check_dag_size(request.dag_yaml)
         # Validate here first, so a bad DAG never leaves this node.
         dag = parse_dag(request.dag_yaml, self._catalog)
         scheduler = dag.conf.scheduler_party_id or self._party_id
         if scheduler == self._party_id:
             created = await self._creator.create(
-                request.dag_yaml, initiator_party_id=self._party_id, user_name=request.user_name
+                request.dag_yaml,
+                initiator_party_id=self._party_id,
+                user_name=_submitter(user, request.user_name),
             )
             self._scheduler.kick(created.job_id)
             return client_pb2.SubmitJobResponse(
@@ -84,7 +100,9 @@ class ClientServicer(client_pb2_grpc.ClientServiceServicer):
                 model_version=created.model_version,
             )
         forward = control_pb2.ForwardSubmitRequest(
-            dag_yaml=request.dag_yaml, initiator_party_id=self._party_id, user_name=request.user_name
+            dag_yaml=request.dag_yaml,
+            initiator_party_id=self._party_id,
+            user_name=_submitter(user, request.user_name),
         )
         answer = await self._gateway.call_control(
             scheduler, "ForwardSubmit", forward, timeout=self._submit_timeout
@@ -118,11 +136,13 @@ class ClientServicer(client_pb2_grpc.ClientServiceServicer):
 
     @unary_edge
     async def QueryJob(self, request, context):  # type: ignore[override]
+        await self._auth.user(context)
         view, warning = await self._job_view(request.job_id)
         return client_pb2.QueryJobResponse(job=view, warning=warning)
 
     @unary_edge
     async def QueryTasks(self, request, context):  # type: ignore[override]
+        await self._auth.user(context)
         view, warning = await self._job_view(request.job_id, all_attempts=request.all_attempts)
         tasks = [
             t
@@ -135,6 +155,7 @@ class ClientServicer(client_pb2_grpc.ClientServiceServicer):
 
     @unary_edge
     async def StopJob(self, request, context):  # type: ignore[override]
+        await self._auth.user(context)
         check_name(request.job_id, "job_id")
         job = await self._store.get_job(request.job_id)
         if job.is_scheduler:
@@ -150,6 +171,7 @@ class ClientServicer(client_pb2_grpc.ClientServiceServicer):
 
     @unary_edge
     async def UploadTable(self, request_iterator, context):  # type: ignore[override]
+        await self._auth.user(context)
         header = await first_header(request_iterator)
         upload = UploadRequest(
             namespace=header.namespace,  # type: ignore[attr-defined]
@@ -168,7 +190,13 @@ class ClientServicer(client_pb2_grpc.ClientServiceServicer):
 
     @unary_edge
     async def QueryTable(self, request, context):  # type: ignore[override]
+        await self._auth.user(context)
         check_name(request.namespace, "namespace")
         check_name(request.name, "name")
         table = await self._store.get_table(request.namespace, request.name)
         return client_pb2.QueryTableResponse(table=table_to_proto(table))
+
+
+def _submitter(user: User, stated: str) -> str:
+    """The authenticated user; on an open node, whatever name the client gave."""
+    return user.name if user.method != "open" else (stated[:64] or user.name)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.control.v1 import control_pb2, control_pb2_grpc
 from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.domain.status import Proposal, TaskStatus
 from fate_grpc.errors import ErrorCode, FateGrpcError, FieldViolation, invalid_argument
-from fate_grpc.node.participant import Participant
+from fate_grpc.node.participant import DagCache, Participant
 from fate_grpc.node.task_runtime import TaskRuntime
 from fate_grpc.scheduler.job_creation import JobCreator
 from fate_grpc.scheduler.scheduler import Scheduler
 from fate_grpc.scheduler.views import JobViews
+from fate_grpc.security.identity import PeerAuthenticator
 from fate_grpc.services.convert import (
     job_status_from_proto,
     job_status_to_proto,
@@ -20,6 +25,8 @@ from fate_grpc.services.convert import (
     task_view,
 )
 from fate_grpc.services.edge import unary_edge
+from fate_grpc.store.interface import Store
+from fate_grpc.store.records import JobRecord
 
 OUTCOMES = {
     Proposal.APPLY: common_pb2.SYNC_OUTCOME_APPLIED,
@@ -56,17 +63,53 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
         scheduler: Scheduler,
         creator: JobCreator,
         views: JobViews,
+        store: Store,
+        dags: DagCache,
+        peers: PeerAuthenticator,
+        max_pending_creates_per_partner: int,
     ) -> None:
         self._participant = participant
         self._runtime = runtime
         self._scheduler = scheduler
         self._creator = creator
         self._views = views
+        self._store = store
+        self._dags = dags
+        self._peers = peers
+        self._max_pending = max_pending_creates_per_partner
+        self._pending: dict[str, int] = {}
+
+    async def _require_scheduler(self, context: Any, job_id: str, action: str) -> JobRecord:
+        """The caller must be the job's scheduler party."""
+        job = await self._store.get_job(job_id)
+        self._peers.require(context, job.scheduler_party_id, action)
+        return job
+
+    async def _require_job_party(self, context: Any, job_id: str, action: str) -> str:
+        """The caller must be one of the job's parties."""
+        job = await self._store.get_job(job_id)
+        parties = set((await self._dags.get(job.job_id)).party_ids())
+        return self._peers.require(context, parties, action)
+
+    @contextlib.contextmanager
+    def _bounded(self, party_id: str) -> Iterator[None]:
+        """A partner may have only so many job checks/creates in flight here."""
+        if self._pending.get(party_id, 0) >= self._max_pending:
+            raise FateGrpcError(
+                ErrorCode.RESOURCE_EXHAUSTED,
+                f"party {party_id} has {self._max_pending} job creations in flight here already; retry later",
+            )
+        self._pending[party_id] = self._pending.get(party_id, 0) + 1
+        try:
+            yield
+        finally:
+            self._pending[party_id] -= 1
 
     @unary_edge
     async def ForwardSubmit(self, request, context):  # type: ignore[override]
         check_dag_size(request.dag_yaml)
         check_party_id(request.initiator_party_id)
+        self._peers.require(context, request.initiator_party_id, "submit as that initiator")
         created = await self._creator.create(
             request.dag_yaml, initiator_party_id=request.initiator_party_id, user_name=request.user_name
         )
@@ -79,7 +122,16 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
     async def CheckJob(self, request, context):  # type: ignore[override]
         check_name(request.job_id, "job_id")
         check_dag_size(request.dag_yaml)
-        problems = await self._participant.check_job(request.job_id, request.dag_yaml)
+        check_party_id(request.scheduler_party_id)
+        check_party_id(request.initiator_party_id)
+        caller = self._peers.require(context, request.scheduler_party_id, "check jobs as that scheduler")
+        with self._bounded(caller):
+            problems = await self._participant.check_job(
+                request.job_id,
+                request.dag_yaml,
+                scheduler_party_id=request.scheduler_party_id,
+                initiator_party_id=request.initiator_party_id,
+            )
         return control_pb2.CheckJobResponse(accepted=not problems, violations=_violations(problems))
 
     @unary_edge
@@ -87,23 +139,31 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
         check_name(request.job_id, "job_id")
         check_dag_size(request.dag_yaml)
         check_party_id(request.scheduler_party_id)
-        problems = await self._participant.create_job(request)
+        check_party_id(request.initiator_party_id)
+        caller = self._peers.require(context, request.scheduler_party_id, "create jobs as that scheduler")
+        with self._bounded(caller):
+            problems = await self._participant.create_job(request)
         return control_pb2.CreateJobResponse(created=not problems, violations=_violations(problems))
 
     @unary_edge
     async def AbortJob(self, request, context):  # type: ignore[override]
         check_name(request.job_id, "job_id")
+        if await self._store.find_job(request.job_id) is None:
+            return control_pb2.AbortJobResponse(removed=False)
+        await self._require_scheduler(context, request.job_id, "abort this job")
         return control_pb2.AbortJobResponse(removed=await self._participant.abort_job(request.job_id))
 
     @unary_edge
     async def StartTask(self, request, context):  # type: ignore[override]
         check_task_ref(request.job_id, request.task_name, request.attempt)
+        await self._require_scheduler(context, request.job_id, "start tasks of this job")
         roles = await self._runtime.start_task(request.job_id, request.task_name, request.attempt)
         return control_pb2.StartTaskResponse(roles=roles)
 
     @unary_edge
     async def StopTask(self, request, context):  # type: ignore[override]
         check_task_ref(request.job_id, request.task_name, request.attempt)
+        await self._require_scheduler(context, request.job_id, "stop tasks of this job")
         status = task_status_from_proto(request.status)
         if status not in STOP_STATUSES:
             raise invalid_argument("a stop status must be canceled, failed or timeout", field_path="status")
@@ -115,6 +175,7 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
     @unary_edge
     async def SyncTaskStatus(self, request, context):  # type: ignore[override]
         check_task_ref(request.job_id, request.task_name, request.attempt)
+        await self._require_scheduler(context, request.job_id, "set task status of this job")
         status = task_status_from_proto(request.status)
         proposal, reason = await self._participant.sync_task_status(
             request.job_id, request.task_name, request.attempt, status, request.reason[:2000]
@@ -124,6 +185,7 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
     @unary_edge
     async def SyncJobStatus(self, request, context):  # type: ignore[override]
         check_name(request.job_id, "job_id")
+        await self._require_scheduler(context, request.job_id, "set the status of this job")
         status = job_status_from_proto(request.status)
         progress = max(0, min(100, request.progress))
         proposal, reason = await self._participant.sync_job_status(
@@ -136,6 +198,7 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
         check_task_ref(request.job_id, request.task_name, request.attempt)
         check_party_id(request.party_id)
         check_name(request.role, "role")
+        self._peers.require(context, request.party_id, "report the status of another party's task")
         status = task_status_from_proto(request.status)
         proposal = await self._scheduler.on_report(request, status)
         return control_pb2.ReportTaskStatusResponse(outcome=OUTCOMES[proposal])
@@ -143,6 +206,7 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
     @unary_edge
     async def CollectTaskStatus(self, request, context):  # type: ignore[override]
         check_task_ref(request.job_id, request.task_name, request.attempt)
+        await self._require_scheduler(context, request.job_id, "collect task status of this job")
         rows = await self._participant.ensure_attempt_rows(request.job_id, request.task_name, request.attempt)
         now = now_ms()
         views = [task_view(row, row.component, now, status=row.party_status) for row in rows]
@@ -152,12 +216,16 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
     async def RequestStopJob(self, request, context):  # type: ignore[override]
         check_name(request.job_id, "job_id")
         check_party_id(request.requester_party_id)
+        caller = await self._require_job_party(context, request.job_id, "stop this job")
+        if caller != request.requester_party_id:
+            self._peers.require(context, request.requester_party_id, "stop jobs for another party")
         status = await self._scheduler.stop_job(request.job_id, request.requester_party_id)
         return control_pb2.RequestStopJobResponse(status=job_status_to_proto(status))
 
     @unary_edge
     async def GetJobView(self, request, context):  # type: ignore[override]
         check_name(request.job_id, "job_id")
+        await self._require_job_party(context, request.job_id, "see this job")
         view = await self._views.scheduler_view(request.job_id, all_attempts=request.all_attempts)
         if view is None:
             raise FateGrpcError(ErrorCode.NOT_SCHEDULER, f"this node does not schedule job {request.job_id}")

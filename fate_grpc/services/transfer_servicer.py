@@ -12,6 +12,7 @@ from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.domain.status import JOB_END_STATUSES
 from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument
 from fate_grpc.node.participant import DagCache
+from fate_grpc.security.identity import PeerAuthenticator
 from fate_grpc.services.edge import unary_edge
 from fate_grpc.store.interface import Store
 from fate_grpc.transfer.mailbox import Mailbox, MailKey
@@ -60,8 +61,16 @@ async def first_header(messages: AsyncIterator[Any]) -> Any:
 
 class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
     def __init__(
-        self, *, party_id: str, store: Store, dags: DagCache, mailbox: Mailbox, max_chunk_bytes: int
+        self,
+        *,
+        party_id: str,
+        store: Store,
+        dags: DagCache,
+        mailbox: Mailbox,
+        max_chunk_bytes: int,
+        peers: PeerAuthenticator,
     ) -> None:
+        self._peers = peers
         self._party_id = party_id
         self._store = store
         self._dags = dags
@@ -71,6 +80,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
     @unary_edge
     async def PushObject(self, request_iterator, context: grpc.aio.ServicerContext):  # type: ignore[override]
         header = await first_header(request_iterator)
+        self._peers.require(context, header.key.source.party_id, "send objects as another party")
         key = await self._accept(header.key)  # type: ignore[attr-defined]
         total = check_size(header.total_size)  # type: ignore[attr-defined]
         stored = await self._mailbox.deliver(key, total, chunk_stream(request_iterator, self._max_chunk))

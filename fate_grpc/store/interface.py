@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from fate_grpc.domain.status import JobStatus, TaskStatus
 from fate_grpc.store.records import (
     AttemptKey,
+    GrantRecord,
     JobRecord,
     OutputRecord,
     ScheduleTaskRecord,
@@ -15,6 +16,7 @@ from fate_grpc.store.records import (
     TaskAttemptRecord,
     TaskKey,
     TaskRecord,
+    TokenRecord,
 )
 
 
@@ -174,6 +176,40 @@ class Store(ABC):
         end_time_ms: int = 0,
     ) -> ScheduleTaskRecord:
         """Compare-and-set one party's reported status of an attempt (see class doc)."""
+
+    @abstractmethod
+    async def count_unfinished_jobs(self, party_id: str) -> int:
+        """Jobs waiting or running here that `party_id` initiated or schedules."""
+
+    # -- client tokens ---------------------------------------------------------------------------
+    @abstractmethod
+    async def put_token(self, token: TokenRecord) -> None:
+        """MUST raise AlreadyExists if a token with that name exists."""
+
+    @abstractmethod
+    async def find_token(self, token_hash: str) -> TokenRecord | None:
+        """The token with this hash, or None."""
+
+    @abstractmethod
+    async def list_tokens(self) -> list[TokenRecord]:
+        """Every token, by name."""
+
+    @abstractmethod
+    async def delete_token(self, name: str) -> bool:
+        """True if a token of that name existed."""
+
+    # -- grants ----------------------------------------------------------------------------------
+    @abstractmethod
+    async def add_grants(self, grants: Sequence[GrantRecord]) -> None:
+        """Add grants (already present ones are kept as they are)."""
+
+    @abstractmethod
+    async def remove_grants(self, party_id: str, kind: str | None = None, value: str | None = None) -> int:
+        """Remove a party's grants (all, of a kind, or one); returns how many were removed."""
+
+    @abstractmethod
+    async def list_grants(self, party_id: str | None = None) -> list[GrantRecord]:
+        """Grants, of one party or all, ordered by party, kind, value."""
 
     # -- outputs ---------------------------------------------------------------------------------
     @abstractmethod

@@ -106,6 +106,27 @@ class TaskAttemptRecord:
 
 
 @dataclass(frozen=True)
+class TokenRecord:
+    """A client token of this party (only its hash is stored)."""
+
+    token_hash: str
+    name: str
+    is_admin: bool = False
+    create_time_ms: int = 0
+    expire_time_ms: int = 0
+
+
+@dataclass(frozen=True)
+class GrantRecord:
+    """Something a partner party may do here: create jobs, run a component, read a table."""
+
+    party_id: str
+    kind: str
+    value: str
+    create_time_ms: int = 0
+
+
+@dataclass(frozen=True)
 class OutputRecord:
     """A data output of a task at one party, pointing at a stored table."""
 

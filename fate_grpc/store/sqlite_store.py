@@ -16,6 +16,7 @@ import aiosqlite
 
 from fate_grpc.domain.status import JobStatus, TaskStatus, check_job_transition, check_task_transition
 from fate_grpc.errors import already_exists, conflict, not_found
+from fate_grpc.store import sqlite_rows as row_map
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import (
     AttemptKey,
@@ -27,6 +28,7 @@ from fate_grpc.store.records import (
     TaskKey,
     TaskRecord,
 )
+from fate_grpc.store.sqlite_security import SqliteSecurityTables
 
 BUSY_TIMEOUT_MS = 5000
 JOB_END = {JobStatus.SUCCESS, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.TIMEOUT}
@@ -53,7 +55,7 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class SqliteStore(Store):
+class SqliteStore(SqliteSecurityTables, Store):
     """One writer connection (serialised by a lock, transactions BEGIN IMMEDIATE) and one reader."""
 
     def __init__(self, path: str | Path, *, clock: Callable[[], int] = now_ms) -> None:
@@ -68,28 +70,45 @@ class SqliteStore(Store):
         if self._writer is not None:
             return
         Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect()
-        await self._migrate(self._writer)
-        self._reader = await self._connect()
+        writer = await self._connect()
+        try:
+            await self._migrate(writer)
+            reader = await self._connect()
+        except BaseException:
+            await writer.close()
+            raise
+        # Only a fully opened store counts as open, so a failed open can be retried.
+        self._writer, self._reader = writer, reader
 
     async def _connect(self) -> aiosqlite.Connection:
         db = await aiosqlite.connect(self._path, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        await db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            db.row_factory = sqlite3.Row
+            await db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            await _enable_wal(db)
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            await db.close()
+            raise
         return db
 
     async def _migrate(self, db: aiosqlite.Connection) -> None:
-        async with db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        current = int(row[0]) if row else 0
-        for number, sql in migrations():
-            if number <= current:
-                continue
+        """Apply pending migrations, each in its own transaction.
+
+        The version is read inside the write transaction, so two processes opening a new database at
+        once never apply the same migration twice."""
+        while True:
             await db.execute("BEGIN IMMEDIATE")
             try:
+                async with db.execute("PRAGMA user_version") as cursor:
+                    row = await cursor.fetchone()
+                current = int(row[0]) if row else 0
+                pending = [(n, sql) for n, sql in migrations() if n > current]
+                if not pending:
+                    await db.execute("COMMIT")
+                    return
+                number, sql = pending[0]
                 for statement in _split_sql(sql):
                     await db.execute(statement)
                 await db.execute(f"PRAGMA user_version={number}")
@@ -176,7 +195,7 @@ class SqliteStore(Store):
         row = await self._fetchone(
             "SELECT * FROM data_tables WHERE namespace = ? AND name = ?", (namespace, name)
         )
-        return _table(row) if row else None
+        return row_map.table_record(row) if row else None
 
     # -- jobs ------------------------------------------------------------------------------------
     async def create_job(
@@ -258,7 +277,7 @@ class SqliteStore(Store):
 
     async def find_job(self, job_id: str) -> JobRecord | None:
         row = await self._fetchone("SELECT * FROM jobs WHERE job_id = ?", (job_id,))
-        return _job(row) if row else None
+        return row_map.job_record(row) if row else None
 
     async def list_jobs(
         self, *, statuses: Iterable[JobStatus] = (), scheduler_only: bool = False, limit: int = 100
@@ -275,7 +294,7 @@ class SqliteStore(Store):
             f"SELECT * FROM jobs {where} ORDER BY create_time_ms DESC, job_id DESC LIMIT ?",
             [*params, limit],
         )
-        return [_job(r) for r in rows]
+        return [row_map.job_record(r) for r in rows]
 
     async def delete_job(self, job_id: str) -> bool:
         async with self._tx() as db:
@@ -356,14 +375,14 @@ class SqliteStore(Store):
         )
         if row is None:
             raise not_found(f"task {_describe(key)} not found", job_id=key.job_id, task_name=key.task_name)
-        return _task(row)
+        return row_map.task_record(row)
 
     async def list_tasks(
         self, job_id: str, *, task_name: str | None = None, attempt: int | None = None
     ) -> list[TaskRecord]:
         sql, params = _filtered("SELECT * FROM tasks WHERE job_id = ?", job_id, task_name, attempt)
         rows = await self._fetchall(sql + " ORDER BY task_name, attempt, role, party_id", params)
-        return [_task(r) for r in rows]
+        return [row_map.task_record(r) for r in rows]
 
     async def list_tasks_with_party_status(self, statuses: Iterable[TaskStatus]) -> list[TaskRecord]:
         wanted = [s.value for s in statuses]
@@ -372,7 +391,7 @@ class SqliteStore(Store):
         rows = await self._fetchall(
             f"SELECT * FROM tasks WHERE party_status IN ({','.join('?' * len(wanted))})", wanted
         )
-        return [_task(r) for r in rows]
+        return [row_map.task_record(r) for r in rows]
 
     async def transition_task_party_status(
         self,
@@ -419,7 +438,7 @@ class SqliteStore(Store):
         rows = await self._fetchall(
             "SELECT * FROM task_attempts WHERE job_id = ? ORDER BY task_name, attempt", (job_id,)
         )
-        return [_attempt(r) for r in rows]
+        return [row_map.attempt_record(r) for r in rows]
 
     async def get_attempt(self, key: AttemptKey) -> TaskAttemptRecord:
         row = await self._fetchone(
@@ -428,7 +447,7 @@ class SqliteStore(Store):
         )
         if row is None:
             raise not_found(f"task {key.task_name} attempt {key.attempt} of job {key.job_id} not found")
-        return _attempt(row)
+        return row_map.attempt_record(row)
 
     async def transition_attempt(
         self, key: AttemptKey, *, expected: TaskStatus, to: TaskStatus, error: str = ""
@@ -445,7 +464,7 @@ class SqliteStore(Store):
     ) -> list[ScheduleTaskRecord]:
         sql, params = _filtered("SELECT * FROM schedule_tasks WHERE job_id = ?", job_id, task_name, attempt)
         rows = await self._fetchall(sql + " ORDER BY task_name, attempt, role, party_id", params)
-        return [_schedule(r) for r in rows]
+        return [row_map.schedule_record(r) for r in rows]
 
     async def transition_schedule_task(
         self,
@@ -478,7 +497,7 @@ class SqliteStore(Store):
             " AND party_id=?",
             _key_tuple(key),
         )
-        return _schedule(rows[0])
+        return row_map.schedule_record(rows[0])
 
     # -- outputs ---------------------------------------------------------------------------------
     async def put_output(self, output: OutputRecord, table: TableRecord) -> None:
@@ -511,7 +530,20 @@ class SqliteStore(Store):
                 sql += f" AND {column} = ?"
                 params.append(value)
         rows = await self._fetchall(sql + " ORDER BY task_name, attempt, role, party_id, output_key", params)
-        return [_output(r) for r in rows]
+        return [row_map.output_record(r) for r in rows]
+
+
+async def _enable_wal(db: aiosqlite.Connection) -> None:
+    # Switching a new database to WAL needs a moment without other connections' locks; SQLite does
+    # not wait for it with busy_timeout, so retry briefly.
+    for attempt in range(50):
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            await asyncio.sleep(0.02)
 
 
 # -- row mapping -----------------------------------------------------------------------------------
@@ -566,92 +598,3 @@ def _key_dict(key: TaskKey) -> dict[str, Any]:
 
 def _describe(key: TaskKey) -> str:
     return f"{key.task_name} attempt {key.attempt} of job {key.job_id} at {key.role} {key.party_id}"
-
-
-def _row_key(row: sqlite3.Row) -> TaskKey:
-    return TaskKey(row["job_id"], row["task_name"], row["attempt"], row["role"], row["party_id"])
-
-
-def _table(row: sqlite3.Row) -> TableRecord:
-    return TableRecord(
-        namespace=row["namespace"],
-        name=row["name"],
-        path=row["path"],
-        count=row["row_count"],
-        header=tuple(json.loads(row["header"])),
-        match_id_name=row["match_id_name"],
-        label_name=row["label_name"],
-        weight_name=row["weight_name"],
-        delimiter=row["delimiter"],
-        meta=json.loads(row["meta"]),
-        source_job_id=row["source_job_id"],
-        source_task=row["source_task"],
-        create_time_ms=row["create_time_ms"],
-    )
-
-
-def _job(row: sqlite3.Row) -> JobRecord:
-    return JobRecord(
-        job_id=row["job_id"],
-        dag_yaml=row["dag_yaml"],
-        initiator_party_id=row["initiator_party_id"],
-        scheduler_party_id=row["scheduler_party_id"],
-        is_scheduler=bool(row["is_scheduler"]),
-        status=JobStatus(row["status"]),
-        status_reason=row["status_reason"],
-        user_name=row["user_name"],
-        priority=row["priority"],
-        progress=row["progress"],
-        create_time_ms=row["create_time_ms"],
-        start_time_ms=row["start_time_ms"],
-        end_time_ms=row["end_time_ms"],
-        update_time_ms=row["update_time_ms"],
-    )
-
-
-def _task(row: sqlite3.Row) -> TaskRecord:
-    return TaskRecord(
-        key=_row_key(row),
-        component=row["component"],
-        status=TaskStatus(row["status"]),
-        party_status=TaskStatus(row["party_status"]),
-        error=row["error"],
-        pid=row["pid"],
-        start_time_ms=row["start_time_ms"],
-        end_time_ms=row["end_time_ms"],
-        update_time_ms=row["update_time_ms"],
-    )
-
-
-def _schedule(row: sqlite3.Row) -> ScheduleTaskRecord:
-    return ScheduleTaskRecord(
-        key=_row_key(row),
-        status=TaskStatus(row["status"]),
-        error=row["error"],
-        start_time_ms=row["start_time_ms"],
-        end_time_ms=row["end_time_ms"],
-        update_time_ms=row["update_time_ms"],
-    )
-
-
-def _attempt(row: sqlite3.Row) -> TaskAttemptRecord:
-    return TaskAttemptRecord(
-        key=AttemptKey(row["job_id"], row["task_name"], row["attempt"]),
-        component=row["component"],
-        status=TaskStatus(row["status"]),
-        error=row["error"],
-        start_time_ms=row["start_time_ms"],
-        end_time_ms=row["end_time_ms"],
-        update_time_ms=row["update_time_ms"],
-    )
-
-
-def _output(row: sqlite3.Row) -> OutputRecord:
-    return OutputRecord(
-        key=_row_key(row),
-        output_key=row["output_key"],
-        namespace=row["namespace"],
-        name=row["name"],
-        kind=row["kind"],
-        create_time_ms=row["create_time_ms"],
-    )

@@ -30,7 +30,7 @@ from fate_grpc.domain.status import (
 )
 from fate_grpc.errors import ErrorCode, FateGrpcError
 from fate_grpc.store.interface import Store
-from fate_grpc.store.records import AttemptKey, ScheduleTaskRecord, TaskKey
+from fate_grpc.store.records import AttemptKey, GrantRecord, ScheduleTaskRecord, TaskKey, TokenRecord
 
 from .builders import (
     GUEST,
@@ -54,13 +54,10 @@ from .conftest import Backend, CounterClock, StoreFactory
 
 J = JobStatus
 T = TaskStatus
+_IDS = itertools.count()  # unique job ids across the examples of a hypothesis test
 
 JOB_ALLOWED = [(a, b) for a in J for b in J if can_transition_job(a, b)]
 TASK_ALLOWED = [(a, b) for a in T for b in T if can_transition_task(a, b)]
-
-
-def pair_id(pair: Any) -> str:
-    return f"{pair[0]}->{pair[1]}" if isinstance(pair, tuple) else str(pair)
 
 
 @contextmanager
@@ -368,7 +365,7 @@ async def test_a_deleted_job_id_can_be_created_again(store: Store) -> None:
 # -- transition_job -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("current", "to"), JOB_ALLOWED, ids=pair_id)
+@pytest.mark.parametrize(("current", "to"), JOB_ALLOWED, ids=str)
 async def test_transition_job_allowed_pair_applies(
     store: Store, clock: CounterClock, current: JobStatus, to: JobStatus
 ) -> None:
@@ -421,7 +418,7 @@ async def test_transition_job_disallowed_pairs_raise_invalid_transition(
         assert await snapshot(store, "job-1") == before, f"{current}->{to} wrote something"
 
 
-@pytest.mark.parametrize(("expected", "to"), JOB_ALLOWED, ids=pair_id)
+@pytest.mark.parametrize(("expected", "to"), JOB_ALLOWED, ids=str)
 async def test_transition_job_from_another_status_raises_conflict(
     store: Store, expected: JobStatus, to: JobStatus
 ) -> None:
@@ -436,7 +433,7 @@ async def test_transition_job_from_another_status_raises_conflict(
         assert await snapshot(store, job_id) == before, f"{expected}->{to} on a {actual} job wrote something"
 
 
-@pytest.mark.parametrize(("expected", "to"), JOB_ALLOWED, ids=pair_id)
+@pytest.mark.parametrize(("expected", "to"), JOB_ALLOWED, ids=str)
 async def test_transition_job_unknown_raises_not_found(
     store: Store, expected: JobStatus, to: JobStatus
 ) -> None:
@@ -524,9 +521,6 @@ async def test_set_job_progress_is_the_running_maximum(store: Store, initial: in
         await store.set_job_progress(job_id, value)
         highest = max(highest, value)
         assert (await store.get_job(job_id)).progress == highest
-
-
-_IDS = itertools.count()
 
 
 # -- tasks: add / get / list --------------------------------------------------------------------------
@@ -719,7 +713,7 @@ TARGETS = [
 
 
 def target_id(target: Any) -> str:
-    return target.name if isinstance(target, StatusTarget) else pair_id(target)
+    return target.name if isinstance(target, StatusTarget) else str(target)
 
 
 def others(snap: dict[str, Any], rows: str, key: Any) -> dict[str, Any]:
@@ -728,7 +722,7 @@ def others(snap: dict[str, Any], rows: str, key: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=target_id)
-@pytest.mark.parametrize(("current", "to"), TASK_ALLOWED, ids=pair_id)
+@pytest.mark.parametrize(("current", "to"), TASK_ALLOWED, ids=str)
 async def test_task_transition_allowed_pair_applies(
     store: Store, clock: CounterClock, target: StatusTarget, current: TaskStatus, to: TaskStatus
 ) -> None:
@@ -777,7 +771,7 @@ async def test_task_transition_disallowed_pairs_raise_invalid_transition(
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=target_id)
-@pytest.mark.parametrize(("expected", "to"), TASK_ALLOWED, ids=pair_id)
+@pytest.mark.parametrize(("expected", "to"), TASK_ALLOWED, ids=str)
 async def test_task_transition_from_another_status_raises_conflict(
     store: Store, target: StatusTarget, expected: TaskStatus, to: TaskStatus
 ) -> None:
@@ -1238,3 +1232,147 @@ async def test_data_survives_close_and_reopen(backend: Backend, store_factory: S
         await reopened.transition_job("job-1", expected=J.WAITING, to=J.RUNNING)
     done = await reopened.transition_job("job-1", expected=J.RUNNING, to=J.SUCCESS)
     assert done.progress == 60
+
+
+# -- unfinished jobs per party ------------------------------------------------------------------------
+
+
+async def test_count_unfinished_jobs_counts_waiting_and_running_jobs_a_party_initiated_or_schedules(
+    store: Store,
+) -> None:
+    for job_id, status, initiator, scheduler in [
+        ("job-1", J.WAITING, "9999", "9999"),
+        ("job-2", J.RUNNING, "9999", "10000"),
+        ("job-3", J.RUNNING, "10000", "9999"),
+        ("job-4", J.SUCCESS, "9999", "9999"),
+        ("job-5", J.FAILED, "9999", "9999"),
+        ("job-6", J.WAITING, "10000", "10000"),
+        ("job-7", J.CANCELED, "10000", "10000"),
+    ]:
+        await store.create_job(
+            job(job_id, status=status, initiator_party_id=initiator, scheduler_party_id=scheduler), []
+        )
+    assert await store.count_unfinished_jobs("9999") == 3
+    assert await store.count_unfinished_jobs("10000") == 3
+    assert await store.count_unfinished_jobs("8888") == 0
+
+    await store.transition_job("job-2", expected=J.RUNNING, to=J.SUCCESS)
+    assert await store.count_unfinished_jobs("9999") == 2
+    assert await store.count_unfinished_jobs("10000") == 2
+    await store.transition_job("job-5", expected=J.FAILED, to=J.WAITING)
+    assert await store.count_unfinished_jobs("9999") == 3
+    await store.delete_job("job-1")
+    assert await store.count_unfinished_jobs("9999") == 2
+
+
+# -- client tokens ------------------------------------------------------------------------------------
+
+
+def token(name: str, token_hash: str = "", **overrides: Any) -> TokenRecord:
+    return TokenRecord(token_hash=token_hash or f"sha256-of-{name}", name=name, **overrides)
+
+
+async def test_put_token_then_find_it_by_hash(store: Store, clock: CounterClock) -> None:
+    record = token("alice", is_admin=True, expire_time_ms=9_000_000)
+    t0 = clock.last
+    await store.put_token(record)
+    found = await store.find_token(record.token_hash)
+    assert found is not None
+    assert within(found.create_time_ms, t0, clock)
+    assert dataclasses.replace(found, create_time_ms=0) == record
+    assert await store.find_token("sha256-of-nobody") is None
+    assert await store.find_token("alice") is None  # looked up by hash, not by name
+
+
+async def test_put_token_keeps_a_given_create_time(store: Store) -> None:
+    await store.put_token(token("alice", create_time_ms=5))
+    assert await store.find_token("sha256-of-alice") == token("alice", create_time_ms=5)
+
+
+async def test_put_token_with_a_taken_name_raises_already_exists_and_keeps_the_first(store: Store) -> None:
+    await store.put_token(token("alice", create_time_ms=5))
+    with raises_code(ErrorCode.ALREADY_EXISTS):
+        await store.put_token(token("alice", "another-hash", is_admin=True))
+    assert await store.list_tokens() == [token("alice", create_time_ms=5)]
+    assert await store.find_token("another-hash") is None
+
+
+async def test_list_tokens_is_ordered_by_name(store: Store) -> None:
+    for name in ("carol", "alice", "bob"):
+        await store.put_token(token(name, create_time_ms=1))
+    assert [t.name for t in await store.list_tokens()] == ["alice", "bob", "carol"]
+    assert await store.list_tokens() == [token(n, create_time_ms=1) for n in ("alice", "bob", "carol")]
+
+
+async def test_delete_token_by_name(store: Store) -> None:
+    for name in ("alice", "bob"):
+        await store.put_token(token(name, create_time_ms=1))
+    assert await store.delete_token("alice") is True
+    assert await store.delete_token("alice") is False
+    assert await store.delete_token("sha256-of-bob") is False  # deleted by name, not by hash
+    assert await store.find_token("sha256-of-alice") is None
+    assert await store.list_tokens() == [token("bob", create_time_ms=1)]
+    await store.put_token(token("alice", create_time_ms=2))  # the name is free again
+    assert [t.name for t in await store.list_tokens()] == ["alice", "bob"]
+
+
+# -- grants -------------------------------------------------------------------------------------------
+
+
+def grant(party_id: str, kind: str, value: str, create_time_ms: int = 0) -> GrantRecord:
+    return GrantRecord(party_id=party_id, kind=kind, value=value, create_time_ms=create_time_ms)
+
+
+GRANTS = [
+    grant("10000", "job", "*", 1),
+    grant("9999", "dataset", "experiment/*", 2),
+    grant("10000", "component", "psi", 3),
+    grant("9999", "component", "reader", 4),
+    grant("10000", "component", "coordinated_lr", 5),
+    grant("9999", "component", "psi", 6),
+]
+
+
+def grant_order(g: GrantRecord) -> tuple[str, str, str]:
+    return (g.party_id, g.kind, g.value)
+
+
+async def test_add_grants_then_list_them_ordered(store: Store) -> None:
+    await store.add_grants(GRANTS)
+    assert await store.list_grants() == sorted(GRANTS, key=grant_order)
+    assert await store.list_grants("9999") == sorted(
+        (g for g in GRANTS if g.party_id == "9999"), key=grant_order
+    )
+    assert await store.list_grants("8888") == []
+
+
+async def test_add_grants_takes_the_clock_when_no_create_time_is_given(
+    store: Store, clock: CounterClock
+) -> None:
+    t0 = clock.last
+    await store.add_grants([grant("9999", "job", "*")])
+    (got,) = await store.list_grants()
+    assert within(got.create_time_ms, t0, clock)
+
+
+async def test_add_grants_keeps_present_grants_as_they_are(store: Store) -> None:
+    await store.add_grants(GRANTS[:2])
+    again = [dataclasses.replace(g, create_time_ms=100 + i) for i, g in enumerate(GRANTS)]
+    await store.add_grants([*again, again[-1]])
+    want = [*GRANTS[:2], *again[2:]]
+    assert await store.list_grants() == sorted(want, key=grant_order)
+
+
+async def test_remove_grants_of_a_party_a_kind_or_one(store: Store) -> None:
+    await store.add_grants(GRANTS)
+    assert await store.remove_grants("10000", "component", "psi") == 1
+    assert await store.remove_grants("10000", "component", "psi") == 0
+    assert await store.remove_grants("9999", "component") == 2
+    assert await store.list_grants() == sorted(
+        (g for g in GRANTS if (g.party_id, g.kind) not in {("9999", "component")} and g != GRANTS[2]),
+        key=grant_order,
+    )
+    assert await store.remove_grants("10000") == 2
+    assert await store.remove_grants("10000") == 0
+    assert await store.remove_grants("8888") == 0
+    assert await store.list_grants() == [GRANTS[1]]

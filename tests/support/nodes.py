@@ -16,7 +16,10 @@ from fate_grpc.client.v1 import client_pb2, client_pb2_grpc
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.control.v1 import control_pb2_grpc
 from fate_grpc.node.app import Node
-from fate_grpc.node.config import NodeConfig, SchedulerSettings, Timeouts
+from fate_grpc.node.config import NodeConfig, SchedulerSettings, Timeouts, TlsSettings
+from fate_grpc.security.pki import party_dns_name
+from fate_grpc.security.provision import Federation as Federation_
+from fate_grpc.security.provision import PartySpec, provision
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data"
@@ -42,26 +45,72 @@ def node_config(party_id: str, data_dir: Path, **overrides: Any) -> NodeConfig:
     return NodeConfig(**fields)
 
 
+def tls_settings(pki_root: Federation_, party_id: str) -> TlsSettings:
+    return TlsSettings(
+        cert=pki_root.node_cert(party_id),
+        key=pki_root.node_key(party_id),
+        trust=pki_root.bundle,
+        client_ca=pki_root.ca_cert(party_id),
+    )
+
+
+def user_credentials(pki_root: Federation_, party_id: str, user: str = "root") -> grpc.ChannelCredentials:
+    return grpc.ssl_channel_credentials(
+        root_certificates=pki_root.bundle.read_bytes(),
+        private_key=pki_root.user_key(party_id, user).read_bytes(),
+        certificate_chain=pki_root.user_cert(party_id, user).read_bytes(),
+    )
+
+
+def node_credentials(pki_root: Federation_, party_id: str) -> grpc.ChannelCredentials:
+    """What party `party_id`'s node presents when it calls another node."""
+    return grpc.ssl_channel_credentials(
+        root_certificates=pki_root.bundle.read_bytes(),
+        private_key=pki_root.node_key(party_id).read_bytes(),
+        certificate_chain=pki_root.node_cert(party_id).read_bytes(),
+    )
+
+
 class Federation:
     """Several in-process nodes that know each other's addresses."""
 
-    def __init__(self, nodes: dict[str, Node]) -> None:
+    def __init__(self, nodes: dict[str, Node], pki_root: Federation_ | None = None) -> None:
         self.nodes = nodes
+        self.pki = pki_root
         self._channels: list[grpc.aio.Channel] = []
 
     def address(self, party_id: str) -> str:
         return self.nodes[party_id].addresses.peer
 
-    def _channel(self, party_id: str) -> grpc.aio.Channel:
-        channel = grpc.aio.insecure_channel(self.address(party_id))
+    def channel(
+        self,
+        party_id: str,
+        credentials: grpc.ChannelCredentials | None = None,
+        *,
+        server_party: str | None = None,
+    ) -> grpc.aio.Channel:
+        """A channel to a node: with TLS as party_id's admin user unless other credentials are given."""
+        if credentials is None and self.pki is not None:
+            credentials = user_credentials(self.pki, party_id)
+        if credentials is None:
+            channel = grpc.aio.insecure_channel(self.address(party_id))
+        else:
+            options = [("grpc.ssl_target_name_override", party_dns_name(server_party or party_id))]
+            channel = grpc.aio.secure_channel(self.address(party_id), credentials, options=options)
         self._channels.append(channel)
         return channel
 
     def client(self, party_id: str) -> client_pb2_grpc.ClientServiceStub:
-        return client_pb2_grpc.ClientServiceStub(self._channel(party_id))
+        return client_pb2_grpc.ClientServiceStub(self.channel(party_id))
 
-    def control(self, party_id: str) -> control_pb2_grpc.ControlServiceStub:
-        return control_pb2_grpc.ControlServiceStub(self._channel(party_id))
+    def control(self, party_id: str, *, as_party: str | None = None) -> control_pb2_grpc.ControlServiceStub:
+        """The control API of party_id's node, called as node `as_party` (with TLS) or plainly."""
+        if self.pki is not None and as_party:
+            channel = self.channel(party_id, node_credentials(self.pki, as_party))
+        else:
+            channel = grpc.aio.insecure_channel(self.address(party_id))
+            self._channels.append(channel)
+        return control_pb2_grpc.ControlServiceStub(channel)
 
     async def upload(
         self, party_id: str, file: Path, name: str, *, label: str = "", namespace: str = "experiment"
@@ -101,16 +150,35 @@ class Federation:
 
 
 @asynccontextmanager
-async def federation(tmp_path: Path, party_ids: list[str], **overrides: Any) -> AsyncIterator[Federation]:
-    """Start one in-process node per party id, wire their routes, stop them all at the end."""
+async def federation(
+    tmp_path: Path, party_ids: list[str], *, tls: bool = False, **overrides: Any
+) -> AsyncIterator[Federation]:
+    """Start one in-process node per party id, wire their routes, stop them all at the end.
+
+    With tls=True a federation CA, node certs and an admin user ("root") per party are provisioned."""
+    pki_root = None
+    if tls:
+        pki_root = provision(
+            tmp_path / "pki", [PartySpec(pid, "127.0.0.1:0", admins=("root",)) for pid in party_ids]
+        )
     async with anyio.create_task_group() as group:
-        nodes = {pid: Node(node_config(pid, tmp_path / f"node_{pid}", **overrides)) for pid in party_ids}
+        nodes = {
+            pid: Node(
+                node_config(
+                    pid,
+                    tmp_path / f"node_{pid}",
+                    **({"tls": tls_settings(pki_root, pid)} if pki_root else {}),
+                    **overrides,
+                )
+            )
+            for pid in party_ids
+        }
         for node in nodes.values():
             await node.start(group)
         for node in nodes.values():
             for pid, other in nodes.items():
                 node.gateway.set_route(pid, other.addresses.peer)
-        fed = Federation(nodes)
+        fed = Federation(nodes, pki_root)
         try:
             yield fed
         finally:

@@ -12,7 +12,7 @@ class GetNodeInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetNodeInfoResponse(_message.Message):
-    __slots__ = ("party_id", "version", "routes", "ready_task_processes")
+    __slots__ = ("party_id", "version", "routes", "ready_task_processes", "user", "is_admin", "auth_method", "tls")
     class RoutesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -24,11 +24,19 @@ class GetNodeInfoResponse(_message.Message):
     VERSION_FIELD_NUMBER: _ClassVar[int]
     ROUTES_FIELD_NUMBER: _ClassVar[int]
     READY_TASK_PROCESSES_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    IS_ADMIN_FIELD_NUMBER: _ClassVar[int]
+    AUTH_METHOD_FIELD_NUMBER: _ClassVar[int]
+    TLS_FIELD_NUMBER: _ClassVar[int]
     party_id: str
     version: str
     routes: _containers.ScalarMap[str, str]
     ready_task_processes: int
-    def __init__(self, party_id: _Optional[str] = ..., version: _Optional[str] = ..., routes: _Optional[_Mapping[str, str]] = ..., ready_task_processes: _Optional[int] = ...) -> None: ...
+    user: str
+    is_admin: bool
+    auth_method: str
+    tls: bool
+    def __init__(self, party_id: _Optional[str] = ..., version: _Optional[str] = ..., routes: _Optional[_Mapping[str, str]] = ..., ready_task_processes: _Optional[int] = ..., user: _Optional[str] = ..., is_admin: _Optional[bool] = ..., auth_method: _Optional[str] = ..., tls: _Optional[bool] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
     __slots__ = ("dag_yaml", "user_name")
@@ -151,3 +159,127 @@ class QueryTableResponse(_message.Message):
     TABLE_FIELD_NUMBER: _ClassVar[int]
     table: _common_pb2.TableInfo
     def __init__(self, table: _Optional[_Union[_common_pb2.TableInfo, _Mapping]] = ...) -> None: ...
+
+class CreateTokenRequest(_message.Message):
+    __slots__ = ("name", "admin", "expires_s")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_S_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    admin: bool
+    expires_s: int
+    def __init__(self, name: _Optional[str] = ..., admin: _Optional[bool] = ..., expires_s: _Optional[int] = ...) -> None: ...
+
+class CreateTokenResponse(_message.Message):
+    __slots__ = ("name", "token", "admin", "expire_time_ms")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    token: str
+    admin: bool
+    expire_time_ms: int
+    def __init__(self, name: _Optional[str] = ..., token: _Optional[str] = ..., admin: _Optional[bool] = ..., expire_time_ms: _Optional[int] = ...) -> None: ...
+
+class ListTokensRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class TokenInfo(_message.Message):
+    __slots__ = ("name", "admin", "create_time_ms", "expire_time_ms")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    admin: bool
+    create_time_ms: int
+    expire_time_ms: int
+    def __init__(self, name: _Optional[str] = ..., admin: _Optional[bool] = ..., create_time_ms: _Optional[int] = ..., expire_time_ms: _Optional[int] = ...) -> None: ...
+
+class ListTokensResponse(_message.Message):
+    __slots__ = ("tokens",)
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    tokens: _containers.RepeatedCompositeFieldContainer[TokenInfo]
+    def __init__(self, tokens: _Optional[_Iterable[_Union[TokenInfo, _Mapping]]] = ...) -> None: ...
+
+class RevokeTokenRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class RevokeTokenResponse(_message.Message):
+    __slots__ = ("revoked",)
+    REVOKED_FIELD_NUMBER: _ClassVar[int]
+    revoked: bool
+    def __init__(self, revoked: _Optional[bool] = ...) -> None: ...
+
+class DatasetRef(_message.Message):
+    __slots__ = ("namespace", "name")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    name: str
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class Grant(_message.Message):
+    __slots__ = ("party_id", "kind", "value", "create_time_ms")
+    PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    party_id: str
+    kind: str
+    value: str
+    create_time_ms: int
+    def __init__(self, party_id: _Optional[str] = ..., kind: _Optional[str] = ..., value: _Optional[str] = ..., create_time_ms: _Optional[int] = ...) -> None: ...
+
+class GrantPermissionRequest(_message.Message):
+    __slots__ = ("party_id", "components", "datasets")
+    PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    COMPONENTS_FIELD_NUMBER: _ClassVar[int]
+    DATASETS_FIELD_NUMBER: _ClassVar[int]
+    party_id: str
+    components: _containers.RepeatedScalarFieldContainer[str]
+    datasets: _containers.RepeatedCompositeFieldContainer[DatasetRef]
+    def __init__(self, party_id: _Optional[str] = ..., components: _Optional[_Iterable[str]] = ..., datasets: _Optional[_Iterable[_Union[DatasetRef, _Mapping]]] = ...) -> None: ...
+
+class GrantPermissionResponse(_message.Message):
+    __slots__ = ("grants",)
+    GRANTS_FIELD_NUMBER: _ClassVar[int]
+    grants: _containers.RepeatedCompositeFieldContainer[Grant]
+    def __init__(self, grants: _Optional[_Iterable[_Union[Grant, _Mapping]]] = ...) -> None: ...
+
+class RevokePermissionRequest(_message.Message):
+    __slots__ = ("party_id", "components", "datasets", "all")
+    PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    COMPONENTS_FIELD_NUMBER: _ClassVar[int]
+    DATASETS_FIELD_NUMBER: _ClassVar[int]
+    ALL_FIELD_NUMBER: _ClassVar[int]
+    party_id: str
+    components: _containers.RepeatedScalarFieldContainer[str]
+    datasets: _containers.RepeatedCompositeFieldContainer[DatasetRef]
+    all: bool
+    def __init__(self, party_id: _Optional[str] = ..., components: _Optional[_Iterable[str]] = ..., datasets: _Optional[_Iterable[_Union[DatasetRef, _Mapping]]] = ..., all: _Optional[bool] = ...) -> None: ...
+
+class RevokePermissionResponse(_message.Message):
+    __slots__ = ("removed",)
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    removed: int
+    def __init__(self, removed: _Optional[int] = ...) -> None: ...
+
+class QueryPermissionRequest(_message.Message):
+    __slots__ = ("party_id",)
+    PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    party_id: str
+    def __init__(self, party_id: _Optional[str] = ...) -> None: ...
+
+class QueryPermissionResponse(_message.Message):
+    __slots__ = ("grants", "default_policy")
+    GRANTS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_POLICY_FIELD_NUMBER: _ClassVar[int]
+    grants: _containers.RepeatedCompositeFieldContainer[Grant]
+    default_policy: str
+    def __init__(self, grants: _Optional[_Iterable[_Union[Grant, _Mapping]]] = ..., default_policy: _Optional[str] = ...) -> None: ...

@@ -70,6 +70,36 @@ class ClientServiceStub:
                 request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryTableRequest.SerializeToString,
                 response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryTableResponse.FromString,
                 _registered_method=True)
+        self.CreateToken = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/CreateToken',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.CreateTokenRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.CreateTokenResponse.FromString,
+                _registered_method=True)
+        self.ListTokens = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/ListTokens',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.ListTokensRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.ListTokensResponse.FromString,
+                _registered_method=True)
+        self.RevokeToken = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/RevokeToken',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.RevokeTokenRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.RevokeTokenResponse.FromString,
+                _registered_method=True)
+        self.GrantPermission = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/GrantPermission',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.GrantPermissionRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.GrantPermissionResponse.FromString,
+                _registered_method=True)
+        self.RevokePermission = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/RevokePermission',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.RevokePermissionRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.RevokePermissionResponse.FromString,
+                _registered_method=True)
+        self.QueryPermission = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/QueryPermission',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryPermissionRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryPermissionResponse.FromString,
+                _registered_method=True)
 
 
 class ClientServiceServicer:
@@ -125,6 +155,48 @@ class ClientServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateToken(self, request, context):
+        """Create a client token of this party (admins only); the token is shown once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTokens(self, request, context):
+        """The party's client tokens (names and times, never the tokens).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeToken(self, request, context):
+        """Revoke a client token (admins only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GrantPermission(self, request, context):
+        """Allow a partner party to create jobs here, run components, read tables (admins only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokePermission(self, request, context):
+        """Take grants back (admins only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QueryPermission(self, request, context):
+        """What partners are allowed here.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ClientServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -162,6 +234,36 @@ def add_ClientServiceServicer_to_server(servicer, server):
                     servicer.QueryTable,
                     request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryTableRequest.FromString,
                     response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryTableResponse.SerializeToString,
+            ),
+            'CreateToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateToken,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.CreateTokenRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.CreateTokenResponse.SerializeToString,
+            ),
+            'ListTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTokens,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.ListTokensRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.ListTokensResponse.SerializeToString,
+            ),
+            'RevokeToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeToken,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.RevokeTokenRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.RevokeTokenResponse.SerializeToString,
+            ),
+            'GrantPermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.GrantPermission,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.GrantPermissionRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.GrantPermissionResponse.SerializeToString,
+            ),
+            'RevokePermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokePermission,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.RevokePermissionRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.RevokePermissionResponse.SerializeToString,
+            ),
+            'QueryPermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryPermission,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryPermissionRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryPermissionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -354,6 +456,168 @@ class ClientService:
             '/fate_grpc.client.v1.ClientService/QueryTable',
             fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryTableRequest.SerializeToString,
             fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryTableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/CreateToken',
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.CreateTokenRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.CreateTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/ListTokens',
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.ListTokensRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.ListTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/RevokeToken',
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.RevokeTokenRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.RevokeTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GrantPermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/GrantPermission',
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.GrantPermissionRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.GrantPermissionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokePermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/RevokePermission',
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.RevokePermissionRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.RevokePermissionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryPermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/QueryPermission',
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryPermissionRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryPermissionResponse.FromString,
             options,
             channel_credentials,
             insecure,

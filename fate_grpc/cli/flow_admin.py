@@ -1,0 +1,192 @@
+"""`flow token ...` and `flow permission ...`: this party's client tokens and partners' grants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import yaml
+
+from fate_grpc.cli.flow_cli import Settings, _read_text, cli, pass_settings, run, success
+from fate_grpc.errors import ErrorCode, FateGrpcError
+from fate_grpc.security.permissions import parse_components
+
+
+def _load_json_conf(path: str) -> dict[str, Any]:
+    text = _read_text(path, "conf")
+    try:
+        loaded = yaml.safe_load(text)  # JSON is YAML, so both forms work
+    except yaml.YAMLError as exc:
+        raise FateGrpcError(ErrorCode.CLIENT_INPUT, f"conf {path} is not valid JSON/YAML: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise FateGrpcError(ErrorCode.CLIENT_INPUT, f"conf {path} must be a JSON object")
+    return loaded
+
+
+# -- tokens and permissions -------------------------------------------------------------------------
+@cli.group()
+def token() -> None:
+    """Client tokens of this party (admins only)."""
+
+
+@token.command("create")
+@click.option("-n", "--name", required=True, help="Who the token is for.")
+@click.option("--admin", is_flag=True, help="The token may manage tokens and permissions.")
+@click.option("--expires-days", type=int, default=0, help="Lifetime in days (0: no expiry).")
+@pass_settings
+def token_create(settings: Settings, name: str, admin: bool, expires_days: int) -> None:
+    """Create a token; it is printed once and only its hash is stored."""
+
+    def action() -> None:
+        with settings.client() as client:
+            answer = client.create_token(name, admin=admin, expires_s=expires_days * 86400)
+        success(
+            {
+                "name": answer.name,
+                "token": answer.token,
+                "admin": answer.admin,
+                "expire_time": answer.expire_time_ms or None,
+            }
+        )
+
+    run(action)
+
+
+@token.command("list")
+@pass_settings
+def token_list(settings: Settings) -> None:
+    """Token names and times (never the tokens)."""
+
+    def action() -> None:
+        with settings.client() as client:
+            answer = client.list_tokens()
+        success(
+            [
+                {
+                    "name": t.name,
+                    "admin": t.admin,
+                    "create_time": t.create_time_ms,
+                    "expire_time": t.expire_time_ms or None,
+                }
+                for t in answer.tokens
+            ]
+        )
+
+    run(action)
+
+
+@token.command("revoke")
+@click.option("-n", "--name", required=True)
+@pass_settings
+def token_revoke(settings: Settings, name: str) -> None:
+    """Revoke a token."""
+
+    def action() -> None:
+        with settings.client() as client:
+            answer = client.revoke_token(name)
+        if not answer.revoked:
+            raise FateGrpcError(ErrorCode.NOT_FOUND, f"no token named {name}")
+        success({"name": name, "revoked": True})
+
+    run(action)
+
+
+@cli.group()
+def permission() -> None:
+    """What partner parties may do at this party (FATE's grant-resource)."""
+
+
+def _grant_args(
+    party_id: str | None, component: str | None, dataset: tuple[str, ...], conf: str | None
+) -> tuple[str, list[str], list[tuple[str, str]]]:
+    components = list(parse_components(component)) if component else []
+    datasets = [_parse_dataset(d) for d in dataset]
+    if conf:
+        raw = _load_json_conf(conf)
+        party_id = party_id or str(raw.get("party_id", ""))
+        if raw.get("component"):
+            components += list(parse_components(str(raw["component"])))
+        for item in raw.get("dataset") or []:
+            if not isinstance(item, dict) or not item.get("namespace") or not item.get("name"):
+                raise FateGrpcError(ErrorCode.CLIENT_INPUT, "each dataset needs namespace and name")
+            datasets.append((str(item["namespace"]), str(item["name"])))
+    if not party_id:
+        raise FateGrpcError(ErrorCode.CLIENT_INPUT, "say which party: -p PARTY_ID (or party_id in -c)")
+    return party_id, components, datasets
+
+
+def _parse_dataset(text: str) -> tuple[str, str]:
+    namespace, sep, name = text.partition("/")
+    if not sep or not namespace or not name:
+        raise FateGrpcError(
+            ErrorCode.CLIENT_INPUT, f"--dataset takes NAMESPACE/NAME (either may be *), got {text!r}"
+        )
+    return namespace, name
+
+
+def _grant_rows(grants: Any) -> list[dict[str, Any]]:
+    return [{"party_id": g.party_id, "kind": g.kind, "value": g.value} for g in grants]
+
+
+@permission.command("grant")
+@click.option("-p", "--party-id", help="The partner party.")
+@click.option("--component", help='Components it may run here: "reader,psi" or "*".')
+@click.option("--dataset", multiple=True, help="A table it may read: NAMESPACE/NAME (repeatable; * allowed).")
+@click.option("-c", "--conf-path", "conf", type=click.Path(dir_okay=False), help="FATE grant-resource conf.")
+@pass_settings
+def permission_grant(
+    settings: Settings,
+    party_id: str | None,
+    component: str | None,
+    dataset: tuple[str, ...],
+    conf: str | None,
+) -> None:
+    """Allow a partner to create jobs here, with these components and tables."""
+
+    def action() -> None:
+        party, components, datasets = _grant_args(party_id, component, dataset, conf)
+        with settings.client() as client:
+            answer = client.grant(party, components, datasets)
+        success(_grant_rows(answer.grants))
+
+    run(action)
+
+
+@permission.command("revoke")
+@click.option("-p", "--party-id", help="The partner party.")
+@click.option("--component", help='Components to take back: "reader,psi" or "*".')
+@click.option("--dataset", multiple=True, help="NAMESPACE/NAME to take back (repeatable).")
+@click.option("--all", "everything", is_flag=True, help="Take back every grant (no more jobs from it).")
+@click.option("-c", "--conf-path", "conf", type=click.Path(dir_okay=False), help="FATE grant-resource conf.")
+@pass_settings
+def permission_revoke(
+    settings: Settings,
+    party_id: str | None,
+    component: str | None,
+    dataset: tuple[str, ...],
+    everything: bool,
+    conf: str | None,
+) -> None:
+    """Take grants back from a partner."""
+
+    def action() -> None:
+        party, components, datasets = _grant_args(party_id, component, dataset, conf)
+        with settings.client() as client:
+            answer = client.revoke(party, components, datasets, everything=everything)
+        success({"party_id": party, "removed": answer.removed})
+
+    run(action)
+
+
+@permission.command("query")
+@click.option("-p", "--party-id", default="", help="Only this partner.")
+@pass_settings
+def permission_query(settings: Settings, party_id: str) -> None:
+    """Grants held by partners, and the rule for partners without grants."""
+
+    def action() -> None:
+        with settings.client() as client:
+            answer = client.query_permission(party_id)
+        success({"default_policy": answer.default_policy, "grants": _grant_rows(answer.grants)})
+
+    run(action)

@@ -1,0 +1,1 @@
+"""Transport security, identities, client authentication and permissions."""

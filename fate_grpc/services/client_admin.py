@@ -1,0 +1,107 @@
+"""The admin part of ClientService: client tokens and partner permissions."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fate_grpc.client.v1 import client_pb2
+from fate_grpc.domain.ids import check_name, check_party_id
+from fate_grpc.errors import invalid_argument
+from fate_grpc.security.identity import ClientAuthenticator, hash_token, new_token
+from fate_grpc.security.permissions import COMPONENT, DATASET, GrantRequest, dataset_value
+from fate_grpc.services.edge import unary_edge
+from fate_grpc.store.interface import Store
+from fate_grpc.store.records import GrantRecord, TokenRecord
+
+MAX_TOKEN_LIFETIME_S = 10 * 365 * 24 * 3600
+
+
+def _grant(record: GrantRecord) -> client_pb2.Grant:
+    return client_pb2.Grant(
+        party_id=record.party_id, kind=record.kind, value=record.value, create_time_ms=record.create_time_ms
+    )
+
+
+class ClientAdminRpcs:
+    """Mixed into ClientServicer; needs `_auth`, `_store` and `_default_policy`."""
+
+    _auth: ClientAuthenticator
+    _store: Store
+    _default_policy: str
+
+    @unary_edge
+    async def CreateToken(self, request: Any, context: Any) -> client_pb2.CreateTokenResponse:
+        await self._auth.user(context, admin=True)
+        check_name(request.name, "name")
+        if not 0 <= request.expires_s <= MAX_TOKEN_LIFETIME_S:
+            raise invalid_argument("expires_s must be between 0 and ten years", field_path="expires_s")
+        token = new_token()
+        expire = int(time.time() * 1000) + request.expires_s * 1000 if request.expires_s else 0
+        await self._store.put_token(
+            TokenRecord(
+                token_hash=hash_token(token), name=request.name, is_admin=request.admin, expire_time_ms=expire
+            )
+        )
+        return client_pb2.CreateTokenResponse(
+            name=request.name, token=token, admin=request.admin, expire_time_ms=expire
+        )
+
+    @unary_edge
+    async def ListTokens(self, request: Any, context: Any) -> client_pb2.ListTokensResponse:
+        await self._auth.user(context, admin=True)
+        tokens = await self._store.list_tokens()
+        return client_pb2.ListTokensResponse(
+            tokens=[
+                client_pb2.TokenInfo(
+                    name=t.name,
+                    admin=t.is_admin,
+                    create_time_ms=t.create_time_ms,
+                    expire_time_ms=t.expire_time_ms,
+                )
+                for t in tokens
+            ]
+        )
+
+    @unary_edge
+    async def RevokeToken(self, request: Any, context: Any) -> client_pb2.RevokeTokenResponse:
+        await self._auth.user(context, admin=True)
+        check_name(request.name, "name")
+        return client_pb2.RevokeTokenResponse(revoked=await self._store.delete_token(request.name))
+
+    @unary_edge
+    async def GrantPermission(self, request: Any, context: Any) -> client_pb2.GrantPermissionResponse:
+        await self._auth.user(context, admin=True)
+        grant = GrantRequest(
+            party_id=check_party_id(request.party_id),
+            components=tuple(request.components),
+            datasets=tuple((d.namespace, d.name) for d in request.datasets),
+        )
+        await self._store.add_grants(grant.records())
+        grants = await self._store.list_grants(request.party_id)
+        return client_pb2.GrantPermissionResponse(grants=[_grant(g) for g in grants])
+
+    @unary_edge
+    async def RevokePermission(self, request: Any, context: Any) -> client_pb2.RevokePermissionResponse:
+        await self._auth.user(context, admin=True)
+        party_id = check_party_id(request.party_id)
+        if request.all:
+            return client_pb2.RevokePermissionResponse(removed=await self._store.remove_grants(party_id))
+        if not request.components and not request.datasets:
+            raise invalid_argument("say what to revoke: components, datasets, or all", field_path="all")
+        removed = 0
+        for component in request.components:
+            removed += await self._store.remove_grants(party_id, COMPONENT, component)
+        for dataset in request.datasets:
+            value = dataset_value(dataset.namespace, dataset.name)
+            removed += await self._store.remove_grants(party_id, DATASET, value)
+        return client_pb2.RevokePermissionResponse(removed=removed)
+
+    @unary_edge
+    async def QueryPermission(self, request: Any, context: Any) -> client_pb2.QueryPermissionResponse:
+        await self._auth.user(context)
+        party_id = check_party_id(request.party_id) if request.party_id else None
+        grants = await self._store.list_grants(party_id)
+        return client_pb2.QueryPermissionResponse(
+            grants=[_grant(g) for g in grants], default_policy=self._default_policy
+        )
