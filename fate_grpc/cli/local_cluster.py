@@ -14,8 +14,10 @@ from pathlib import Path
 
 import yaml
 
-from fate_grpc.cli.client import FlowClient
+from fate_grpc.cli.client import ClientTls, FlowClient
 from fate_grpc.errors import ErrorCode, FateGrpcError
+from fate_grpc.security.pki import party_dns_name
+from fate_grpc.security.provision import Federation, PartySpec, provision
 
 
 def free_port() -> int:
@@ -51,9 +53,16 @@ class LocalParty:
 class LocalCluster:
     """Start with `with LocalCluster(workdir, ["9999", "10000"]) as cluster: ...`."""
 
-    def __init__(self, workdir: Path, party_ids: list[str], *, extra_conf: dict | None = None) -> None:
+    def __init__(
+        self, workdir: Path, party_ids: list[str], *, extra_conf: dict | None = None, tls: bool = False
+    ) -> None:
         self.workdir = workdir.resolve()
         self.parties = {pid: LocalParty(pid, free_port(), self.workdir / f"party_{pid}") for pid in party_ids}
+        self.pki: Federation | None = None
+        if tls:
+            # Each party gets a node certificate and an admin user ("root") from one federation CA.
+            specs = [PartySpec(pid, p.address, admins=("root",)) for pid, p in self.parties.items()]
+            self.pki = provision(self.workdir / "federation", specs)
         self._extra = extra_conf or {}
         self.warm_processes = int(self._extra.get("warm_task_processes", 2))
 
@@ -75,6 +84,13 @@ class LocalCluster:
                 "routes": routes,
                 **self._extra,
             }
+            if self.pki is not None:
+                conf["tls"] = {
+                    "cert": str(self.pki.node_cert(party.party_id)),
+                    "key": str(self.pki.node_key(party.party_id)),
+                    "trust": str(self.pki.bundle),
+                    "client_ca": str(self.pki.ca_cert(party.party_id)),
+                }
             party.conf_path.write_text(yaml.safe_dump(conf, sort_keys=False), encoding="utf-8")
 
     def start(self, timeout_s: float = 30.0) -> None:
@@ -106,7 +122,7 @@ class LocalCluster:
                     f" see {party.stderr_path}",
                 )
             try:
-                with FlowClient(party.address, timeout_s=2) as client:
+                with self.client(party_id, timeout_s=2) as client:
                     info = client.node_info()
                 if info.ready_task_processes >= self.warm_processes:
                     return
@@ -117,8 +133,32 @@ class LocalCluster:
                     raise
             time.sleep(0.1)
 
-    def client(self, party_id: str) -> FlowClient:
-        return FlowClient(self.parties[party_id].address)
+    def client(self, party_id: str, *, timeout_s: float = 60.0) -> FlowClient:
+        """A client of the party's node, as its admin user when the federation uses TLS."""
+        party = self.parties[party_id]
+        if self.pki is None:
+            return FlowClient(party.address, timeout_s=timeout_s)
+        tls = ClientTls(
+            ca=self.pki.bundle.read_bytes(),
+            cert=self.pki.user_cert(party_id, "root").read_bytes(),
+            key=self.pki.user_key(party_id, "root").read_bytes(),
+            server_name=party_dns_name(party_id),
+        )
+        return FlowClient(party.address, timeout_s=timeout_s, tls=tls)
+
+    def flow_options(self, party_id: str) -> list[str]:
+        """Global `flow` options that reach this party's node as its admin user."""
+        options = ["--node", self.parties[party_id].address]
+        if self.pki is not None:
+            options += [
+                "--ca",
+                str(self.pki.bundle),
+                "--cert",
+                str(self.pki.user_cert(party_id, "root")),
+                "--key",
+                str(self.pki.user_key(party_id, "root")),
+            ]
+        return options
 
     def stop_party(self, party_id: str, timeout_s: float = 15.0) -> int | None:
         party = self.parties[party_id]
