@@ -46,12 +46,14 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-def run_demo(workdir: Path, examples: Path | None) -> int:
+def run_demo(workdir: Path, examples: Path | None, *, tls: bool = False) -> int:
     examples = find_examples(examples)
     shutil.rmtree(workdir, ignore_errors=True)
-    say(f"starting the nodes of guest {GUEST} and host {HOST} as separate processes (workdir {workdir})")
+    mode = "mutual TLS with provisioned certificates" if tls else "plaintext on loopback"
+    say(f"starting the nodes of guest {GUEST} and host {HOST} as separate processes ({mode})")
+    say(f"workdir: {workdir}")
     try:
-        with LocalCluster(workdir, [GUEST, HOST]) as cluster:
+        with LocalCluster(workdir, [GUEST, HOST], tls=tls) as cluster:
             for pid, party in cluster.parties.items():
                 say(f"  party {pid}: node at {party.address}, conf {party.conf_path}")
             guest, host = cluster.client(GUEST), cluster.client(HOST)
@@ -59,6 +61,9 @@ def run_demo(workdir: Path, examples: Path | None) -> int:
             h = upload(host, examples / "data" / "breast_hetero_host.csv", "breast_hetero_host", "").table
             say(f"uploaded experiment.{g.name} ({g.count} rows) at {GUEST}")
             say(f"uploaded experiment.{h.name} ({h.count} rows) at {HOST}")
+            if tls:
+                host.grant(GUEST, ["reader", "psi"], [("experiment", h.name)])
+                say(f"host {HOST} granted guest {GUEST}: components reader, psi; table experiment.{h.name}")
             dag = (examples / "dags" / "psi.yaml").read_text(encoding="utf-8")
             started = time.monotonic()
             job_id = guest.submit_job(dag, user_name="demo").job_id

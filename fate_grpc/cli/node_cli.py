@@ -124,13 +124,16 @@ def token_create(conf: str, name: str, admin: bool, expires_days: int) -> None:
     default=None,
     help="The examples/ folder (data + DAG); found next to the package by default.",
 )
-def demo(workdir: str, examples: str | None) -> None:
+@click.option(
+    "--tls", is_flag=True, help="Provision a CA and certificates and run the parties over mutual TLS."
+)
+def demo(workdir: str, examples: str | None, tls: bool) -> None:
     """Start a guest (9999) and a host (10000) as separate processes, upload the breast tables,
     run reader -> psi, print the result, stop the nodes."""
     from fate_grpc.cli.demo import run_demo
 
     configure_logging("warning")
-    sys.exit(run_demo(Path(workdir), Path(examples) if examples else None))
+    sys.exit(run_demo(Path(workdir), Path(examples) if examples else None, tls=tls))
 
 
 def main(argv: list[str] | None = None) -> int:
