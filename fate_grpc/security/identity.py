@@ -99,12 +99,10 @@ class PeerAuthenticator:
         party = self.caller(context)
         wanted = {allowed} if isinstance(allowed, str) else allowed
         if party not in wanted:
-            names = ", ".join(sorted(wanted)) or "no party"
+            names = ", ".join(sorted(p for p in wanted if p))
+            only = f" (only {names} may)" if names else ""
             raise self._reject(
-                context,
-                party,
-                ErrorCode.PERMISSION_DENIED,
-                f"party {party} may not {action} (only {names} may)",
+                context, party, ErrorCode.PERMISSION_DENIED, f"party {party} may not {action}{only}"
             )
         return party
 
