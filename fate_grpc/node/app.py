@@ -13,9 +13,9 @@ import anyio
 import grpc
 from anyio.abc import TaskGroup
 
-from fate_grpc.client.v1 import client_pb2_grpc
+from fate_grpc.client.v1 import client_pb2
 from fate_grpc.components.catalog import builtin_catalog
-from fate_grpc.control.v1 import control_pb2_grpc
+from fate_grpc.control.v1 import control_pb2
 from fate_grpc.node.config import NodeConfig, is_loopback_address, split_address
 from fate_grpc.node.participant import DagCache, Participant
 from fate_grpc.node.paths import NodePaths
@@ -31,16 +31,21 @@ from fate_grpc.security.permissions import PermissionPolicy
 from fate_grpc.security.tls import TlsMaterial, client_server_credentials, peer_server_credentials
 from fate_grpc.services.client_servicer import ClientServicer
 from fate_grpc.services.control_servicer import ControlServicer
+from fate_grpc.services.registry import add_servicer
 from fate_grpc.services.transfer_servicer import TransferServicer
 from fate_grpc.services.worker_servicer import WorkerServicer
 from fate_grpc.store.sqlite_store import SqliteStore
 from fate_grpc.transfer.mailbox import Mailbox
-from fate_grpc.transfer.v1 import transfer_pb2_grpc
-from fate_grpc.worker.v1 import worker_pb2_grpc
+from fate_grpc.transfer.v1 import transfer_pb2
+from fate_grpc.worker.v1 import worker_pb2
 
 log = logging.getLogger("fate_grpc.node")
 
 SHUTDOWN_GRACE_S = 3.0
+CONTROL_SERVICE = control_pb2.DESCRIPTOR.services_by_name["ControlService"]
+TRANSFER_SERVICE = transfer_pb2.DESCRIPTOR.services_by_name["TransferService"]
+CLIENT_SERVICE = client_pb2.DESCRIPTOR.services_by_name["ClientService"]
+WORKER_SERVICE = worker_pb2.DESCRIPTOR.services_by_name["WorkerService"]
 
 
 @dataclass
@@ -176,7 +181,8 @@ class Node:
         cfg = self.config
         options = channel_options(cfg.limits.max_message_bytes)
         peer = grpc.aio.server(options=options)
-        control_pb2_grpc.add_ControlServiceServicer_to_server(
+        add_servicer(
+            peer,
             ControlServicer(
                 participant=self.participant,
                 runtime=self.runtime,
@@ -188,9 +194,10 @@ class Node:
                 peers=self.peers,
                 max_pending_creates_per_partner=cfg.limits.max_pending_creates_per_partner,
             ),
-            peer,
+            CONTROL_SERVICE,
         )
-        transfer_pb2_grpc.add_TransferServiceServicer_to_server(
+        add_servicer(
+            peer,
             TransferServicer(
                 party_id=cfg.party_id,
                 store=self.store,
@@ -199,11 +206,11 @@ class Node:
                 max_chunk_bytes=cfg.limits.chunk_bytes,
                 peers=self.peers,
             ),
-            peer,
+            TRANSFER_SERVICE,
         )
         client_servicer = self._client_servicer()
         if cfg.client_listen is None:
-            client_pb2_grpc.add_ClientServiceServicer_to_server(client_servicer, peer)
+            add_servicer(peer, client_servicer, CLIENT_SERVICE)
         peer_credentials = peer_server_credentials(self.tls) if self.tls else None
         self.addresses.peer = _bind(peer, cfg.listen, peer_credentials)
         if self.tls is None:
@@ -211,7 +218,7 @@ class Node:
         self._servers.append(peer)
         if cfg.client_listen is not None:
             client = grpc.aio.server(options=options)
-            client_pb2_grpc.add_ClientServiceServicer_to_server(client_servicer, client)
+            add_servicer(client, client_servicer, CLIENT_SERVICE)
             # Users on another host need TLS; a loopback-only client port may serve tokens in plaintext.
             use_tls = self.tls is not None and not is_loopback_address(cfg.client_listen)
             credentials = client_server_credentials(self.tls) if use_tls and self.tls else None
@@ -220,7 +227,8 @@ class Node:
         else:
             self.addresses.client = self.addresses.peer
         worker = grpc.aio.server(options=options)
-        worker_pb2_grpc.add_WorkerServiceServicer_to_server(
+        add_servicer(
+            worker,
             WorkerServicer(
                 supervisor=self.supervisor,
                 runtime=self.runtime,
@@ -229,7 +237,7 @@ class Node:
                 max_chunk_bytes=cfg.limits.chunk_bytes,
                 transfer_timeout_s=cfg.timeouts.transfer_s,
             ),
-            worker,
+            WORKER_SERVICE,
         )
         # Task processes are local children: the worker API never leaves loopback.
         self.addresses.worker = _bind(worker, "127.0.0.1:0")

@@ -102,7 +102,9 @@ def _inspect(path: Path, delimiter: str) -> tuple[tuple[str, ...], int]:
         raise invalid_argument(
             f"the file is not a readable CSV: {_first_line(exc)}", field_path="file"
         ) from None
-    header = tuple(str(c) for c in header_frame.columns)
+    header = _raw_header(path, delimiter) if len(header_frame.columns) else ()
+    if len(header) != len(header_frame.columns):
+        raise invalid_argument("the header line could not be read as CSV", field_path="file")
     if len(header) > MAX_COLUMNS:
         raise invalid_argument(f"the file has more than {MAX_COLUMNS} columns", field_path="file")
     count = 0
@@ -117,6 +119,17 @@ def _inspect(path: Path, delimiter: str) -> tuple[tuple[str, ...], int]:
             f"the file is not a readable CSV: {_first_line(exc)}", field_path="file"
         ) from None
     return header, count
+
+
+def _raw_header(path: Path, delimiter: str) -> tuple[str, ...]:
+    # pandas renames a repeated column "a" to "a.1"; the file's own header line is what counts.
+    try:
+        with open(path, newline="", encoding="utf-8") as source:
+            return tuple(next(csv.reader(source, delimiter=delimiter), []))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise invalid_argument(
+            f"the file is not a readable CSV: {_first_line(exc)}", field_path="file"
+        ) from None
 
 
 def _first_line(exc: Exception) -> str:

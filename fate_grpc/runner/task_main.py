@@ -90,6 +90,11 @@ def _take_assignment(original_priority: int) -> bool:
     return True
 
 
+def _prefixed(component: str, message: str) -> str:
+    """The error as users see it, naming the component once."""
+    return message if message.startswith(f"{component}:") else f"{component}: {message}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     parent = int(os.environ.get(PARENT_PID_ENV, "0") or 0)
@@ -131,13 +136,13 @@ def main(argv: list[str] | None = None) -> int:
             get_component(spec.component)(context)
         except ComponentError as exc:
             log.error("component failed: %s", exc)
-            _report(stub, metadata, common_pb2.TASK_STATUS_FAILED, f"{spec.component}: {exc}")
+            _report(stub, metadata, common_pb2.TASK_STATUS_FAILED, _prefixed(spec.component, str(exc)))
             return 1
         except Exception as exc:
             # The traceback goes to the task log; users see the exception's own message.
             log.exception("component raised")
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            _report(stub, metadata, common_pb2.TASK_STATUS_FAILED, f"{spec.component}: {message[:1000]}")
+            _report(stub, metadata, common_pb2.TASK_STATUS_FAILED, _prefixed(spec.component, message[:1000]))
             return 1
         log.info("component finished in %.3fs", time.monotonic() - started)
         _report(stub, metadata, common_pb2.TASK_STATUS_SUCCESS)

@@ -101,12 +101,21 @@ def error_from_rpc(
             code = ErrorCode(detail.code)
         except ValueError:
             code = ErrorCode.INTERNAL
+        fields = dict(detail.fields)
+        message = detail.message
+        if party_id:
+            # Whatever the party said, the caller must learn which party said it.
+            fields.setdefault("party_id", party_id)
+            if address:
+                fields.setdefault("address", address)
+            if f"party {party_id}" not in message:
+                message = f"party {party_id}: {message}"
         return FateGrpcError(
             code,
-            detail.message,
+            message,
             hint=detail.hint,
-            fields=dict(detail.fields),
-            violations=[FieldViolation(v.field, v.reason, v.party_id) for v in detail.violations],
+            fields=fields,
+            violations=[FieldViolation(v.field, v.reason, v.party_id or party_id) for v in detail.violations],
         )
     status = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
     code = STATUS_TO_CODE.get(status, ErrorCode.INTERNAL)

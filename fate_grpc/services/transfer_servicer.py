@@ -22,6 +22,12 @@ MAX_OBJECT_BYTES = 64 * 1024**3
 MAX_TAG_CHARS = 256
 
 
+def check_attempt(attempt: int) -> int:
+    if not 0 <= attempt < 10_000:
+        raise invalid_argument("attempt must be between 0 and 9999", field_path="key.attempt")
+    return attempt
+
+
 def check_tag(tag: str) -> str:
     if not tag or len(tag) > MAX_TAG_CHARS or not tag.isprintable():
         raise invalid_argument("tag must be 1-256 printable characters", field_path="tag")
@@ -91,7 +97,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
         mail = MailKey(
             job_id=check_name(key.job_id, "key.job_id"),  # type: ignore[attr-defined]
             task_name=check_name(key.task_name, "key.task_name"),  # type: ignore[attr-defined]
-            attempt=key.attempt,  # type: ignore[attr-defined]
+            attempt=check_attempt(key.attempt),  # type: ignore[attr-defined]
             tag=check_tag(key.tag),  # type: ignore[attr-defined]
             source_role=key.source.role,  # type: ignore[attr-defined]
             source_party_id=check_party_id(key.source.party_id),  # type: ignore[attr-defined]

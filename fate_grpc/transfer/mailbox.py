@@ -78,12 +78,18 @@ class Mailbox:
                 pass
             return False
         if total_size <= self._chunk and self._in_memory + total_size <= self._budget:
-            data = await self._collect(chunks, total_size)
+            # Reserve the bytes before collecting, so concurrent deliveries cannot overrun the budget.
+            self._in_memory += total_size
+            try:
+                data = await self._collect(chunks, total_size)
+            except BaseException:
+                self._in_memory -= total_size
+                raise
             if self.is_known(key):  # a concurrent resend won the race
+                self._in_memory -= total_size
                 return False
             entry = self._entry(key)
             entry.data, entry.size = data, len(data)
-            self._in_memory += len(data)
         else:
             path = await self._spill(key, chunks, total_size)
             if self.is_known(key):
