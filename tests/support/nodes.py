@@ -46,11 +46,15 @@ def node_config(party_id: str, data_dir: Path, **overrides: Any) -> NodeConfig:
 
 
 def tls_settings(pki_root: Federation_, party_id: str) -> TlsSettings:
+    per_party = {
+        p: pki_root.ca_cert(p) for p in pki_root.parties if pki_root.ca_cert(p) != pki_root.ca_cert()
+    }
     return TlsSettings(
         cert=pki_root.node_cert(party_id),
         key=pki_root.node_key(party_id),
         trust=pki_root.bundle,
         client_ca=pki_root.ca_cert(party_id),
+        partner_cas=per_party,
     )
 
 
@@ -151,7 +155,7 @@ class Federation:
 
 @asynccontextmanager
 async def federation(
-    tmp_path: Path, party_ids: list[str], *, tls: bool = False, **overrides: Any
+    tmp_path: Path, party_ids: list[str], *, tls: bool = False, ca_per_party: bool = False, **overrides: Any
 ) -> AsyncIterator[Federation]:
     """Start one in-process node per party id, wire their routes, stop them all at the end.
 
@@ -159,7 +163,9 @@ async def federation(
     pki_root = None
     if tls:
         pki_root = provision(
-            tmp_path / "pki", [PartySpec(pid, "127.0.0.1:0", admins=("root",)) for pid in party_ids]
+            tmp_path / "pki",
+            [PartySpec(pid, "127.0.0.1:0", admins=("root",)) for pid in party_ids],
+            ca_per_party=ca_per_party,
         )
     async with anyio.create_task_group() as group:
         nodes = {
