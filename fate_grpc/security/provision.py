@@ -83,11 +83,8 @@ def provision(
         for party in parties:
             cas[party.party_id] = pki.create_ca(f"party {party.party_id} CA")
             _private_dir(result.party_dir(party.party_id))
-            pki.save(
-                cas[party.party_id],
-                result.party_dir(party.party_id) / "ca.key",
-                result.ca_cert(party.party_id),
-            )
+            folder = result.party_dir(party.party_id)
+            pki.save(cas[party.party_id], folder / "ca.key", folder / "ca.crt")
     else:
         shared = pki.create_ca(federation_name)
         _private_dir(out / "ca")
