@@ -38,3 +38,9 @@ def test_bad_conf_names_the_field(raw: dict, field: str) -> None:
         config_from_mapping(raw)
     assert caught.value.code is ErrorCode.INVALID_ARGUMENT
     assert field in caught.value.message or any(v.field == field for v in caught.value.violations)
+
+
+def test_plaintext_beyond_loopback_is_refused() -> None:
+    with pytest.raises(FateGrpcError) as caught:
+        config_from_mapping({"party_id": "9999", "listen": "0.0.0.0:9360", "data_dir": "x"})
+    assert "needs tls" in caught.value.message

@@ -187,11 +187,13 @@ def config_from_mapping(
     data_dir = Path(str(raw["data_dir"])).expanduser()
     if not data_dir.is_absolute() and base_dir is not None:
         data_dir = base_dir / data_dir
-    client_listen = raw.get("client_listen")
+    listen = _check_address(str(raw["listen"]), "listen")
+    client_listen = (
+        _check_address(str(raw["client_listen"]), "client_listen") if raw.get("client_listen") else None
+    )
     if raw.get("tls") is None:
-        for key in ("listen", "client_listen"):
-            address = raw.get(key)
-            if address and not is_loopback_address(str(address)):
+        for key, address in (("listen", listen), ("client_listen", client_listen)):
+            if address and not is_loopback_address(address):
                 raise invalid_argument(
                     f"{key} {address} is not a loopback address: serving partners or users beyond this host"
                     " needs tls (provision certificates with scripts/provision.py)",
@@ -199,8 +201,8 @@ def config_from_mapping(
                 )
     return NodeConfig(
         party_id=party_id,
-        listen=_check_address(str(raw["listen"]), "listen"),
-        client_listen=_check_address(str(client_listen), "client_listen") if client_listen else None,
+        listen=listen,
+        client_listen=client_listen,
         data_dir=data_dir,
         routes=routes,
         task_python=str(raw["task_python"]) if raw.get("task_python") else None,
