@@ -11,6 +11,7 @@ from fate_grpc.store.records import (
     GrantRecord,
     JobRecord,
     OutputRecord,
+    ProviderRecord,
     ScheduleTaskRecord,
     TableRecord,
     TaskAttemptRecord,
@@ -210,6 +211,45 @@ class Store(ABC):
     @abstractmethod
     async def list_grants(self, party_id: str | None = None) -> list[GrantRecord]:
         """Grants, of one party or all, ordered by party, kind, value."""
+
+    # -- resources, progress, providers ------------------------------------------------------------
+    @abstractmethod
+    async def apply_job_resources(self, job_id: str, cores: int, total_cores: int) -> tuple[bool, int]:
+        """Reserve `cores` for a job if the held total stays within `total_cores`; idempotent.
+
+        Returns (reserved, cores in use afterwards). MUST raise NotFound for an unknown job."""
+
+    @abstractmethod
+    async def return_job_resources(self, job_id: str) -> bool:
+        """Give a job's cores back; True if they were held."""
+
+    @abstractmethod
+    async def cores_in_use(self) -> int:
+        """Cores held by jobs at this party."""
+
+    @abstractmethod
+    async def set_task_progress(self, key: TaskKey, progress: int) -> None:
+        """Record a task's progress (never decreasing)."""
+
+    @abstractmethod
+    async def set_task_traceback(self, key: TaskKey, traceback: str) -> None:
+        """Keep the traceback of a failed task (shown only on request, only at this party)."""
+
+    @abstractmethod
+    async def set_schedule_progress(self, key: TaskKey, progress: int) -> None:
+        """The scheduler's copy of a party's task progress (never decreasing)."""
+
+    @abstractmethod
+    async def put_provider(self, provider: ProviderRecord) -> None:
+        """MUST raise AlreadyExists for a registered (name, version, device)."""
+
+    @abstractmethod
+    async def list_providers(self) -> list[ProviderRecord]:
+        """Registered providers."""
+
+    @abstractmethod
+    async def delete_provider(self, name: str, version: str, device: str) -> bool:
+        """True if it was registered."""
 
     # -- outputs ---------------------------------------------------------------------------------
     @abstractmethod

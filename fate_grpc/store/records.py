@@ -45,6 +45,9 @@ class JobRecord:
     start_time_ms: int = 0
     end_time_ms: int = 0
     update_time_ms: int = 0
+    cores: int = 0
+    """Cores this party reserved for the job."""
+    resources_held: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ class TaskRecord:
     start_time_ms: int = 0
     end_time_ms: int = 0
     update_time_ms: int = 0
+    progress: int = 0
+    traceback: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,7 @@ class ScheduleTaskRecord:
     start_time_ms: int = 0
     end_time_ms: int = 0
     update_time_ms: int = 0
+    progress: int = 0
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,8 @@ class TaskAttemptRecord:
     start_time_ms: int = 0
     end_time_ms: int = 0
     update_time_ms: int = 0
+    not_before_ms: int = 0
+    """A retry does not start before this time (backoff)."""
 
 
 @dataclass(frozen=True)
@@ -135,4 +143,16 @@ class OutputRecord:
     namespace: str
     name: str
     kind: str = "data"
+    create_time_ms: int = 0
+
+
+@dataclass(frozen=True)
+class ProviderRecord:
+    """A registered component provider (module importable on this node's host)."""
+
+    name: str
+    version: str
+    device: str
+    module: str
+    path: str = ""
     create_time_ms: int = 0

@@ -56,6 +56,8 @@ def job_record(row: sqlite3.Row) -> JobRecord:
         start_time_ms=row["start_time_ms"],
         end_time_ms=row["end_time_ms"],
         update_time_ms=row["update_time_ms"],
+        cores=row["cores"],
+        resources_held=bool(row["resources_held"]),
     )
 
 
@@ -70,6 +72,8 @@ def task_record(row: sqlite3.Row) -> TaskRecord:
         start_time_ms=row["start_time_ms"],
         end_time_ms=row["end_time_ms"],
         update_time_ms=row["update_time_ms"],
+        progress=row["progress"],
+        traceback=row["traceback"],
     )
 
 
@@ -81,6 +85,7 @@ def schedule_record(row: sqlite3.Row) -> ScheduleTaskRecord:
         start_time_ms=row["start_time_ms"],
         end_time_ms=row["end_time_ms"],
         update_time_ms=row["update_time_ms"],
+        progress=row["progress"],
     )
 
 
@@ -93,6 +98,7 @@ def attempt_record(row: sqlite3.Row) -> TaskAttemptRecord:
         start_time_ms=row["start_time_ms"],
         end_time_ms=row["end_time_ms"],
         update_time_ms=row["update_time_ms"],
+        not_before_ms=row["not_before_ms"],
     )
 
 

@@ -28,6 +28,7 @@ from fate_grpc.store.records import (
     TaskKey,
     TaskRecord,
 )
+from fate_grpc.store.sqlite_lifecycle import SqliteLifecycleTables
 from fate_grpc.store.sqlite_security import SqliteSecurityTables
 
 BUSY_TIMEOUT_MS = 5000
@@ -55,7 +56,7 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class SqliteStore(SqliteSecurityTables, Store):
+class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, Store):
     """One writer connection (serialised by a lock, transactions BEGIN IMMEDIATE) and one reader."""
 
     def __init__(self, path: str | Path, *, clock: Callable[[], int] = now_ms) -> None:
@@ -236,9 +237,19 @@ class SqliteStore(SqliteSecurityTables, Store):
         try:
             await db.executemany(
                 "INSERT INTO tasks (job_id, task_name, attempt, role, party_id, component, status,"
-                " party_status, error, update_time_ms) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " party_status, error, update_time_ms, start_time_ms, end_time_ms)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
-                    (*_key_tuple(t.key), t.component, t.status.value, t.party_status.value, t.error, now)
+                    (
+                        *_key_tuple(t.key),
+                        t.component,
+                        t.status.value,
+                        t.party_status.value,
+                        t.error,
+                        now,
+                        t.start_time_ms,
+                        t.end_time_ms,
+                    )
                     for t in tasks
                 ],
             )
@@ -255,16 +266,30 @@ class SqliteStore(SqliteSecurityTables, Store):
         try:
             await db.executemany(
                 "INSERT INTO task_attempts (job_id, task_name, attempt, component, status, error,"
-                " update_time_ms) VALUES (?,?,?,?,?,?,?)",
+                " update_time_ms, not_before_ms, start_time_ms, end_time_ms) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [
-                    (a.key.job_id, a.key.task_name, a.key.attempt, a.component, a.status.value, a.error, now)
+                    (
+                        a.key.job_id,
+                        a.key.task_name,
+                        a.key.attempt,
+                        a.component,
+                        a.status.value,
+                        a.error,
+                        now,
+                        a.not_before_ms,
+                        a.start_time_ms,
+                        a.end_time_ms,
+                    )
                     for a in attempts
                 ],
             )
             await db.executemany(
                 "INSERT INTO schedule_tasks (job_id, task_name, attempt, role, party_id, status, error,"
-                " update_time_ms) VALUES (?,?,?,?,?,?,?,?)",
-                [(*_key_tuple(s.key), s.status.value, s.error, now) for s in schedule],
+                " update_time_ms, start_time_ms, end_time_ms) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (*_key_tuple(s.key), s.status.value, s.error, now, s.start_time_ms, s.end_time_ms)
+                    for s in schedule
+                ],
             )
         except sqlite3.IntegrityError:
             raise already_exists("task attempt already exists or job unknown") from None
