@@ -35,7 +35,8 @@ class SqliteLifecycleTables:
             async with db.execute(
                 "SELECT COALESCE(SUM(cores), 0) FROM jobs WHERE resources_held = 1"
             ) as cursor:
-                used = int((await cursor.fetchone())[0])
+                total_row = await cursor.fetchone()
+            used = int(total_row[0]) if total_row else 0
             if row[0]:
                 return True, used
             if used + cores > total_cores:
