@@ -62,3 +62,7 @@ class ComponentContext(Protocol):
     def write_output_table(self, key: str, table: Table) -> None:
         """Store `table` as the data output `key` of this task at this party."""
         ...
+
+    def report_progress(self, percent: int) -> None:
+        """Tell the user how far the task has got (0-100; shown by `flow job watch`)."""
+        ...

@@ -61,6 +61,7 @@ def _run_guest(ctx: ComponentContext, table: Table) -> Table:
     ids = _match_ids(table, ctx)
     secret = ecdh.new_secret()
     first_sign = encode_arrays({POINTS: ecdh.hash_and_blind(ids, secret)})
+    ctx.report_progress(30)
     for host in hosts:
         ctx.send(TAG_GUEST_FIRST_SIGN, host, first_sign)
 
@@ -78,6 +79,7 @@ def _run_guest(ctx: ComponentContext, table: Table) -> Table:
     for host in hosts:
         indexer = host_positions[host][rows].astype(np.int64)
         ctx.send(TAG_HOST_INDEXER, host, encode_arrays({POSITIONS: indexer}))
+    ctx.report_progress(90)
     _log_summary(ctx, len(ids), len(rows))
     return table.take(rows)
 
@@ -108,12 +110,14 @@ def _run_host(ctx: ComponentContext, table: Table) -> Table:
         )
     secret = ecdh.new_secret()
     ctx.send(TAG_HOST_FIRST_SIGN, guest, encode_arrays({POINTS: ecdh.hash_and_blind(ids, secret)}))
+    ctx.report_progress(30)
     guest_signed = _receive_points(ctx, TAG_GUEST_FIRST_SIGN, guest)
     try:
         guest_double = ecdh.reblind(guest_signed, secret)
     except ecdh.InvalidPointError as error:
         raise ComponentError(f"psi: invalid points from {guest}: {error}") from None
     ctx.send(TAG_GUEST_SECOND_SIGN, guest, encode_arrays({POINTS: guest_double}))
+    ctx.report_progress(60)
 
     indexer = _receive_indexer(ctx, guest, len(ids))
     _log_summary(ctx, len(ids), len(np.unique(indexer)))

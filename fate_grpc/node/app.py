@@ -14,16 +14,21 @@ import grpc
 from anyio.abc import TaskGroup
 
 from fate_grpc.client.v1 import client_pb2
-from fate_grpc.components.catalog import builtin_catalog
+from fate_grpc.components.providers import ProviderRef, ProviderRegistry
 from fate_grpc.control.v1 import control_pb2
+from fate_grpc.errors import FateGrpcError
 from fate_grpc.node.config import NodeConfig, is_loopback_address, split_address
+from fate_grpc.node.job_checks import JobCheckLimits, JobChecks
+from fate_grpc.node.job_cleaner import JobCleaner
 from fate_grpc.node.participant import DagCache, Participant
 from fate_grpc.node.paths import NodePaths
 from fate_grpc.node.peers import PartyGateway, channel_options
 from fate_grpc.node.tables import TableService
 from fate_grpc.node.task_runtime import TaskRuntime
 from fate_grpc.runner.supervisor import TaskSupervisor
+from fate_grpc.scheduler.events import JobEvents
 from fate_grpc.scheduler.job_creation import JobCreator
+from fate_grpc.scheduler.job_log import JobLog
 from fate_grpc.scheduler.scheduler import Scheduler
 from fate_grpc.scheduler.views import JobViews
 from fate_grpc.security.identity import ClientAuthenticator, PeerAuthenticator
@@ -67,7 +72,9 @@ class Node:
     def __post_init__(self) -> None:
         cfg = self.config
         self.paths = NodePaths(cfg.data_dir)
-        self.catalog = builtin_catalog()
+        self.providers = ProviderRegistry.with_builtin()
+        # One live mapping: registering a provider adds its components here.
+        self.catalog = self.providers.catalog
         self.store = SqliteStore(cfg.store_path)
         self.tls = TlsMaterial.load(cfg.tls) if cfg.tls else None
         self.gateway = PartyGateway(
@@ -120,18 +127,36 @@ class Node:
             supervisor=self.supervisor,
             participant=self.participant,
             receive_timeout_s=cfg.timeouts.task_receive_s,
+            providers=self.providers,
         )
         self.participant.runtime = self.runtime
-        self.participant.permissions = self.permissions
-        self.participant.max_unfinished_jobs_per_partner = cfg.limits.max_unfinished_jobs_per_partner
+        self.job_checks = JobChecks(
+            party_id=cfg.party_id,
+            store=self.store,
+            providers=self.providers,
+            permissions=self.permissions,
+            limits=JobCheckLimits(
+                total_cores=cfg.resources.cores,
+                max_unfinished_jobs_per_partner=cfg.limits.max_unfinished_jobs_per_partner,
+            ),
+        )
+        self.participant.checks = self.job_checks
+        self.cleaner = JobCleaner(store=self.store, paths=self.paths, dags=self.dags, mailbox=self.mailbox)
+        self.events = JobEvents()
+        self.job_log = JobLog(self.paths.jobs_dir)
         self.scheduler = Scheduler(
             party_id=cfg.party_id,
             store=self.store,
             gateway=self.gateway,
             dags=self.dags,
+            catalog=self.catalog,
             spawn=self.spawn,
             rpc_timeout_s=cfg.timeouts.rpc_s,
             collect_after_s=cfg.scheduler.collect_after_s,
+            retry_backoff_s=cfg.scheduler.retry_backoff_s,
+            default_task_timeout_s=cfg.scheduler.default_task_timeout_s,
+            job_log=self.job_log,
+            events=self.events,
         )
         self.creator = JobCreator(
             party_id=cfg.party_id,
@@ -140,7 +165,9 @@ class Node:
             catalog=self.catalog,
             timeout_s=cfg.timeouts.job_create_s,
         )
-        self.views = JobViews(party_id=cfg.party_id, store=self.store, dags=self.dags, catalog=self.catalog)
+        self.views = JobViews(
+            party_id=cfg.party_id, store=self.store, dags=self.dags, catalog=self.catalog, events=self.events
+        )
         self.tables = TableService(store=self.store, paths=self.paths)
 
     # -- background work -------------------------------------------------------------------------
@@ -159,6 +186,7 @@ class Node:
         self._task_group = task_group
         self.paths.ensure()
         await self.store.open()
+        await self._load_providers()
         # Before serving: what was running or being scheduled when the node went down cannot go on.
         await self.participant.recover_after_restart()
         unfinished = await self.scheduler.unfinished_jobs()
@@ -177,6 +205,14 @@ class Node:
             self.addresses.client,
         )
 
+    async def _load_providers(self) -> None:
+        for record in await self.store.list_providers():
+            ref = ProviderRef(record.name, record.version, record.device)
+            try:
+                self.providers.add(ref, record.module, record.path)
+            except FateGrpcError as exc:
+                log.error("provider %s is registered but cannot be loaded: %s", ref, exc.message)
+
     async def _start_servers(self) -> None:
         cfg = self.config
         options = channel_options(cfg.limits.max_message_bytes)
@@ -193,6 +229,8 @@ class Node:
                 dags=self.dags,
                 peers=self.peers,
                 max_pending_creates_per_partner=cfg.limits.max_pending_creates_per_partner,
+                checks=self.job_checks,
+                cleaner=self.cleaner,
             ),
             CONTROL_SERVICE,
         )
@@ -295,7 +333,9 @@ class Node:
         self._shutdown_done = True
         self._stopped.set()
         await asyncio.gather(*(s.stop(SHUTDOWN_GRACE_S) for s in self._servers), return_exceptions=True)
+        self.scheduler.cancel_timers()
         await self.supervisor.stop_all()
+        self.job_log.close_all()
         await self.gateway.close()
         await self.store.close()
         log.info("party %s node stopped", self.config.party_id)

@@ -39,7 +39,19 @@ class SchedulerSettings:
     collect_after_s: float = 5.0
     """A running task with no status report for this long gets its status asked for (lost reports)."""
     sweep_interval_s: float = 2.0
-    """How often the scheduler looks for such silent tasks."""
+    """How often the scheduler looks for such silent tasks (and retries waiting jobs)."""
+    retry_backoff_s: float = 1.0
+    """Delay before the first automatic retry of a task; it doubles with each retry (at most 60 s)."""
+    default_task_timeout_s: float = 259200.0
+    """A task's timeout when the DAG sets none (FATE's default: 72 hours)."""
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What this node lends to jobs."""
+
+    cores: int = 32
+    """Core budget: a job reserves its cores (dag.conf.cores, default 4) here before it starts."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +127,7 @@ class NodeConfig:
     timeouts: Timeouts = field(default_factory=Timeouts)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     limits: Limits = field(default_factory=Limits)
+    resources: Resources = field(default_factory=Resources)
     tls: TlsSettings | None = None
     """None: plaintext, allowed only when every address is loopback (the local simulation)."""
     client_auth: ClientAuthSettings = field(default_factory=ClientAuthSettings)
@@ -172,7 +185,15 @@ def config_from_mapping(
     """Build a NodeConfig from parsed YAML; relative data_dir is taken relative to `base_dir`,
     relative TLS file paths relative to `conf_dir` (the conf file's folder)."""
     allowed = {"party_id", "listen", "client_listen", "data_dir", "routes", "task_python", "timeouts"}
-    allowed |= {"scheduler", "limits", "warm_task_processes", "tls", "client_auth", "permissions"}
+    allowed |= {
+        "scheduler",
+        "limits",
+        "warm_task_processes",
+        "tls",
+        "client_auth",
+        "permissions",
+        "resources",
+    }
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise invalid_argument(f"unknown conf key(s): {', '.join(unknown)}", field_path=unknown[0])
@@ -210,6 +231,7 @@ def config_from_mapping(
         timeouts=_section(Timeouts, raw.get("timeouts"), "timeouts"),
         scheduler=_section(SchedulerSettings, raw.get("scheduler"), "scheduler"),
         limits=_section(Limits, raw.get("limits"), "limits"),
+        resources=_section(Resources, raw.get("resources"), "resources"),
         tls=_tls(raw.get("tls"), conf_dir or base_dir or Path.cwd()),
         client_auth=ClientAuthSettings(
             mode=_choice(raw, "client_auth", "mode", ("auto", "required", "none"))

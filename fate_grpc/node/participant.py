@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fate_grpc.control.v1 import control_pb2
@@ -20,11 +21,11 @@ from fate_grpc.domain.status import (
     classify_task_proposal,
 )
 from fate_grpc.errors import ErrorCode, FateGrpcError, FieldViolation
+from fate_grpc.node.job_checks import JobChecks
 from fate_grpc.node.peers import PartyGateway
-from fate_grpc.security.permissions import PermissionPolicy
 from fate_grpc.services.convert import task_status_to_proto
 from fate_grpc.store.interface import Store
-from fate_grpc.store.records import JobRecord, TaskKey, TaskRecord
+from fate_grpc.store.records import JobRecord, OutputRecord, TaskKey, TaskRecord
 from fate_grpc.transfer.mailbox import Mailbox
 
 log = logging.getLogger("fate_grpc.participant")
@@ -50,6 +51,12 @@ class DagCache:
 
     def forget(self, job_id: str) -> None:
         self._dags.pop(job_id, None)
+
+
+@dataclass
+class Inherited:
+    tasks: dict[tuple[str, str], TaskRecord] = field(default_factory=dict)
+    outputs: list[OutputRecord] = field(default_factory=list)
 
 
 class Participant:
@@ -78,79 +85,22 @@ class Participant:
         self._rpc_timeout = rpc_timeout_s
         self._report_retry = report_retry_s
         self.runtime: Any = None  # set by the node: TaskRuntime (start/stop of task processes)
-        self.permissions: PermissionPolicy | None = None  # set by the node
-        self.max_unfinished_jobs_per_partner = 64
+        self.checks: JobChecks  # set by the node
 
     # -- job creation ----------------------------------------------------------------------------
     async def check_job(
         self, job_id: str, dag_yaml: str, *, scheduler_party_id: str, initiator_party_id: str
     ) -> list[FieldViolation]:
-        """What would stop this party from taking the job (tables, components, grants, limits).
-
-        Writes nothing."""
+        """What would stop this party from taking the job (see JobChecks). Writes nothing."""
         try:
             dag = parse_dag(dag_yaml, self._catalog)
         except FateGrpcError as exc:
             return [FieldViolation(v.field, v.reason, self.party_id) for v in exc.violations] or [
                 FieldViolation("dag", exc.message, self.party_id)
             ]
-        problems: list[FieldViolation] = []
-        if await self._store.find_job(job_id) is not None:
-            problems.append(FieldViolation("job_id", f"job {job_id} already exists here", self.party_id))
-        roles = dag.roles_of(self.party_id)
-        if not roles:
-            problems.append(
-                FieldViolation("dag.parties", f"party {self.party_id} is not in dag.parties", self.party_id)
-            )
-        requesters = {scheduler_party_id, initiator_party_id} - {self.party_id}
-        for role in roles:
-            problems.extend(await self._check_role(dag, role))
-            if self.permissions is not None:
-                tasks = resolve_party(dag, role, self.party_id, self._catalog)
-                problems.extend(await self.permissions.violations(requesters, tasks, role))
-        problems.extend(await self._check_partner_load(requesters))
-        return problems
-
-    async def _check_partner_load(self, requesters: set[str]) -> list[FieldViolation]:
-        """A partner cannot pile up unbounded work here."""
-        problems = []
-        for party in sorted(requesters):
-            unfinished = await self._store.count_unfinished_jobs(party)
-            if unfinished >= self.max_unfinished_jobs_per_partner:
-                problems.append(
-                    FieldViolation(
-                        "dag",
-                        f"party {party} already has {unfinished} unfinished jobs at party {self.party_id}"
-                        f" (limit {self.max_unfinished_jobs_per_partner}); retry when some have ended",
-                        self.party_id,
-                    )
-                )
-        return problems
-
-    async def _check_role(self, dag: Dag, role: str) -> list[FieldViolation]:
-        problems = []
-        for task in resolve_party(dag, role, self.party_id, self._catalog):
-            if task.component not in self._catalog:
-                problems.append(
-                    FieldViolation(
-                        f"dag.tasks.{task.name}.component_ref",
-                        f"component {task.component} is not available at {role} {self.party_id}",
-                        self.party_id,
-                    )
-                )
-            if task.component == "reader":
-                namespace = str(task.parameters.get("namespace", ""))
-                name = str(task.parameters.get("name", ""))
-                if await self._store.find_table(namespace, name) is None:
-                    problems.append(
-                        FieldViolation(
-                            f"dag.tasks.{task.name}.parameters",
-                            f"table {namespace}.{name} does not exist at {role} {self.party_id}"
-                            " (upload it there with `flow data upload`)",
-                            self.party_id,
-                        )
-                    )
-        return problems
+        return await self.checks.violations(
+            job_id, dag, scheduler_party_id=scheduler_party_id, initiator_party_id=initiator_party_id
+        )
 
     async def create_job(self, request: control_pb2.CreateJobRequest) -> list[FieldViolation]:
         """Check again, then store the job and its first task attempts in one transaction."""
@@ -163,8 +113,10 @@ class Participant:
         if problems:
             return problems
         dag = parse_dag(request.dag_yaml, self._catalog)
+        inherited = await self._inherited(dag, request.job_id)
         tasks = [
-            TaskRecord(key=TaskKey(request.job_id, t.name, 0, role, self.party_id), component=t.component)
+            inherited.tasks.get((t.name, role))
+            or TaskRecord(key=TaskKey(request.job_id, t.name, 0, role, self.party_id), component=t.component)
             for role in dag.roles_of(self.party_id)
             for t in resolve_party(dag, role, self.party_id, self._catalog)
         ]
@@ -178,8 +130,31 @@ class Participant:
             priority=dag.conf.priority,
             create_time_ms=request.create_time_ms,
         )
-        await self._store.create_job(job, tasks)
+        await self._store.create_job(job, tasks, outputs=inherited.outputs)
         return []
+
+    async def _inherited(self, dag: Dag, job_id: str) -> Inherited:
+        """Rows and outputs of the tasks this job takes over from an earlier job, at this party."""
+        inheritance = dag.conf.inheritance or {}
+        old_job = str(inheritance.get("job_id", ""))
+        wanted = {str(t) for t in inheritance.get("task_list") or []}
+        result = Inherited()
+        if not old_job or not wanted:
+            return result
+        rows = await self._store.list_tasks(old_job)
+        outputs = await self._store.list_outputs(old_job)
+        for name in wanted:
+            mine = [r for r in rows if r.key.task_name == name]
+            if not mine:
+                continue
+            newest = max(r.key.attempt for r in mine)
+            for row in (r for r in mine if r.key.attempt == newest):
+                key = TaskKey(job_id, name, 0, row.key.role, self.party_id)
+                result.tasks[(name, row.key.role)] = replace(
+                    row, key=key, status=TaskStatus.SUCCESS, party_status=TaskStatus.SUCCESS, pid=0
+                )
+                result.outputs.extend(replace(o, key=key) for o in outputs if o.key == row.key)
+        return result
 
     async def abort_job(self, job_id: str) -> bool:
         """Forget a job whose creation failed elsewhere (only before any task ran here)."""
@@ -269,6 +244,7 @@ class Participant:
         """Stop what still runs of a finished job here and cancel what never started."""
         if self.runtime is not None:
             await self.runtime.stop_job(job_id, _stop_status(status), f"job {job_id} ended {status.value}")
+        await self._store.return_job_resources(job_id)
         for row in await self._store.list_tasks(job_id):
             if row.party_status is TaskStatus.WAITING:
                 await _try_transition_party(
@@ -320,6 +296,7 @@ class Participant:
             error=row.error,
             start_time_ms=row.start_time_ms,
             end_time_ms=row.end_time_ms,
+            progress=row.progress,
         )
         await self._gateway.call_control(
             job.scheduler_party_id, "ReportTaskStatus", request, timeout=self._rpc_timeout

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fate_grpc.common.v1 import common_pb2
+from fate_grpc.components.providers import ProviderRegistry
 from fate_grpc.domain.component_spec import ComponentCatalog
 from fate_grpc.domain.dag import ResolvedTask, resolve_task, task_parties
 from fate_grpc.domain.status import TASK_END_STATUSES, TaskStatus
@@ -44,7 +45,9 @@ class TaskRuntime:
         supervisor: TaskSupervisor,
         participant: Participant,
         receive_timeout_s: float,
+        providers: ProviderRegistry,
     ) -> None:
+        self._providers = providers
         self._store = store
         self._catalog = catalog
         self._dags = dags
@@ -170,7 +173,11 @@ class TaskRuntime:
         if prepared is None:
             raise FateGrpcError(ErrorCode.NOT_FOUND, "this task is no longer known to its node")
         resolved = prepared.resolved
+        provider = self._providers.resolve(resolved.component, resolved.conf.get("provider"))
         return worker_pb2.GetTaskSpecResponse(
+            provider=str(provider.ref),
+            provider_module=provider.module,
+            provider_path=provider.path,
             job_id=key.job_id,
             task_name=key.task_name,
             attempt=key.attempt,
@@ -219,13 +226,21 @@ class TaskRuntime:
         await self._store.put_output(OutputRecord(key, output_key, namespace, name), table)
         return table
 
-    async def on_worker_status(self, key: TaskKey, status: TaskStatus, error: str) -> None:
+    async def on_worker_progress(self, key: TaskKey, progress: int) -> None:
+        await self._store.set_task_progress(key, max(0, min(100, progress)))
+        self._participant.report_soon(key)
+
+    async def on_worker_status(
+        self, key: TaskKey, status: TaskStatus, error: str, traceback: str = ""
+    ) -> None:
         """The task process says it finished (success or failed)."""
         if status not in TASK_END_STATUSES:
             return  # running is already recorded when the process starts
         row = await self._store.get_task(key)
         if row.party_status is not TaskStatus.RUNNING:
             return
+        if traceback:
+            await self._store.set_task_traceback(key, traceback)
         message = f"{key.role} {key.party_id}: {error}" if error else ""
         await self._store.transition_task_party_status(
             key, expected=TaskStatus.RUNNING, to=status, error=message

@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 
 WARM_ORIGINAL_PRIORITY = os.getpriority(os.PRIO_PROCESS, 0)
 if "--warm" in sys.argv:
@@ -27,8 +28,8 @@ if "--warm" in sys.argv:
 import grpc
 
 from fate_grpc.common.v1 import common_pb2
-from fate_grpc.components.base import get_component
 from fate_grpc.components.context import ComponentError
+from fate_grpc.components.providers import runner_of
 from fate_grpc.runner.supervisor import PARENT_PID_ENV, TOKEN_ENV, WORKER_ADDRESS_ENV
 from fate_grpc.runner.worker_context import TOKEN_METADATA_KEY, UNARY_TIMEOUT_S, WorkerContext
 from fate_grpc.worker.v1 import worker_pb2, worker_pb2_grpc
@@ -58,11 +59,14 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _report(
-    stub: worker_pb2_grpc.WorkerServiceStub, metadata: tuple, status: common_pb2.TaskStatus, error: str = ""
+    stub: worker_pb2_grpc.WorkerServiceStub,
+    metadata: tuple,
+    status: common_pb2.TaskStatus,
+    error: str = "",
+    trace: str = "",
 ) -> None:
-    stub.ReportStatus(
-        worker_pb2.ReportStatusRequest(status=status, error=error), metadata=metadata, timeout=UNARY_TIMEOUT_S
-    )
+    request = worker_pb2.ReportStatusRequest(status=status, error=error, traceback=trace)
+    stub.ReportStatus(request, metadata=metadata, timeout=UNARY_TIMEOUT_S)
 
 
 def _take_assignment(original_priority: int) -> bool:
@@ -133,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         context = WorkerContext(channel, token, spec)
         started = time.monotonic()
         try:
-            get_component(spec.component)(context)
+            runner_of(spec.component, spec.provider_module, spec.provider_path)(context)
         except ComponentError as exc:
             log.error("component failed: %s", exc)
             _report(stub, metadata, common_pb2.TASK_STATUS_FAILED, _prefixed(spec.component, str(exc)))
@@ -142,7 +146,13 @@ def main(argv: list[str] | None = None) -> int:
             # The traceback goes to the task log; users see the exception's own message.
             log.exception("component raised")
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            _report(stub, metadata, common_pb2.TASK_STATUS_FAILED, _prefixed(spec.component, message[:1000]))
+            _report(
+                stub,
+                metadata,
+                common_pb2.TASK_STATUS_FAILED,
+                _prefixed(spec.component, message[:1000]),
+                traceback.format_exc(),
+            )
             return 1
         log.info("component finished in %.3fs", time.monotonic() - started)
         _report(stub, metadata, common_pb2.TASK_STATUS_SUCCESS)

@@ -99,6 +99,17 @@ class WorkerContext:
             raise ComponentError(f"receiving {tag!r} from {source} failed: {exc.details()}") from None
         return b"".join(parts)
 
+    def report_progress(self, percent: int) -> None:
+        try:
+            self._stub.ReportProgress(
+                worker_pb2.ReportProgressRequest(progress=max(0, min(100, int(percent)))),
+                metadata=self._metadata,
+                timeout=UNARY_TIMEOUT_S,
+            )
+        except grpc.RpcError as exc:
+            # Progress is informative only; a failed report must not fail the task.
+            self._log.warning("progress report failed: %s", exc.details())
+
     # -- data ------------------------------------------------------------------------------------
     def has_input(self, key: str) -> bool:
         return key in self._inputs

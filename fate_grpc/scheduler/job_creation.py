@@ -10,6 +10,7 @@ from fate_grpc.control.v1 import control_pb2
 from fate_grpc.domain.component_spec import ComponentCatalog
 from fate_grpc.domain.dag import Dag, parse_dag, task_parties
 from fate_grpc.domain.ids import new_job_id
+from fate_grpc.domain.status import TaskStatus
 from fate_grpc.errors import ErrorCode, FateGrpcError, FieldViolation, job_rejected
 from fate_grpc.node.peers import PartyFailure, PartyGateway
 from fate_grpc.store.interface import Store
@@ -23,6 +24,7 @@ class CreatedJob:
     job_id: str
     model_id: str
     model_version: str
+    party_ids: tuple[str, ...] = ()
 
 
 class JobCreator:
@@ -65,6 +67,7 @@ class JobCreator:
             job_id=job_id,
             model_id=dag.conf.model_id or job_id,
             model_version=dag.conf.model_version or "0",
+            party_ids=dag.party_ids(),
         )
 
     async def _check_everywhere(self, dag: Dag, job_id: str, dag_yaml: str, initiator: str) -> None:
@@ -128,11 +131,18 @@ class JobCreator:
 def _first_attempts(
     dag: Dag, job_id: str, catalog: ComponentCatalog
 ) -> tuple[list[TaskAttemptRecord], list[ScheduleTaskRecord]]:
+    inheritance = dag.conf.inheritance or {}
+    inherited = {str(t) for t in inheritance.get("task_list") or []}
     attempts, schedule = [], []
     for name, task in dag.tasks.items():
-        attempts.append(TaskAttemptRecord(key=AttemptKey(job_id, name, 0), component=task.component_ref))
+        # Inherited tasks start out successful: their outputs come from the earlier job.
+        status = TaskStatus.SUCCESS if name in inherited else TaskStatus.WAITING
+        attempts.append(
+            TaskAttemptRecord(key=AttemptKey(job_id, name, 0), component=task.component_ref, status=status)
+        )
         for party in task_parties(dag, name):
-            schedule.append(ScheduleTaskRecord(key=TaskKey(job_id, name, 0, party.role, party.party_id)))
+            key = TaskKey(job_id, name, 0, party.role, party.party_id)
+            schedule.append(ScheduleTaskRecord(key=key, status=status))
     return attempts, schedule
 
 

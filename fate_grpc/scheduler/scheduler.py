@@ -1,7 +1,9 @@
-"""The scheduler party's reactions: start ready tasks, fold party reports into federated status, end jobs.
+"""The scheduler party's reactions: start ready tasks, fold party reports into federated status, retry,
+time out, end jobs.
 
-Event-driven: a job is advanced when it is created and whenever a party reports a status change. A
-slow sweep asks parties about running tasks that have been silent (lost reports) - not the happy path.
+Event-driven: a job is advanced when it starts and whenever a party reports a status change; timers
+fire timeouts and backed-off retries. A slow sweep asks parties about running tasks that have been
+silent (lost reports) and retries waiting jobs whose cores are elsewhere - not the happy path.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fate_grpc.control.v1 import control_pb2
-from fate_grpc.domain.dag import Dag, task_dependencies, task_parties, topological_order
+from fate_grpc.domain.component_spec import ComponentCatalog
+from fate_grpc.domain.dag import Dag, task_parties
 from fate_grpc.domain.status import (
     JOB_END_STATUSES,
     TASK_END_STATUSES,
@@ -25,28 +28,33 @@ from fate_grpc.domain.status import (
     classify_task_proposal,
     federated_task_status,
     job_status_from_tasks,
-    severity,
 )
-from fate_grpc.errors import ErrorCode, FateGrpcError
+from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_transition
 from fate_grpc.node.participant import DagCache
 from fate_grpc.node.peers import PartyGateway
+from fate_grpc.scheduler import planning
+from fate_grpc.scheduler.events import JobEvents
+from fate_grpc.scheduler.job_log import JobLog
+from fate_grpc.scheduler.planning import SUCCESSFUL, CorePlan, latest_attempts
+from fate_grpc.scheduler.queue import JobQueue
 from fate_grpc.services.convert import job_status_to_proto, task_status_from_proto, task_status_to_proto
 from fate_grpc.store.interface import Store
-from fate_grpc.store.records import JobRecord, ScheduleTaskRecord, TaskAttemptRecord, TaskKey
+from fate_grpc.store.records import (
+    AttemptKey,
+    JobRecord,
+    ScheduleTaskRecord,
+    TaskAttemptRecord,
+    TaskKey,
+)
 
 log = logging.getLogger("fate_grpc.scheduler")
 
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
-SUCCESSFUL = {TaskStatus.SUCCESS, TaskStatus.PASS}
+__all__ = ["Scheduler", "latest_attempts"]
 
 
-def latest_attempts(attempts: list[TaskAttemptRecord]) -> dict[str, TaskAttemptRecord]:
-    latest: dict[str, TaskAttemptRecord] = {}
-    for attempt in attempts:
-        current = latest.get(attempt.key.task_name)
-        if current is None or attempt.key.attempt > current.key.attempt:
-            latest[attempt.key.task_name] = attempt
-    return latest
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 class Scheduler:
@@ -57,22 +65,49 @@ class Scheduler:
         store: Store,
         gateway: PartyGateway,
         dags: DagCache,
+        catalog: ComponentCatalog,
         spawn: Spawn,
         rpc_timeout_s: float,
         collect_after_s: float,
+        retry_backoff_s: float,
+        default_task_timeout_s: float,
+        job_log: JobLog,
+        events: JobEvents,
     ) -> None:
         self._party_id = party_id
         self._store = store
         self._gateway = gateway
         self._dags = dags
+        self._catalog = catalog
         self._spawn = spawn
         self._timeout = rpc_timeout_s
         self._collect_after_ms = int(collect_after_s * 1000)
+        self._retry_backoff_s = retry_backoff_s
+        self._default_task_timeout_s = default_task_timeout_s
+        self.job_log = job_log
+        self.events = events
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._last_collect: dict[TaskKey, int] = {}
         self._collect_failures: defaultdict[TaskKey, int] = defaultdict(int)
+        self._plans: dict[str, CorePlan] = {}
+        self._timers: dict[tuple[str, str, int, str], asyncio.TimerHandle] = {}
+        self.queue = JobQueue(
+            store=store,
+            gateway=gateway,
+            dags=dags,
+            spawn=spawn,
+            rpc_timeout_s=rpc_timeout_s,
+            start_job=self._start_job,
+            job_log=job_log,
+            events=events,
+        )
 
     # -- entry points ----------------------------------------------------------------------------
+    def job_created(self, job_id: str, parties: list[str]) -> None:
+        self.job_log.line(job_id, f"created at parties {', '.join(parties)}; waiting for cores")
+        self.events.notify(job_id)
+        self.queue.kick()
+
     def kick(self, job_id: str) -> None:
         """Advance a job soon (in the background)."""
         self._spawn(self.advance(job_id))
@@ -80,9 +115,22 @@ class Scheduler:
     async def advance(self, job_id: str) -> None:
         async with self._locks[job_id]:
             await self._advance(job_id)
+        self.events.notify(job_id)
+
+    async def _start_job(self, job_id: str) -> None:
+        """Its cores are held at every party: run it."""
+        async with self._locks[job_id]:
+            job = await self._store.get_job(job_id)
+            if job.status is not JobStatus.WAITING:
+                return
+            job = await self._store.transition_job(job_id, expected=JobStatus.WAITING, to=JobStatus.RUNNING)
+            self.job_log.line(job_id, "cores held at every party; running")
+            await self._sync_job(job)
+            await self._advance(job_id)
+        self.events.notify(job_id)
 
     async def on_report(self, request: control_pb2.ReportTaskStatusRequest, status: TaskStatus) -> Proposal:
-        """A party's local status of a task attempt changed."""
+        """A party's local status (or progress) of a task attempt changed."""
         key = TaskKey(request.job_id, request.task_name, request.attempt, request.role, request.party_id)
         async with self._locks[key.job_id]:
             job = await self._store.get_job(key.job_id)
@@ -90,13 +138,17 @@ class Scheduler:
                 raise FateGrpcError(
                     ErrorCode.NOT_SCHEDULER, f"party {self._party_id} does not schedule job {key.job_id}"
                 )
-            proposal = await self._apply_report(
-                key, status, request.error, request.start_time_ms, request.end_time_ms
-            )
+            proposal = await self._apply_report(key, status, request)
             if proposal is Proposal.APPLY:
+                self.job_log.line(
+                    key.job_id,
+                    f"task {key.task_name} attempt {key.attempt}: {key.role} {key.party_id} is {status.value}"
+                    + (f" ({request.error})" if request.error else ""),
+                )
                 await self._reconcile_attempt(job, key.task_name, key.attempt)
                 await self._advance(key.job_id)
-            return proposal
+        self.events.notify(key.job_id)
+        return proposal
 
     async def stop_job(self, job_id: str, requester_party_id: str) -> JobStatus:
         """Cancel a job at every party (user request)."""
@@ -104,29 +156,82 @@ class Scheduler:
             job = await self._store.get_job(job_id)
             if job.status in JOB_END_STATUSES:
                 return job.status
-            reason = f"stopped by a user at party {requester_party_id}"
-            await self._finish(job, JobStatus.CANCELED, reason)
-            return JobStatus.CANCELED
+            await self._finish(job, JobStatus.CANCELED, f"stopped by a user at party {requester_party_id}")
+        self.events.notify(job_id)
+        return JobStatus.CANCELED
+
+    async def rerun_job(self, job_id: str, requester_party_id: str) -> tuple[JobStatus, list[str]]:
+        """New attempts for the failed/canceled/timed-out tasks and what depends on them."""
+        async with self._locks[job_id]:
+            job = await self._store.get_job(job_id)
+            if job.status not in (JobStatus.FAILED, JobStatus.CANCELED, JobStatus.TIMEOUT):
+                raise invalid_transition(
+                    f"job {job_id} is {job.status.value}:"
+                    " only a failed, canceled or timed-out job can be rerun"
+                )
+            dag = await self._dags.get(job_id)
+            latest = latest_attempts(await self._store.list_attempts(job_id))
+            names = planning.tasks_to_rerun(dag, latest)
+            await self._new_attempts(dag, [latest[n] for n in names], not_before_ms=0)
+            reason = f"rerun requested at party {requester_party_id}: {', '.join(names)}"
+            job = await self._store.transition_job(
+                job_id, expected=job.status, to=JobStatus.WAITING, reason=reason
+            )
+            self.job_log.line(job_id, reason)
+            await self._sync_job(job)
+        self.events.notify(job_id)
+        self.queue.kick()
+        return JobStatus.WAITING, names
+
+    async def clean_job(self, job_id: str) -> list[str]:
+        """Remove a finished job at every party; returns the parties that removed it."""
+        async with self._locks[job_id]:
+            job = await self._store.get_job(job_id)
+            if job.status not in JOB_END_STATUSES:
+                raise invalid_transition(f"job {job_id} is {job.status.value}: stop it before cleaning it")
+            dag = await self._dags.get(job_id)
+            request = control_pb2.CleanJobRequest(job_id=job_id)
+
+            async def clean(party_id: str) -> control_pb2.CleanJobResponse:
+                return await self._gateway.call_control(party_id, "CleanJob", request, timeout=self._timeout)
+
+            answers, failures = await self._gateway.fan_out(dag.party_ids(), clean)
+        self._locks.pop(job_id, None)
+        if failures:
+            cleaned = ", ".join(sorted(answers)) or "none"
+            problems = "; ".join(f.error.message for f in failures)
+            raise FateGrpcError(
+                failures[0].error.code,
+                f"job {job_id} was cleaned at parties {cleaned} but not everywhere: {problems}",
+                hint="run flow job clean again once those parties are reachable",
+                fields={"party_id": failures[0].party_id},
+            )
+        return sorted(answers)
 
     # -- the core loop body ----------------------------------------------------------------------
+    def _plan(self, job_id: str, dag: Dag) -> CorePlan:
+        plan = self._plans.get(job_id)
+        if plan is None:
+            plan = self._plans[job_id] = CorePlan.of(dag, self._catalog)
+        return plan
+
     async def _advance(self, job_id: str) -> None:
         job = await self._store.get_job(job_id)
-        if job.status is JobStatus.WAITING:
-            job = await self._store.transition_job(job_id, expected=JobStatus.WAITING, to=JobStatus.RUNNING)
-            await self._sync_job(job)
         if job.status is not JobStatus.RUNNING:
             return
         dag = await self._dags.get(job_id)
         latest = latest_attempts(await self._store.list_attempts(job_id))
-        ready = _ready_tasks(dag, latest)
+        ready, next_due = planning.ready_tasks(dag, latest, self._plan(job_id, dag), now_ms())
+        if next_due:
+            self._wake_at(job_id, next_due)
         if ready:
             await asyncio.gather(*(self._start_attempt(job, dag, latest[name]) for name in ready))
             latest = latest_attempts(await self._store.list_attempts(job_id))
         statuses = [a.status for a in latest.values()]
         job_status = job_status_from_tasks(statuses)
-        progress = _progress(statuses)
+        progress = planning.progress(statuses)
         if job_status in JOB_END_STATUSES:
-            await self._finish(job, job_status, _job_reason(job_status, latest))
+            await self._finish(job, job_status, planning.job_reason(job_status, latest))
         elif progress != job.progress:
             await self._store.set_job_progress(job_id, progress)
             await self._sync_job(await self._store.get_job(job_id))
@@ -140,6 +245,12 @@ class Scheduler:
             job_id=key.job_id, task_name=key.task_name, attempt=key.attempt
         )
         party_ids = [p.party_id for p in task_parties(dag, key.task_name)]
+        timeout_s = planning.task_timeout_s(dag, key.task_name, self._catalog, self._default_task_timeout_s)
+        self._arm_timeout(key, timeout_s)
+        self.job_log.line(
+            key.job_id,
+            f"task {key.task_name} attempt {key.attempt}: starting at parties {', '.join(party_ids)}",
+        )
 
         async def start(party_id: str) -> control_pb2.StartTaskResponse:
             return await self._gateway.call_control(party_id, "StartTask", request, timeout=self._timeout)
@@ -150,12 +261,14 @@ class Scheduler:
             await self._end_attempt(job, dag, running, TaskStatus.FAILED, error)
 
     async def _apply_report(
-        self, key: TaskKey, status: TaskStatus, error: str, start_ms: int, end_ms: int
+        self, key: TaskKey, status: TaskStatus, request: control_pb2.ReportTaskStatusRequest
     ) -> Proposal:
         rows = await self._store.list_schedule_tasks(key.job_id, task_name=key.task_name, attempt=key.attempt)
         row = next((r for r in rows if r.key == key), None)
         if row is None:
             return Proposal.REJECT
+        if request.progress > row.progress:
+            await self._store.set_schedule_progress(key, min(request.progress, 100))
         proposal = classify_task_proposal(row.status, status)
         if proposal is Proposal.APPLY:
             try:
@@ -163,9 +276,9 @@ class Scheduler:
                     key,
                     expected=row.status,
                     to=status,
-                    error=error,
-                    start_time_ms=start_ms,
-                    end_time_ms=end_ms,
+                    error=request.error,
+                    start_time_ms=request.start_time_ms,
+                    end_time_ms=request.end_time_ms,
                 )
             except FateGrpcError as exc:
                 if exc.code is not ErrorCode.CONFLICT:
@@ -178,22 +291,46 @@ class Scheduler:
     async def _reconcile_attempt(self, job: JobRecord, task_name: str, attempt_no: int) -> None:
         """Derive the attempt's federated status from the parties' rows; push it if it changed."""
         rows = await self._store.list_schedule_tasks(job.job_id, task_name=task_name, attempt=attempt_no)
-        attempts = await self._store.list_attempts(job.job_id)
-        attempt = next(a for a in attempts if a.key.task_name == task_name and a.key.attempt == attempt_no)
+        attempt = await self._store.get_attempt(AttemptKey(job.job_id, task_name, attempt_no))
         federated = federated_task_status(r.status for r in rows)
         if federated is attempt.status or not can_transition_task(attempt.status, federated):
             return
         dag = await self._dags.get(job.job_id)
         if federated in TASK_END_STATUSES:
-            await self._end_attempt(job, dag, attempt, federated, _attempt_error(rows, federated))
+            await self._end_attempt(job, dag, attempt, federated, planning.attempt_error(rows, federated))
         else:
             await self._store.transition_attempt(attempt.key, expected=attempt.status, to=federated)
 
     async def _end_attempt(
-        self, job: JobRecord, dag: Dag, attempt: TaskAttemptRecord, status: TaskStatus, error: str
+        self,
+        job: JobRecord,
+        dag: Dag,
+        attempt: TaskAttemptRecord,
+        status: TaskStatus,
+        error: str,
+        *,
+        may_retry: bool = True,
     ) -> None:
         key = attempt.key
-        await self._store.transition_attempt(key, expected=attempt.status, to=status, error=error)
+        self._disarm_timeout(key)
+        ended = await self._store.transition_attempt(key, expected=attempt.status, to=status, error=error)
+        self.job_log.line(
+            key.job_id,
+            f"task {key.task_name} attempt {key.attempt} ended {status.value}"
+            + (f": {error}" if error else ""),
+        )
+        await self._push_attempt_end(dag, ended, status, error)
+        if may_retry and planning.should_retry(ended, status, dag.conf.auto_retries):
+            delay = planning.retry_delay_s(key.attempt, self._retry_backoff_s)
+            await self._new_attempts(dag, [ended], not_before_ms=now_ms() + int(delay * 1000))
+            self.job_log.line(key.job_id, f"task {key.task_name}: attempt {key.attempt + 1} in {delay:g}s")
+            self._wake_at(key.job_id, now_ms() + int(delay * 1000))
+
+    async def _push_attempt_end(
+        self, dag: Dag, attempt: TaskAttemptRecord, status: TaskStatus, error: str
+    ) -> None:
+        """Tell every party of the task how the attempt ended; stop it where it still runs."""
+        key = attempt.key
         party_ids = [p.party_id for p in task_parties(dag, key.task_name)]
         sync = control_pb2.SyncTaskStatusRequest(
             job_id=key.job_id,
@@ -202,12 +339,15 @@ class Scheduler:
             status=task_status_to_proto(status),
             reason=error,
         )
+        stop_status = TaskStatus.TIMEOUT if status is TaskStatus.TIMEOUT else TaskStatus.CANCELED
         stop = control_pb2.StopTaskRequest(
             job_id=key.job_id,
             task_name=key.task_name,
             attempt=key.attempt,
-            status=task_status_to_proto(TaskStatus.CANCELED),
-            reason=f"task {key.task_name} ended {status.value} elsewhere: {error}" if error else "",
+            status=task_status_to_proto(stop_status),
+            reason=error
+            if status is TaskStatus.TIMEOUT
+            else (f"task {key.task_name} ended {status.value} elsewhere: {error}" if error else ""),
         )
 
         async def push(party_id: str) -> None:
@@ -221,6 +361,20 @@ class Scheduler:
                 "task %s: could not sync %s to party %s: %s", key, status, failure.party_id, failure.error
             )
 
+    async def _new_attempts(self, dag: Dag, previous: list[TaskAttemptRecord], *, not_before_ms: int) -> None:
+        attempts, schedule = [], []
+        for old in previous:
+            key = AttemptKey(old.key.job_id, old.key.task_name, old.key.attempt + 1)
+            attempts.append(TaskAttemptRecord(key=key, component=old.component, not_before_ms=not_before_ms))
+            for party in task_parties(dag, key.task_name):
+                schedule.append(
+                    ScheduleTaskRecord(
+                        key=TaskKey(key.job_id, key.task_name, key.attempt, party.role, party.party_id)
+                    )
+                )
+        if attempts:
+            await self._store.add_attempts(attempts, schedule)
+
     async def _finish(self, job: JobRecord, status: JobStatus, reason: str) -> None:
         dag = await self._dags.get(job.job_id)
         latest = latest_attempts(await self._store.list_attempts(job.job_id))
@@ -233,13 +387,18 @@ class Scheduler:
                     error="the job ended before the task started",
                 )
             elif attempt.status is TaskStatus.RUNNING:
-                await self._end_attempt(job, dag, attempt, TaskStatus.CANCELED, reason)
+                await self._end_attempt(job, dag, attempt, TaskStatus.CANCELED, reason, may_retry=False)
         statuses = [a.status for a in latest_attempts(await self._store.list_attempts(job.job_id)).values()]
         job = await self._store.transition_job(
-            job.job_id, expected=job.status, to=status, reason=reason, progress=_progress(statuses)
+            job.job_id, expected=job.status, to=status, reason=reason, progress=planning.progress(statuses)
         )
         await self._sync_job(job)
+        await self.queue.return_everywhere(job.job_id, list(dag.party_ids()))
+        self.job_log.line(job.job_id, f"job ended {status.value}" + (f": {reason}" if reason else ""))
+        self.job_log.close(job.job_id)
+        self._plans.pop(job.job_id, None)
         log.info("job %s ended %s%s", job.job_id, status.value, f": {reason}" if reason else "")
+        self.queue.kick()
 
     async def _sync_job(self, job: JobRecord) -> None:
         dag = await self._dags.get(job.job_id)
@@ -256,21 +415,55 @@ class Scheduler:
         _, failures = await self._gateway.fan_out(dag.party_ids(), sync)
         for failure in failures:
             log.warning(
-                "job %s: could not sync %s to party %s: %s",
-                job.job_id,
-                job.status,
-                failure.party_id,
-                failure.error,
+                "job %s: could not sync %s to %s: %s", job.job_id, job.status, failure.party_id, failure.error
             )
+
+    # -- timers ----------------------------------------------------------------------------------
+    def _arm_timeout(self, key: AttemptKey, timeout_s: float) -> None:
+        loop = asyncio.get_running_loop()
+        handle = loop.call_later(timeout_s, lambda: self._spawn(self._on_timeout(key, timeout_s)))
+        self._timers[(key.job_id, key.task_name, key.attempt, "timeout")] = handle
+
+    def _disarm_timeout(self, key: AttemptKey) -> None:
+        handle = self._timers.pop((key.job_id, key.task_name, key.attempt, "timeout"), None)
+        if handle is not None:
+            handle.cancel()
+
+    def _wake_at(self, job_id: str, when_ms: int) -> None:
+        """Advance the job again at `when_ms` (a backed-off retry becomes due)."""
+        delay = max(0.0, (when_ms - now_ms()) / 1000)
+        asyncio.get_running_loop().call_later(delay, lambda: self.kick(job_id))
+
+    async def _on_timeout(self, key: AttemptKey, timeout_s: float) -> None:
+        async with self._locks[key.job_id]:
+            self._timers.pop((key.job_id, key.task_name, key.attempt, "timeout"), None)
+            attempt = await self._store.get_attempt(key)
+            job = await self._store.get_job(key.job_id)
+            if attempt.status is not TaskStatus.RUNNING or job.status is not JobStatus.RUNNING:
+                return
+            dag = await self._dags.get(key.job_id)
+            error = (
+                f"task {key.task_name} ran longer than its timeout of {timeout_s:g}s"
+                " and was stopped at every party"
+            )
+            await self._end_attempt(job, dag, attempt, TaskStatus.TIMEOUT, error)
+            await self._advance(key.job_id)
+        self.events.notify(key.job_id)
+
+    def cancel_timers(self) -> None:
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
 
     # -- recovery paths --------------------------------------------------------------------------
     async def sweep(self) -> None:
-        """Ask parties about running tasks that have not reported for a while (lost reports)."""
-        now = int(time.time() * 1000)
+        """Ask parties about running tasks that have not reported for a while (lost reports), and look
+        at waiting jobs again (cores freed by jobs other schedulers run)."""
+        self.queue.kick()
+        now = now_ms()
         for job in await self._store.list_jobs(statuses=[JobStatus.RUNNING], scheduler_only=True):
             latest = latest_attempts(await self._store.list_attempts(job.job_id))
-            running = [a for a in latest.values() if a.status is TaskStatus.RUNNING]
-            for attempt in running:
+            for attempt in (a for a in latest.values() if a.status is TaskStatus.RUNNING):
                 rows = await self._store.list_schedule_tasks(
                     job.job_id, task_name=attempt.key.task_name, attempt=attempt.key.attempt
                 )
@@ -280,9 +473,9 @@ class Scheduler:
                     last = max(row.update_time_ms, self._last_collect.get(row.key, 0))
                     if now - last >= self._collect_after_ms:
                         self._last_collect[row.key] = now
-                        await self._collect(job, row)
+                        await self._collect(row)
 
-    async def _collect(self, job: JobRecord, row: ScheduleTaskRecord) -> None:
+    async def _collect(self, row: ScheduleTaskRecord) -> None:
         key = row.key
         request = control_pb2.CollectTaskStatusRequest(
             job_id=key.job_id, task_name=key.task_name, attempt=key.attempt
@@ -294,18 +487,15 @@ class Scheduler:
         except FateGrpcError as exc:
             self._collect_failures[key] += 1
             if self._collect_failures[key] >= 3:
-                await self.on_report(
-                    _report(key, TaskStatus.FAILED, f"{key.role} {key.party_id}: {exc.message}"),
-                    TaskStatus.FAILED,
-                )
+                error = f"{key.role} {key.party_id}: {exc.message}"
+                await self.on_report(_report(key, TaskStatus.FAILED, error), TaskStatus.FAILED)
             return
         self._collect_failures.pop(key, None)
         for view in answer.tasks:
             if view.role == key.role:
                 status = task_status_from_proto(view.status)
-                await self.on_report(
-                    _report(key, status, view.error, view.start_time_ms, view.end_time_ms), status
-                )
+                report = _report(key, status, view.error, view.start_time_ms, view.end_time_ms, view.progress)
+                await self.on_report(report, status)
 
     async def unfinished_jobs(self) -> list[str]:
         """Jobs scheduled here that have not ended (read at start, before the node serves)."""
@@ -321,15 +511,12 @@ class Scheduler:
                 current = await self._store.get_job(job_id)
                 if current.status in JOB_END_STATUSES:
                     continue
-                await self._finish(
-                    current,
-                    JobStatus.FAILED,
-                    f"the scheduler node (party {self._party_id}) restarted while the job ran; resubmit it",
-                )
+                reason = f"the scheduler node (party {self._party_id}) restarted while the job ran; rerun it"
+                await self._finish(current, JobStatus.FAILED, reason)
 
 
 def _report(
-    key: TaskKey, status: TaskStatus, error: str, start_ms: int = 0, end_ms: int = 0
+    key: TaskKey, status: TaskStatus, error: str, start_ms: int = 0, end_ms: int = 0, progress: int = 0
 ) -> control_pb2.ReportTaskStatusRequest:
     return control_pb2.ReportTaskStatusRequest(
         job_id=key.job_id,
@@ -341,39 +528,5 @@ def _report(
         error=error,
         start_time_ms=start_ms,
         end_time_ms=end_ms,
+        progress=progress,
     )
-
-
-def _ready_tasks(dag: Dag, latest: dict[str, TaskAttemptRecord]) -> list[str]:
-    dependencies = task_dependencies(dag)
-    ready = []
-    for name in topological_order(dag):
-        attempt = latest.get(name)
-        if attempt is None or attempt.status is not TaskStatus.WAITING:
-            continue
-        if all(latest[d].status in SUCCESSFUL for d in dependencies.get(name, ())):
-            ready.append(name)
-    return ready
-
-
-def _progress(statuses: list[TaskStatus]) -> int:
-    if not statuses:
-        return 100
-    return int(100 * sum(s in TASK_END_STATUSES for s in statuses) / len(statuses))
-
-
-def _attempt_error(rows: list[ScheduleTaskRecord], status: TaskStatus) -> str:
-    if status in SUCCESSFUL:
-        return ""
-    culprits = sorted((r for r in rows if r.error), key=lambda r: -severity(r.status))
-    return culprits[0].error if culprits else ""
-
-
-def _job_reason(status: JobStatus, latest: dict[str, TaskAttemptRecord]) -> str:
-    if status is JobStatus.SUCCESS:
-        return ""
-    for attempt in sorted(latest.values(), key=lambda a: -severity(a.status)):
-        if attempt.status.value == status.value:
-            detail = f": {attempt.error}" if attempt.error else ""
-            return f"task {attempt.key.task_name} {attempt.status.value}{detail}"
-    return ""

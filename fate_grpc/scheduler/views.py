@@ -2,21 +2,50 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.domain.component_spec import ComponentCatalog
 from fate_grpc.node.participant import DagCache
-from fate_grpc.scheduler.scheduler import latest_attempts
+from fate_grpc.scheduler.events import JobEvents
+from fate_grpc.scheduler.planning import latest_attempts
 from fate_grpc.services.convert import elapsed_ms, job_status_to_proto, now_ms, task_view
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import JobRecord
 
+END_STATUSES = {
+    common_pb2.JOB_STATUS_SUCCESS,
+    common_pb2.JOB_STATUS_FAILED,
+    common_pb2.JOB_STATUS_CANCELED,
+    common_pb2.JOB_STATUS_TIMEOUT,
+}
+HEARTBEAT_S = 10.0
+COALESCE_S = 0.02
+
 
 class JobViews:
-    def __init__(self, *, party_id: str, store: Store, dags: DagCache, catalog: ComponentCatalog) -> None:
+    def __init__(
+        self, *, party_id: str, store: Store, dags: DagCache, catalog: ComponentCatalog, events: JobEvents
+    ) -> None:
         self._party_id = party_id
         self._store = store
         self._dags = dags
         self._catalog = catalog
+        self._events = events
+
+    async def watch(self, job_id: str) -> AsyncIterator[common_pb2.JobView]:
+        """The scheduler's view now and after every change, until the job ends."""
+        while True:
+            version = self._events.version(job_id)
+            view = await self.scheduler_view(job_id)
+            if view is None:
+                return
+            yield view
+            if view.status in END_STATUSES:
+                return
+            await self._events.wait(job_id, version, timeout_s=HEARTBEAT_S)
+            await asyncio.sleep(COALESCE_S)  # one view for a burst of changes
 
     async def scheduler_view(self, job_id: str, *, all_attempts: bool = False) -> common_pb2.JobView | None:
         """Every party's tasks, from the scheduler's store; None if this node does not schedule the job."""

@@ -92,7 +92,7 @@ class ClientServicer(ClientAdminRpcs, client_pb2_grpc.ClientServiceServicer):
                 initiator_party_id=self._party_id,
                 user_name=_submitter(user, request.user_name),
             )
-            self._scheduler.kick(created.job_id)
+            self._scheduler.job_created(created.job_id, list(created.party_ids))
             return client_pb2.SubmitJobResponse(
                 job_id=created.job_id,
                 scheduler_party_id=scheduler,

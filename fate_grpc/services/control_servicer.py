@@ -11,12 +11,15 @@ from fate_grpc.control.v1 import control_pb2, control_pb2_grpc
 from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.domain.status import Proposal, TaskStatus
 from fate_grpc.errors import ErrorCode, FateGrpcError, FieldViolation, invalid_argument
+from fate_grpc.node.job_checks import JobChecks
+from fate_grpc.node.job_cleaner import JobCleaner
 from fate_grpc.node.participant import DagCache, Participant
 from fate_grpc.node.task_runtime import TaskRuntime
 from fate_grpc.scheduler.job_creation import JobCreator
 from fate_grpc.scheduler.scheduler import Scheduler
 from fate_grpc.scheduler.views import JobViews
 from fate_grpc.security.identity import PeerAuthenticator
+from fate_grpc.services.control_lifecycle import ControlLifecycleRpcs
 from fate_grpc.services.convert import (
     job_status_from_proto,
     job_status_to_proto,
@@ -54,7 +57,7 @@ def check_dag_size(dag_yaml: str) -> None:
         raise invalid_argument("the DAG document is larger than 1 MiB", field_path="dag_yaml")
 
 
-class ControlServicer(control_pb2_grpc.ControlServiceServicer):
+class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServicer):
     def __init__(
         self,
         *,
@@ -67,7 +70,11 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
         dags: DagCache,
         peers: PeerAuthenticator,
         max_pending_creates_per_partner: int,
+        checks: JobChecks,
+        cleaner: JobCleaner,
     ) -> None:
+        self._checks = checks
+        self._cleaner = cleaner
         self._participant = participant
         self._runtime = runtime
         self._scheduler = scheduler
@@ -113,7 +120,7 @@ class ControlServicer(control_pb2_grpc.ControlServiceServicer):
         created = await self._creator.create(
             request.dag_yaml, initiator_party_id=request.initiator_party_id, user_name=request.user_name
         )
-        self._scheduler.kick(created.job_id)
+        self._scheduler.job_created(created.job_id, list(created.party_ids))
         return control_pb2.ForwardSubmitResponse(
             job_id=created.job_id, model_id=created.model_id, model_version=created.model_version
         )

@@ -64,8 +64,14 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
     async def ReportStatus(self, request, context):  # type: ignore[override]
         key = self._caller(context)
         status = task_status_from_proto(request.status)
-        await self._runtime.on_worker_status(key, status, request.error[:4000])
+        await self._runtime.on_worker_status(key, status, request.error[:4000], request.traceback[:100_000])
         return worker_pb2.ReportStatusResponse()
+
+    @unary_edge
+    async def ReportProgress(self, request, context):  # type: ignore[override]
+        key = self._caller(context)
+        await self._runtime.on_worker_progress(key, request.progress)
+        return worker_pb2.ReportProgressResponse()
 
     @unary_edge
     async def SendObject(self, request_iterator, context):  # type: ignore[override]

@@ -60,8 +60,10 @@ class Store(ABC):
         tasks: Sequence[TaskRecord],
         attempts: Sequence[TaskAttemptRecord] = (),
         schedule: Sequence[ScheduleTaskRecord] = (),
+        outputs: Sequence[OutputRecord] = (),
     ) -> None:
-        """Insert a job with its task rows (and, on the scheduler, its schedule rows) atomically.
+        """Insert a job with its task rows (and, on the scheduler, its schedule rows) atomically;
+        `outputs` point at existing tables (inherited from an earlier job).
 
         MUST raise AlreadyExists if the job id exists; MUST write nothing then.
         """
@@ -238,6 +240,12 @@ class Store(ABC):
     @abstractmethod
     async def set_schedule_progress(self, key: TaskKey, progress: int) -> None:
         """The scheduler's copy of a party's task progress (never decreasing)."""
+
+    @abstractmethod
+    async def clean_job(self, job_id: str) -> list[str]:
+        """Remove a job, its task/schedule/output rows and the tables no other job uses.
+
+        Returns the file paths of the removed tables (the caller deletes the files)."""
 
     @abstractmethod
     async def put_provider(self, provider: ProviderRecord) -> None:

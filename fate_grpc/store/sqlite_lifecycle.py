@@ -114,3 +114,22 @@ class SqliteLifecycleTables:
                 "DELETE FROM providers WHERE name = ? AND version = ? AND device = ?", (name, version, device)
             )
             return cursor.rowcount > 0
+
+    async def clean_job(self, job_id: str) -> list[str]:
+        """Remove a job's rows and the tables only it used; returns those tables' file paths."""
+        async with self._tx() as db:
+            async with db.execute(
+                "SELECT DISTINCT o.namespace, o.name, t.path FROM outputs o"
+                " JOIN data_tables t ON t.namespace = o.namespace AND t.name = o.name"
+                " WHERE o.job_id = ? AND NOT EXISTS (SELECT 1 FROM outputs x WHERE x.namespace = o.namespace"
+                " AND x.name = o.name AND x.job_id != o.job_id)",
+                (job_id,),
+            ) as cursor:
+                own_tables = list(await cursor.fetchall())
+            await db.execute("DELETE FROM outputs WHERE job_id = ?", (job_id,))
+            await db.executemany(
+                "DELETE FROM data_tables WHERE namespace = ? AND name = ?", [(r[0], r[1]) for r in own_tables]
+            )
+            await db.execute("DELETE FROM schedule_tasks WHERE job_id = ?", (job_id,))
+            await db.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
+        return [str(r[2]) for r in own_tables]

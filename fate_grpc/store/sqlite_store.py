@@ -205,6 +205,7 @@ class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, Store):
         tasks: Sequence[TaskRecord],
         attempts: Sequence[TaskAttemptRecord] = (),
         schedule: Sequence[ScheduleTaskRecord] = (),
+        outputs: Sequence[OutputRecord] = (),
     ) -> None:
         now = self._clock()
         async with self._tx() as db:
@@ -232,6 +233,8 @@ class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, Store):
                 raise already_exists(f"job {job.job_id} already exists", job_id=job.job_id) from None
             await self._insert_tasks(db, tasks, now)
             await self._insert_attempts(db, attempts, schedule, now)
+            for output in outputs:
+                await self._insert_output(db, output)
 
     async def _insert_tasks(self, db: aiosqlite.Connection, tasks: Sequence[TaskRecord], now: int) -> None:
         try:
@@ -528,18 +531,21 @@ class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, Store):
     async def put_output(self, output: OutputRecord, table: TableRecord) -> None:
         async with self._tx() as db:
             await self._insert_table(db, table, overwrite=True)
-            await db.execute(
-                "INSERT OR REPLACE INTO outputs (job_id, task_name, attempt, role, party_id, output_key,"
-                " kind, namespace, name, create_time_ms) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    *_key_tuple(output.key),
-                    output.output_key,
-                    output.kind,
-                    output.namespace,
-                    output.name,
-                    output.create_time_ms or self._clock(),
-                ),
-            )
+            await self._insert_output(db, output)
+
+    async def _insert_output(self, db: aiosqlite.Connection, output: OutputRecord) -> None:
+        await db.execute(
+            "INSERT OR REPLACE INTO outputs (job_id, task_name, attempt, role, party_id, output_key,"
+            " kind, namespace, name, create_time_ms) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                *_key_tuple(output.key),
+                output.output_key,
+                output.kind,
+                output.namespace,
+                output.name,
+                output.create_time_ms or self._clock(),
+            ),
+        )
 
     async def list_outputs(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import grpc
@@ -77,7 +78,8 @@ async def test_the_loopback_simulation_allows_partners_by_default(tmp_path: Path
 
 async def test_a_flood_of_job_creates_from_one_partner_is_bounded(tmp_path: Path) -> None:
     async with federation(tmp_path, [GUEST, HOST]) as fed:
-        fed.nodes[HOST].participant.max_unfinished_jobs_per_partner = 0
+        checks = fed.nodes[HOST].job_checks
+        checks.limits = replace(checks.limits, max_unfinished_jobs_per_partner=0)
         await fed.upload_breast()
         error = error_from_rpc(await submit(fed, (DAGS / "psi.yaml").read_text()))
         assert error.code is ErrorCode.JOB_REJECTED

@@ -100,6 +100,7 @@ class LocalContext:
         stage: str,
         receive_timeout_s: float,
     ) -> None:
+        self.progress: list[int] = []
         self._party = party
         self._parties = parties
         self._parameters = dict(parameters)
@@ -159,6 +160,9 @@ class LocalContext:
         if not 0 <= index < len(tables):
             raise ComponentError(f"{self._party} has no data input {key!r} (index {index})")
         return tables[index]
+
+    def report_progress(self, percent: int) -> None:
+        self.progress.append(percent)
 
     def write_output_table(self, key: str, table: Table) -> None:
         if key in self.outputs:

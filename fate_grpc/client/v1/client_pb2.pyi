@@ -73,18 +73,20 @@ class QueryJobResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[_common_pb2.JobView, _Mapping]] = ..., warning: _Optional[str] = ...) -> None: ...
 
 class QueryTasksRequest(_message.Message):
-    __slots__ = ("job_id", "role", "party_id", "task_name", "all_attempts")
+    __slots__ = ("job_id", "role", "party_id", "task_name", "all_attempts", "traceback")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     PARTY_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_NAME_FIELD_NUMBER: _ClassVar[int]
     ALL_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    TRACEBACK_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     role: str
     party_id: str
     task_name: str
     all_attempts: bool
-    def __init__(self, job_id: _Optional[str] = ..., role: _Optional[str] = ..., party_id: _Optional[str] = ..., task_name: _Optional[str] = ..., all_attempts: _Optional[bool] = ...) -> None: ...
+    traceback: bool
+    def __init__(self, job_id: _Optional[str] = ..., role: _Optional[str] = ..., party_id: _Optional[str] = ..., task_name: _Optional[str] = ..., all_attempts: _Optional[bool] = ..., traceback: _Optional[bool] = ...) -> None: ...
 
 class QueryTasksResponse(_message.Message):
     __slots__ = ("tasks", "warning")
@@ -283,3 +285,157 @@ class QueryPermissionResponse(_message.Message):
     grants: _containers.RepeatedCompositeFieldContainer[Grant]
     default_policy: str
     def __init__(self, grants: _Optional[_Iterable[_Union[Grant, _Mapping]]] = ..., default_policy: _Optional[str] = ...) -> None: ...
+
+class WatchJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class WatchJobResponse(_message.Message):
+    __slots__ = ("job",)
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: _common_pb2.JobView
+    def __init__(self, job: _Optional[_Union[_common_pb2.JobView, _Mapping]] = ...) -> None: ...
+
+class RerunJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class RerunJobResponse(_message.Message):
+    __slots__ = ("job_id", "status", "tasks")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    status: _common_pb2.JobStatus
+    tasks: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, job_id: _Optional[str] = ..., status: _Optional[_Union[_common_pb2.JobStatus, str]] = ..., tasks: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListJobsRequest(_message.Message):
+    __slots__ = ("status", "party_id", "limit")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    status: str
+    party_id: str
+    limit: int
+    def __init__(self, status: _Optional[str] = ..., party_id: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListJobsResponse(_message.Message):
+    __slots__ = ("jobs",)
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    jobs: _containers.RepeatedCompositeFieldContainer[_common_pb2.JobView]
+    def __init__(self, jobs: _Optional[_Iterable[_Union[_common_pb2.JobView, _Mapping]]] = ...) -> None: ...
+
+class ListTasksRequest(_message.Message):
+    __slots__ = ("job_id", "status", "limit")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    status: str
+    limit: int
+    def __init__(self, job_id: _Optional[str] = ..., status: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListTasksResponse(_message.Message):
+    __slots__ = ("tasks",)
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[_common_pb2.TaskView]
+    def __init__(self, tasks: _Optional[_Iterable[_Union[_common_pb2.TaskView, _Mapping]]] = ...) -> None: ...
+
+class CleanJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class CleanJobResponse(_message.Message):
+    __slots__ = ("job_id", "cleaned_party_ids")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    CLEANED_PARTY_IDS_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    cleaned_party_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, job_id: _Optional[str] = ..., cleaned_party_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetJobLogRequest(_message.Message):
+    __slots__ = ("job_id", "role", "party_id", "task_name", "tail")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_NAME_FIELD_NUMBER: _ClassVar[int]
+    TAIL_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    role: str
+    party_id: str
+    task_name: str
+    tail: int
+    def __init__(self, job_id: _Optional[str] = ..., role: _Optional[str] = ..., party_id: _Optional[str] = ..., task_name: _Optional[str] = ..., tail: _Optional[int] = ...) -> None: ...
+
+class GetJobLogResponse(_message.Message):
+    __slots__ = ("source", "lines")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    source: str
+    lines: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, source: _Optional[str] = ..., lines: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ProviderInfo(_message.Message):
+    __slots__ = ("name", "version", "device", "module", "path", "components", "builtin")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    MODULE_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    COMPONENTS_FIELD_NUMBER: _ClassVar[int]
+    BUILTIN_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    version: str
+    device: str
+    module: str
+    path: str
+    components: _containers.RepeatedScalarFieldContainer[str]
+    builtin: bool
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., device: _Optional[str] = ..., module: _Optional[str] = ..., path: _Optional[str] = ..., components: _Optional[_Iterable[str]] = ..., builtin: _Optional[bool] = ...) -> None: ...
+
+class RegisterProviderRequest(_message.Message):
+    __slots__ = ("provider",)
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    provider: ProviderInfo
+    def __init__(self, provider: _Optional[_Union[ProviderInfo, _Mapping]] = ...) -> None: ...
+
+class RegisterProviderResponse(_message.Message):
+    __slots__ = ("provider",)
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    provider: ProviderInfo
+    def __init__(self, provider: _Optional[_Union[ProviderInfo, _Mapping]] = ...) -> None: ...
+
+class QueryProviderRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class QueryProviderResponse(_message.Message):
+    __slots__ = ("providers",)
+    PROVIDERS_FIELD_NUMBER: _ClassVar[int]
+    providers: _containers.RepeatedCompositeFieldContainer[ProviderInfo]
+    def __init__(self, providers: _Optional[_Iterable[_Union[ProviderInfo, _Mapping]]] = ...) -> None: ...
+
+class DeleteProviderRequest(_message.Message):
+    __slots__ = ("name", "version", "device")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    version: str
+    device: str
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., device: _Optional[str] = ...) -> None: ...
+
+class DeleteProviderResponse(_message.Message):
+    __slots__ = ("deleted",)
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    deleted: bool
+    def __init__(self, deleted: _Optional[bool] = ...) -> None: ...

@@ -100,6 +100,51 @@ class ClientServiceStub:
                 request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryPermissionRequest.SerializeToString,
                 response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryPermissionResponse.FromString,
                 _registered_method=True)
+        self.WatchJob = channel.unary_stream(
+                '/fate_grpc.client.v1.ClientService/WatchJob',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.WatchJobRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.WatchJobResponse.FromString,
+                _registered_method=True)
+        self.RerunJob = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/RerunJob',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.RerunJobRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.RerunJobResponse.FromString,
+                _registered_method=True)
+        self.ListJobs = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/ListJobs',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.ListJobsRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.ListJobsResponse.FromString,
+                _registered_method=True)
+        self.ListTasks = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/ListTasks',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.ListTasksRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.ListTasksResponse.FromString,
+                _registered_method=True)
+        self.CleanJob = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/CleanJob',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.CleanJobRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.CleanJobResponse.FromString,
+                _registered_method=True)
+        self.GetJobLog = channel.unary_stream(
+                '/fate_grpc.client.v1.ClientService/GetJobLog',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.GetJobLogRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.GetJobLogResponse.FromString,
+                _registered_method=True)
+        self.RegisterProvider = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/RegisterProvider',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.RegisterProviderRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.RegisterProviderResponse.FromString,
+                _registered_method=True)
+        self.QueryProvider = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/QueryProvider',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryProviderRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryProviderResponse.FromString,
+                _registered_method=True)
+        self.DeleteProvider = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/DeleteProvider',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.DeleteProviderRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.DeleteProviderResponse.FromString,
+                _registered_method=True)
 
 
 class ClientServiceServicer:
@@ -197,6 +242,69 @@ class ClientServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchJob(self, request, context):
+        """Follow a job live: its view on every change until it ends.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RerunJob(self, request, context):
+        """Rerun a job's failed/canceled/timed-out tasks and what depends on them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListJobs(self, request, context):
+        """Jobs at this node, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTasks(self, request, context):
+        """Task attempts at this node (this party's own rows), newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CleanJob(self, request, context):
+        """Remove a finished job's outputs and rows at every party.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetJobLog(self, request, context):
+        """Log lines of a job at this party: its task logs and the scheduler's log of the job.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterProvider(self, request, context):
+        """Register a component provider (admins only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QueryProvider(self, request, context):
+        """Component providers known here.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteProvider(self, request, context):
+        """Remove a registered provider (admins only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ClientServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -264,6 +372,51 @@ def add_ClientServiceServicer_to_server(servicer, server):
                     servicer.QueryPermission,
                     request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryPermissionRequest.FromString,
                     response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryPermissionResponse.SerializeToString,
+            ),
+            'WatchJob': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchJob,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.WatchJobRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.WatchJobResponse.SerializeToString,
+            ),
+            'RerunJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.RerunJob,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.RerunJobRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.RerunJobResponse.SerializeToString,
+            ),
+            'ListJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListJobs,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.ListJobsRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.ListJobsResponse.SerializeToString,
+            ),
+            'ListTasks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTasks,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.ListTasksRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.ListTasksResponse.SerializeToString,
+            ),
+            'CleanJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.CleanJob,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.CleanJobRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.CleanJobResponse.SerializeToString,
+            ),
+            'GetJobLog': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetJobLog,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.GetJobLogRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.GetJobLogResponse.SerializeToString,
+            ),
+            'RegisterProvider': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterProvider,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.RegisterProviderRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.RegisterProviderResponse.SerializeToString,
+            ),
+            'QueryProvider': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryProvider,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryProviderRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryProviderResponse.SerializeToString,
+            ),
+            'DeleteProvider': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteProvider,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.DeleteProviderRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.DeleteProviderResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -618,6 +771,249 @@ class ClientService:
             '/fate_grpc.client.v1.ClientService/QueryPermission',
             fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryPermissionRequest.SerializeToString,
             fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryPermissionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/WatchJob',
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.WatchJobRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.WatchJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RerunJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/RerunJob',
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.RerunJobRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.RerunJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/ListJobs',
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.ListJobsRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.ListJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTasks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/ListTasks',
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.ListTasksRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.ListTasksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CleanJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/CleanJob',
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.CleanJobRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.CleanJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetJobLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/GetJobLog',
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.GetJobLogRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.GetJobLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterProvider(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/RegisterProvider',
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.RegisterProviderRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.RegisterProviderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryProvider(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/QueryProvider',
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryProviderRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.QueryProviderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteProvider(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/DeleteProvider',
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.DeleteProviderRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_client__pb2.DeleteProviderResponse.FromString,
             options,
             channel_credentials,
             insecure,

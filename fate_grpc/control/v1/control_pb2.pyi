@@ -164,7 +164,7 @@ class SyncJobStatusResponse(_message.Message):
     def __init__(self, outcome: _Optional[_Union[_common_pb2.SyncOutcome, str]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ReportTaskStatusRequest(_message.Message):
-    __slots__ = ("job_id", "task_name", "attempt", "role", "party_id", "status", "error", "start_time_ms", "end_time_ms")
+    __slots__ = ("job_id", "task_name", "attempt", "role", "party_id", "status", "error", "start_time_ms", "end_time_ms", "progress")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_NAME_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
@@ -174,6 +174,7 @@ class ReportTaskStatusRequest(_message.Message):
     ERROR_FIELD_NUMBER: _ClassVar[int]
     START_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     END_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     task_name: str
     attempt: int
@@ -183,7 +184,8 @@ class ReportTaskStatusRequest(_message.Message):
     error: str
     start_time_ms: int
     end_time_ms: int
-    def __init__(self, job_id: _Optional[str] = ..., task_name: _Optional[str] = ..., attempt: _Optional[int] = ..., role: _Optional[str] = ..., party_id: _Optional[str] = ..., status: _Optional[_Union[_common_pb2.TaskStatus, str]] = ..., error: _Optional[str] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ...) -> None: ...
+    progress: int
+    def __init__(self, job_id: _Optional[str] = ..., task_name: _Optional[str] = ..., attempt: _Optional[int] = ..., role: _Optional[str] = ..., party_id: _Optional[str] = ..., status: _Optional[_Union[_common_pb2.TaskStatus, str]] = ..., error: _Optional[str] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., progress: _Optional[int] = ...) -> None: ...
 
 class ReportTaskStatusResponse(_message.Message):
     __slots__ = ("outcome", "reason")
@@ -236,3 +238,87 @@ class GetJobViewResponse(_message.Message):
     JOB_FIELD_NUMBER: _ClassVar[int]
     job: _common_pb2.JobView
     def __init__(self, job: _Optional[_Union[_common_pb2.JobView, _Mapping]] = ...) -> None: ...
+
+class WatchJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class WatchJobResponse(_message.Message):
+    __slots__ = ("job",)
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: _common_pb2.JobView
+    def __init__(self, job: _Optional[_Union[_common_pb2.JobView, _Mapping]] = ...) -> None: ...
+
+class ApplyResourcesRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class ApplyResourcesResponse(_message.Message):
+    __slots__ = ("granted", "cores", "cores_in_use", "total_cores")
+    GRANTED_FIELD_NUMBER: _ClassVar[int]
+    CORES_FIELD_NUMBER: _ClassVar[int]
+    CORES_IN_USE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_CORES_FIELD_NUMBER: _ClassVar[int]
+    granted: bool
+    cores: int
+    cores_in_use: int
+    total_cores: int
+    def __init__(self, granted: _Optional[bool] = ..., cores: _Optional[int] = ..., cores_in_use: _Optional[int] = ..., total_cores: _Optional[int] = ...) -> None: ...
+
+class ReturnResourcesRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class ReturnResourcesResponse(_message.Message):
+    __slots__ = ("returned",)
+    RETURNED_FIELD_NUMBER: _ClassVar[int]
+    returned: bool
+    def __init__(self, returned: _Optional[bool] = ...) -> None: ...
+
+class RequestRerunJobRequest(_message.Message):
+    __slots__ = ("job_id", "requester_party_id")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUESTER_PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    requester_party_id: str
+    def __init__(self, job_id: _Optional[str] = ..., requester_party_id: _Optional[str] = ...) -> None: ...
+
+class RequestRerunJobResponse(_message.Message):
+    __slots__ = ("status", "tasks")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    status: _common_pb2.JobStatus
+    tasks: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, status: _Optional[_Union[_common_pb2.JobStatus, str]] = ..., tasks: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RequestCleanJobRequest(_message.Message):
+    __slots__ = ("job_id", "requester_party_id")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUESTER_PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    requester_party_id: str
+    def __init__(self, job_id: _Optional[str] = ..., requester_party_id: _Optional[str] = ...) -> None: ...
+
+class RequestCleanJobResponse(_message.Message):
+    __slots__ = ("cleaned_party_ids",)
+    CLEANED_PARTY_IDS_FIELD_NUMBER: _ClassVar[int]
+    cleaned_party_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, cleaned_party_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CleanJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class CleanJobResponse(_message.Message):
+    __slots__ = ("removed",)
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    removed: bool
+    def __init__(self, removed: _Optional[bool] = ...) -> None: ...

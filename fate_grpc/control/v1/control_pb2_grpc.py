@@ -95,6 +95,36 @@ class ControlServiceStub:
                 request_serializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.GetJobViewRequest.SerializeToString,
                 response_deserializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.GetJobViewResponse.FromString,
                 _registered_method=True)
+        self.WatchJob = channel.unary_stream(
+                '/fate_grpc.control.v1.ControlService/WatchJob',
+                request_serializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.WatchJobRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.WatchJobResponse.FromString,
+                _registered_method=True)
+        self.ApplyResources = channel.unary_unary(
+                '/fate_grpc.control.v1.ControlService/ApplyResources',
+                request_serializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.ApplyResourcesRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.ApplyResourcesResponse.FromString,
+                _registered_method=True)
+        self.ReturnResources = channel.unary_unary(
+                '/fate_grpc.control.v1.ControlService/ReturnResources',
+                request_serializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.ReturnResourcesRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.ReturnResourcesResponse.FromString,
+                _registered_method=True)
+        self.RequestRerunJob = channel.unary_unary(
+                '/fate_grpc.control.v1.ControlService/RequestRerunJob',
+                request_serializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.RequestRerunJobRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.RequestRerunJobResponse.FromString,
+                _registered_method=True)
+        self.RequestCleanJob = channel.unary_unary(
+                '/fate_grpc.control.v1.ControlService/RequestCleanJob',
+                request_serializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.RequestCleanJobRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.RequestCleanJobResponse.FromString,
+                _registered_method=True)
+        self.CleanJob = channel.unary_unary(
+                '/fate_grpc.control.v1.ControlService/CleanJob',
+                request_serializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.CleanJobRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.CleanJobResponse.FromString,
+                _registered_method=True)
 
 
 class ControlServiceServicer:
@@ -185,6 +215,48 @@ class ControlServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchJob(self, request, context):
+        """Any party -> scheduler: follow the job; a view is sent on every change until it ends.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApplyResources(self, request, context):
+        """Scheduler -> party: reserve the job's cores here before it starts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReturnResources(self, request, context):
+        """Scheduler -> party: give the job's cores back.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestRerunJob(self, request, context):
+        """Any party -> scheduler: rerun the failed/canceled/timed-out tasks and what depends on them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestCleanJob(self, request, context):
+        """Any party -> scheduler: remove a finished job everywhere.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CleanJob(self, request, context):
+        """Scheduler -> party: remove a finished job's outputs and rows here.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -247,6 +319,36 @@ def add_ControlServiceServicer_to_server(servicer, server):
                     servicer.GetJobView,
                     request_deserializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.GetJobViewRequest.FromString,
                     response_serializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.GetJobViewResponse.SerializeToString,
+            ),
+            'WatchJob': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchJob,
+                    request_deserializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.WatchJobRequest.FromString,
+                    response_serializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.WatchJobResponse.SerializeToString,
+            ),
+            'ApplyResources': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyResources,
+                    request_deserializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.ApplyResourcesRequest.FromString,
+                    response_serializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.ApplyResourcesResponse.SerializeToString,
+            ),
+            'ReturnResources': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReturnResources,
+                    request_deserializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.ReturnResourcesRequest.FromString,
+                    response_serializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.ReturnResourcesResponse.SerializeToString,
+            ),
+            'RequestRerunJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestRerunJob,
+                    request_deserializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.RequestRerunJobRequest.FromString,
+                    response_serializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.RequestRerunJobResponse.SerializeToString,
+            ),
+            'RequestCleanJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestCleanJob,
+                    request_deserializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.RequestCleanJobRequest.FromString,
+                    response_serializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.RequestCleanJobResponse.SerializeToString,
+            ),
+            'CleanJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.CleanJob,
+                    request_deserializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.CleanJobRequest.FromString,
+                    response_serializer=fate__grpc_dot_control_dot_v1_dot_control__pb2.CleanJobResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -574,6 +676,168 @@ class ControlService:
             '/fate_grpc.control.v1.ControlService/GetJobView',
             fate__grpc_dot_control_dot_v1_dot_control__pb2.GetJobViewRequest.SerializeToString,
             fate__grpc_dot_control_dot_v1_dot_control__pb2.GetJobViewResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/fate_grpc.control.v1.ControlService/WatchJob',
+            fate__grpc_dot_control_dot_v1_dot_control__pb2.WatchJobRequest.SerializeToString,
+            fate__grpc_dot_control_dot_v1_dot_control__pb2.WatchJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplyResources(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.control.v1.ControlService/ApplyResources',
+            fate__grpc_dot_control_dot_v1_dot_control__pb2.ApplyResourcesRequest.SerializeToString,
+            fate__grpc_dot_control_dot_v1_dot_control__pb2.ApplyResourcesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReturnResources(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.control.v1.ControlService/ReturnResources',
+            fate__grpc_dot_control_dot_v1_dot_control__pb2.ReturnResourcesRequest.SerializeToString,
+            fate__grpc_dot_control_dot_v1_dot_control__pb2.ReturnResourcesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestRerunJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.control.v1.ControlService/RequestRerunJob',
+            fate__grpc_dot_control_dot_v1_dot_control__pb2.RequestRerunJobRequest.SerializeToString,
+            fate__grpc_dot_control_dot_v1_dot_control__pb2.RequestRerunJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestCleanJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.control.v1.ControlService/RequestCleanJob',
+            fate__grpc_dot_control_dot_v1_dot_control__pb2.RequestCleanJobRequest.SerializeToString,
+            fate__grpc_dot_control_dot_v1_dot_control__pb2.RequestCleanJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CleanJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.control.v1.ControlService/CleanJob',
+            fate__grpc_dot_control_dot_v1_dot_control__pb2.CleanJobRequest.SerializeToString,
+            fate__grpc_dot_control_dot_v1_dot_control__pb2.CleanJobResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -31,7 +31,7 @@ class GetTaskSpecRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetTaskSpecResponse(_message.Message):
-    __slots__ = ("job_id", "task_name", "attempt", "component", "role", "party_id", "stage", "parameters", "conf", "parties", "inputs", "work_dir", "receive_timeout_s")
+    __slots__ = ("job_id", "task_name", "attempt", "component", "role", "party_id", "stage", "parameters", "conf", "parties", "inputs", "work_dir", "receive_timeout_s", "provider", "provider_module", "provider_path")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_NAME_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
@@ -45,6 +45,9 @@ class GetTaskSpecResponse(_message.Message):
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     WORK_DIR_FIELD_NUMBER: _ClassVar[int]
     RECEIVE_TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_MODULE_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_PATH_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     task_name: str
     attempt: int
@@ -58,15 +61,20 @@ class GetTaskSpecResponse(_message.Message):
     inputs: _containers.RepeatedCompositeFieldContainer[InputArtifact]
     work_dir: str
     receive_timeout_s: float
-    def __init__(self, job_id: _Optional[str] = ..., task_name: _Optional[str] = ..., attempt: _Optional[int] = ..., component: _Optional[str] = ..., role: _Optional[str] = ..., party_id: _Optional[str] = ..., stage: _Optional[str] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., conf: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., parties: _Optional[_Iterable[_Union[_common_pb2.PartyRef, _Mapping]]] = ..., inputs: _Optional[_Iterable[_Union[InputArtifact, _Mapping]]] = ..., work_dir: _Optional[str] = ..., receive_timeout_s: _Optional[float] = ...) -> None: ...
+    provider: str
+    provider_module: str
+    provider_path: str
+    def __init__(self, job_id: _Optional[str] = ..., task_name: _Optional[str] = ..., attempt: _Optional[int] = ..., component: _Optional[str] = ..., role: _Optional[str] = ..., party_id: _Optional[str] = ..., stage: _Optional[str] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., conf: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., parties: _Optional[_Iterable[_Union[_common_pb2.PartyRef, _Mapping]]] = ..., inputs: _Optional[_Iterable[_Union[InputArtifact, _Mapping]]] = ..., work_dir: _Optional[str] = ..., receive_timeout_s: _Optional[float] = ..., provider: _Optional[str] = ..., provider_module: _Optional[str] = ..., provider_path: _Optional[str] = ...) -> None: ...
 
 class ReportStatusRequest(_message.Message):
-    __slots__ = ("status", "error")
+    __slots__ = ("status", "error", "traceback")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    TRACEBACK_FIELD_NUMBER: _ClassVar[int]
     status: _common_pb2.TaskStatus
     error: str
-    def __init__(self, status: _Optional[_Union[_common_pb2.TaskStatus, str]] = ..., error: _Optional[str] = ...) -> None: ...
+    traceback: str
+    def __init__(self, status: _Optional[_Union[_common_pb2.TaskStatus, str]] = ..., error: _Optional[str] = ..., traceback: _Optional[str] = ...) -> None: ...
 
 class ReportStatusResponse(_message.Message):
     __slots__ = ()
@@ -129,3 +137,13 @@ class RegisterOutputDataResponse(_message.Message):
     TABLE_FIELD_NUMBER: _ClassVar[int]
     table: _common_pb2.TableInfo
     def __init__(self, table: _Optional[_Union[_common_pb2.TableInfo, _Mapping]] = ...) -> None: ...
+
+class ReportProgressRequest(_message.Message):
+    __slots__ = ("progress",)
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    progress: int
+    def __init__(self, progress: _Optional[int] = ...) -> None: ...
+
+class ReportProgressResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -60,6 +60,11 @@ class WorkerServiceStub:
                 request_serializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.RegisterOutputDataRequest.SerializeToString,
                 response_deserializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.RegisterOutputDataResponse.FromString,
                 _registered_method=True)
+        self.ReportProgress = channel.unary_unary(
+                '/fate_grpc.worker.v1.WorkerService/ReportProgress',
+                request_serializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportProgressRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportProgressResponse.FromString,
+                _registered_method=True)
 
 
 class WorkerServiceServicer:
@@ -101,6 +106,13 @@ class WorkerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportProgress(self, request, context):
+        """How far the task has got (0-100).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -128,6 +140,11 @@ def add_WorkerServiceServicer_to_server(servicer, server):
                     servicer.RegisterOutputData,
                     request_deserializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.RegisterOutputDataRequest.FromString,
                     response_serializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.RegisterOutputDataResponse.SerializeToString,
+            ),
+            'ReportProgress': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportProgress,
+                    request_deserializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportProgressRequest.FromString,
+                    response_serializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportProgressResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -266,6 +283,33 @@ class WorkerService:
             '/fate_grpc.worker.v1.WorkerService/RegisterOutputData',
             fate__grpc_dot_worker_dot_v1_dot_worker__pb2.RegisterOutputDataRequest.SerializeToString,
             fate__grpc_dot_worker_dot_v1_dot_worker__pb2.RegisterOutputDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportProgress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.worker.v1.WorkerService/ReportProgress',
+            fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportProgressRequest.SerializeToString,
+            fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportProgressResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,120 @@
+"""Waiting jobs of this scheduler: start them in priority order as their cores become free everywhere.
+
+A job that cannot get its cores at some party is skipped, never blocking the jobs behind it (FATE-Flow
+only ever looks at the first waiting job). Runs when a job is created or ends here, and on the sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from fate_grpc.control.v1 import control_pb2
+from fate_grpc.domain.status import JobStatus
+from fate_grpc.node.participant import DagCache
+from fate_grpc.node.peers import PartyGateway
+from fate_grpc.scheduler.events import JobEvents
+from fate_grpc.scheduler.job_log import JobLog
+from fate_grpc.store.interface import Store
+from fate_grpc.store.records import JobRecord
+
+log = logging.getLogger("fate_grpc.scheduler")
+
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
+
+
+class JobQueue:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        gateway: PartyGateway,
+        dags: DagCache,
+        spawn: Spawn,
+        rpc_timeout_s: float,
+        start_job: Callable[[str], Awaitable[None]],
+        job_log: JobLog,
+        events: JobEvents,
+    ) -> None:
+        self._store = store
+        self._gateway = gateway
+        self._dags = dags
+        self._spawn = spawn
+        self._timeout = rpc_timeout_s
+        self._start_job = start_job
+        self._job_log = job_log
+        self._events = events
+        self._running = False
+        self._again = False
+
+    def kick(self) -> None:
+        """Look at the waiting jobs soon (coalesced: one pass at a time, another if kicked meanwhile)."""
+        self._spawn(self.run())
+
+    async def run(self) -> None:
+        if self._running:
+            self._again = True
+            return
+        self._running = True
+        try:
+            while True:
+                self._again = False
+                await self._pass()
+                if not self._again:
+                    return
+        finally:
+            self._running = False
+
+    async def _pass(self) -> None:
+        waiting = await self._store.list_jobs(
+            statuses=[JobStatus.WAITING], scheduler_only=True, limit=100_000
+        )
+        waiting.sort(key=lambda job: (-job.priority, job.create_time_ms, job.job_id))
+        for job in waiting:
+            granted, reason = await self._apply_everywhere(job)
+            if granted:
+                await self._start_job(job.job_id)
+            elif reason != job.status_reason:
+                await self._store.set_job_progress(job.job_id, job.progress, reason)
+                self._job_log.line(job.job_id, f"waiting: {reason}")
+                self._events.notify(job.job_id)
+
+    async def _apply_everywhere(self, job: JobRecord) -> tuple[bool, str]:
+        """Reserve the job's cores at every party, or at none (what was granted is given back)."""
+        dag = await self._dags.get(job.job_id)
+        request = control_pb2.ApplyResourcesRequest(job_id=job.job_id)
+
+        async def apply(party_id: str) -> control_pb2.ApplyResourcesResponse:
+            return await self._gateway.call_control(
+                party_id, "ApplyResources", request, timeout=self._timeout
+            )
+
+        answers, failures = await self._gateway.fan_out(dag.party_ids(), apply)
+        refused = {p: a for p, a in answers.items() if not a.granted}
+        if not failures and not refused:
+            return True, ""
+        granted = [p for p, a in answers.items() if a.granted]
+        await self.return_everywhere(job.job_id, granted)
+        if failures:
+            return False, f"waiting for party {failures[0].party_id}: {failures[0].error.message}"
+        party, answer = next(iter(refused.items()))
+        return False, (
+            f"waiting for cores at party {party}: the job needs {answer.cores},"
+            f" {answer.cores_in_use} of {answer.total_cores} are in use"
+        )
+
+    async def return_everywhere(self, job_id: str, party_ids: list[str]) -> None:
+        request = control_pb2.ReturnResourcesRequest(job_id=job_id)
+
+        async def give_back(party_id: str) -> control_pb2.ReturnResourcesResponse:
+            return await self._gateway.call_control(
+                party_id, "ReturnResources", request, timeout=self._timeout
+            )
+
+        _, failures = await self._gateway.fan_out(party_ids, give_back)
+        for failure in failures:
+            # That party returns them itself when it learns the job's end status.
+            log.warning(
+                "job %s: could not return cores at party %s: %s", job_id, failure.party_id, failure.error
+            )
