@@ -166,6 +166,55 @@ class FlowClient:
     def query_permission(self, party_id: str = "") -> client_pb2.QueryPermissionResponse:
         return self._call("QueryPermission", client_pb2.QueryPermissionRequest(party_id=party_id))
 
+    def watch_job(self, job_id: str, *, timeout_s: float = 7 * 24 * 3600) -> Iterator[common_pb2.JobView]:
+        """The job's view on every change until it ends (a server stream, no polling)."""
+        try:
+            for answer in self._stub.WatchJob(
+                client_pb2.WatchJobRequest(job_id=job_id), timeout=timeout_s, metadata=self._metadata
+            ):
+                yield answer.job
+        except grpc.RpcError as exc:
+            raise _client_error(exc, self.address) from None
+
+    def rerun_job(self, job_id: str) -> client_pb2.RerunJobResponse:
+        return self._call("RerunJob", client_pb2.RerunJobRequest(job_id=job_id))
+
+    def clean_job(self, job_id: str) -> client_pb2.CleanJobResponse:
+        return self._call("CleanJob", client_pb2.CleanJobRequest(job_id=job_id))
+
+    def list_jobs(
+        self, *, status: str = "", party_id: str = "", limit: int = 10
+    ) -> client_pb2.ListJobsResponse:
+        return self._call(
+            "ListJobs", client_pb2.ListJobsRequest(status=status, party_id=party_id, limit=limit)
+        )
+
+    def list_tasks(
+        self, *, job_id: str = "", status: str = "", limit: int = 10
+    ) -> client_pb2.ListTasksResponse:
+        return self._call("ListTasks", client_pb2.ListTasksRequest(job_id=job_id, status=status, limit=limit))
+
+    def job_log(self, job_id: str, **filters: Any) -> Iterator[client_pb2.GetJobLogResponse]:
+        try:
+            yield from self._stub.GetJobLog(
+                client_pb2.GetJobLogRequest(job_id=job_id, **filters),
+                timeout=self._timeout,
+                metadata=self._metadata,
+            )
+        except grpc.RpcError as exc:
+            raise _client_error(exc, self.address) from None
+
+    def register_provider(self, info: client_pb2.ProviderInfo) -> client_pb2.RegisterProviderResponse:
+        return self._call("RegisterProvider", client_pb2.RegisterProviderRequest(provider=info))
+
+    def query_provider(self, name: str = "") -> client_pb2.QueryProviderResponse:
+        return self._call("QueryProvider", client_pb2.QueryProviderRequest(name=name))
+
+    def delete_provider(self, name: str, version: str, device: str) -> client_pb2.DeleteProviderResponse:
+        return self._call(
+            "DeleteProvider", client_pb2.DeleteProviderRequest(name=name, version=version, device=device)
+        )
+
     def wait_job(
         self, job_id: str, *, timeout_s: float = 600.0, interval_s: float = 0.1
     ) -> common_pb2.JobView:

@@ -5,22 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import click
-import yaml
 
-from fate_grpc.cli.flow_cli import Settings, _read_text, cli, pass_settings, run, success
+from fate_grpc.cli.flow_cli import Settings, cli, load_json_conf, pass_settings, run, success
 from fate_grpc.errors import ErrorCode, FateGrpcError
 from fate_grpc.security.permissions import parse_components
-
-
-def _load_json_conf(path: str) -> dict[str, Any]:
-    text = _read_text(path, "conf")
-    try:
-        loaded = yaml.safe_load(text)  # JSON is YAML, so both forms work
-    except yaml.YAMLError as exc:
-        raise FateGrpcError(ErrorCode.CLIENT_INPUT, f"conf {path} is not valid JSON/YAML: {exc}") from None
-    if not isinstance(loaded, dict):
-        raise FateGrpcError(ErrorCode.CLIENT_INPUT, f"conf {path} must be a JSON object")
-    return loaded
 
 
 # -- tokens and permissions -------------------------------------------------------------------------
@@ -102,7 +90,7 @@ def _grant_args(
     components = list(parse_components(component)) if component else []
     datasets = [_parse_dataset(d) for d in dataset]
     if conf:
-        raw = _load_json_conf(conf)
+        raw = load_json_conf(conf)
         party_id = party_id or str(raw.get("party_id", ""))
         if raw.get("component"):
             components += list(parse_components(str(raw["component"])))

@@ -249,19 +249,31 @@ def task() -> None:
 @click.option("-p", "--party-id", default="")
 @click.option("-tn", "--task-name", default="")
 @click.option("--all-attempts", is_flag=True, help="Show every attempt, not only the latest.")
+@click.option("--traceback", is_flag=True, help="Add the tracebacks of this party's failed tasks.")
 @pass_settings
 def task_query(
-    settings: Settings, job_id: str, role: str, party_id: str, task_name: str, all_attempts: bool
+    settings: Settings,
+    job_id: str,
+    role: str,
+    party_id: str,
+    task_name: str,
+    all_attempts: bool,
+    traceback: bool,
 ) -> None:
     """Task status per party (role, party id, task, status, times, elapsed, error)."""
 
     def action() -> None:
         with settings.client() as client:
             answer = client.query_tasks(
-                job_id, role=role, party_id=party_id, task_name=task_name, all_attempts=all_attempts
+                job_id,
+                role=role,
+                party_id=party_id,
+                task_name=task_name,
+                all_attempts=all_attempts,
+                traceback=traceback,
             )
         extra = {"warning": answer.warning} if answer.warning else {}
-        success(task_rows(answer.tasks), **extra)
+        success(task_rows(answer.tasks, traceback=traceback), **extra)
 
     run(action)
 
@@ -354,6 +366,17 @@ def _read_text(path: str, what: str) -> str:
         raise FateGrpcError(ErrorCode.CLIENT_INPUT, f"{what} file {path} is not UTF-8 text") from None
 
 
+def load_json_conf(path: str) -> dict[str, Any]:
+    text = _read_text(path, "conf")
+    try:
+        loaded = yaml.safe_load(text)  # JSON is YAML, so both forms work
+    except yaml.YAMLError as exc:
+        raise FateGrpcError(ErrorCode.CLIENT_INPUT, f"conf {path} is not valid JSON/YAML: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise FateGrpcError(ErrorCode.CLIENT_INPUT, f"conf {path} must be a JSON object")
+    return loaded
+
+
 def _load_upload_conf(path: str) -> dict[str, Any]:
     text = _read_text(path, "upload conf")
     try:
@@ -382,8 +405,8 @@ def _resolve_file(file: str, conf: Path) -> Path:
     )
 
 
-# Token and permission commands live in their own module; importing it registers them.
-from fate_grpc.cli import flow_admin  # noqa: E402, F401
+# Token, permission, lifecycle and provider commands live in their own modules; importing registers them.
+from fate_grpc.cli import flow_admin, flow_jobs  # noqa: E402, F401
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,9 +49,10 @@ def job_rows(view: common_pb2.JobView) -> list[dict[str, Any]]:
     return rows
 
 
-def task_rows(tasks: Iterable[common_pb2.TaskView]) -> list[dict[str, Any]]:
+def task_rows(tasks: Iterable[common_pb2.TaskView], *, traceback: bool = False) -> list[dict[str, Any]]:
     return [
         {
+            **({"traceback": t.traceback} if traceback and t.traceback else {}),
             "job_id": t.job_id,
             "task_name": t.task_name,
             "task_id": f"{t.job_id}_{t.task_name}",
@@ -63,6 +64,7 @@ def task_rows(tasks: Iterable[common_pb2.TaskView]) -> list[dict[str, Any]]:
             "start_time": _time(t.start_time_ms),
             "end_time": _time(t.end_time_ms),
             "elapsed": t.elapsed_ms,
+            "progress": t.progress,
             "error": t.error,
         }
         for t in tasks

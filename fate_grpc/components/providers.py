@@ -94,6 +94,15 @@ class ProviderRegistry:
         self.catalog.update(components)
         return provider
 
+    def remove(self, ref: ProviderRef) -> None:
+        """Forget a registered provider; its components stay known while another provider has them."""
+        provider = self.providers.pop(ref, None)
+        if provider is None or provider.builtin:
+            return
+        for name in provider.components:
+            if self.owner_of(name) is None:
+                self.catalog.pop(name, None)
+
     def owner_of(self, component: str) -> Provider | None:
         """The newest registered provider of a component (built-in first)."""
         owners = [p for p in self.providers.values() if component in p.components]

@@ -80,6 +80,12 @@ class JobViews:
         ]
         return await self._job_view(job, tasks, now)
 
+    async def summary(self, job: JobRecord) -> common_pb2.JobView:
+        """A job without its tasks (for lists)."""
+        view = await self._job_view(job, [], now_ms())
+        view.from_scheduler = job.is_scheduler
+        return view
+
     async def _job_view(
         self, job: JobRecord, tasks: list[common_pb2.TaskView], now: int
     ) -> common_pb2.JobView:

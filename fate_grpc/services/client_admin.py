@@ -6,13 +6,14 @@ import time
 from typing import Any
 
 from fate_grpc.client.v1 import client_pb2
+from fate_grpc.components.providers import BUILTIN_NAME, Provider, ProviderRegistry, parse_provider
 from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.errors import invalid_argument
 from fate_grpc.security.identity import ClientAuthenticator, hash_token, new_token
 from fate_grpc.security.permissions import COMPONENT, DATASET, GrantRequest, dataset_value
 from fate_grpc.services.edge import unary_edge
 from fate_grpc.store.interface import Store
-from fate_grpc.store.records import GrantRecord, TokenRecord
+from fate_grpc.store.records import GrantRecord, ProviderRecord, TokenRecord
 
 MAX_TOKEN_LIFETIME_S = 10 * 365 * 24 * 3600
 
@@ -29,6 +30,7 @@ class ClientAdminRpcs:
     _auth: ClientAuthenticator
     _store: Store
     _default_policy: str
+    _providers: ProviderRegistry
 
     @unary_edge
     async def CreateToken(self, request: Any, context: Any) -> client_pb2.CreateTokenResponse:
@@ -105,3 +107,46 @@ class ClientAdminRpcs:
         return client_pb2.QueryPermissionResponse(
             grants=[_grant(g) for g in grants], default_policy=self._default_policy
         )
+
+    @unary_edge
+    async def RegisterProvider(self, request: Any, context: Any) -> client_pb2.RegisterProviderResponse:
+        await self._auth.user(context, admin=True)
+        info = request.provider
+        ref = parse_provider(f"{info.name}:{info.version}@{info.device or 'local'}")
+        if ref.name == BUILTIN_NAME:
+            raise invalid_argument(f"the provider name {BUILTIN_NAME} is the built-in one", field_path="name")
+        provider = self._providers.add(ref, info.module, info.path)
+        await self._store.put_provider(
+            ProviderRecord(
+                name=ref.name, version=ref.version, device=ref.device, module=info.module, path=info.path
+            )
+        )
+        return client_pb2.RegisterProviderResponse(provider=_provider_info(provider))
+
+    @unary_edge
+    async def QueryProvider(self, request: Any, context: Any) -> client_pb2.QueryProviderResponse:
+        await self._auth.user(context)
+        providers = [p for p in self._providers.describe() if not request.name or p.ref.name == request.name]
+        return client_pb2.QueryProviderResponse(providers=[_provider_info(p) for p in providers])
+
+    @unary_edge
+    async def DeleteProvider(self, request: Any, context: Any) -> client_pb2.DeleteProviderResponse:
+        await self._auth.user(context, admin=True)
+        ref = parse_provider(f"{request.name}:{request.version}@{request.device or 'local'}")
+        if ref.name == BUILTIN_NAME:
+            raise invalid_argument("the built-in provider cannot be deleted", field_path="name")
+        deleted = await self._store.delete_provider(ref.name, ref.version, ref.device)
+        self._providers.remove(ref)
+        return client_pb2.DeleteProviderResponse(deleted=deleted)
+
+
+def _provider_info(provider: Provider) -> client_pb2.ProviderInfo:
+    return client_pb2.ProviderInfo(
+        name=provider.ref.name,
+        version=provider.ref.version,
+        device=provider.ref.device,
+        module=provider.module,
+        path=provider.path,
+        components=sorted(provider.components),
+        builtin=provider.builtin,
+    )

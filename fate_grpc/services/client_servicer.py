@@ -8,28 +8,34 @@ from collections.abc import Callable
 from fate_grpc import __version__
 from fate_grpc.client.v1 import client_pb2, client_pb2_grpc
 from fate_grpc.common.v1 import common_pb2
+from fate_grpc.components.providers import ProviderRegistry
 from fate_grpc.control.v1 import control_pb2
 from fate_grpc.domain.component_spec import ComponentCatalog
 from fate_grpc.domain.dag import parse_dag
 from fate_grpc.domain.ids import check_name
 from fate_grpc.errors import FateGrpcError
+from fate_grpc.node.participant import DagCache
+from fate_grpc.node.paths import NodePaths
 from fate_grpc.node.peers import PartyGateway
 from fate_grpc.node.tables import TableService, UploadRequest
 from fate_grpc.scheduler.job_creation import JobCreator
+from fate_grpc.scheduler.job_log import JobLog
 from fate_grpc.scheduler.scheduler import Scheduler
 from fate_grpc.scheduler.views import JobViews
 from fate_grpc.security.identity import ClientAuthenticator, User
 from fate_grpc.services.client_admin import ClientAdminRpcs
+from fate_grpc.services.client_jobs import ClientJobRpcs
 from fate_grpc.services.control_servicer import check_dag_size
 from fate_grpc.services.convert import job_status_to_proto, table_to_proto
 from fate_grpc.services.edge import unary_edge
 from fate_grpc.services.transfer_servicer import chunk_stream, first_header
 from fate_grpc.store.interface import Store
+from fate_grpc.store.records import TaskKey
 
 log = logging.getLogger("fate_grpc.client_api")
 
 
-class ClientServicer(ClientAdminRpcs, client_pb2_grpc.ClientServiceServicer):
+class ClientServicer(ClientAdminRpcs, ClientJobRpcs, client_pb2_grpc.ClientServiceServicer):
     def __init__(
         self,
         *,
@@ -45,6 +51,10 @@ class ClientServicer(ClientAdminRpcs, client_pb2_grpc.ClientServiceServicer):
         auth: ClientAuthenticator,
         tls: bool,
         default_policy: str,
+        dags: DagCache,
+        paths: NodePaths,
+        job_log: JobLog,
+        providers: ProviderRegistry,
         max_chunk_bytes: int,
         rpc_timeout_s: float,
         submit_timeout_s: float,
@@ -59,6 +69,10 @@ class ClientServicer(ClientAdminRpcs, client_pb2_grpc.ClientServiceServicer):
         self._tables = tables
         self._ready_task_processes = ready_task_processes
         self._auth = auth
+        self._dags = dags
+        self._paths = paths
+        self._job_log = job_log
+        self._providers = providers
         self._tls = tls
         self._default_policy = default_policy
         self._max_chunk = max_chunk_bytes
@@ -151,7 +165,19 @@ class ClientServicer(ClientAdminRpcs, client_pb2_grpc.ClientServiceServicer):
             and (not request.party_id or t.party_id == request.party_id)
             and (not request.task_name or t.task_name == request.task_name)
         ]
+        if request.traceback:
+            await self._attach_tracebacks(request.job_id, tasks)
         return client_pb2.QueryTasksResponse(tasks=tasks, warning=warning)
+
+    async def _attach_tracebacks(self, job_id: str, tasks: list[common_pb2.TaskView]) -> None:
+        """Tracebacks stay at the party where the task ran: only this party's are added."""
+        rows = {row.key: row for row in await self._store.list_tasks(job_id)}
+        for view in tasks:
+            if view.party_id != self._party_id:
+                continue
+            row = rows.get(TaskKey(view.job_id, view.task_name, view.attempt, view.role, view.party_id))
+            if row is not None:
+                view.traceback = row.traceback
 
     @unary_edge
     async def StopJob(self, request, context):  # type: ignore[override]

@@ -138,6 +138,22 @@ class Federation:
         await self.upload(guest, DATA / "breast_hetero_guest.csv", "breast_hetero_guest", label="y")
         await self.upload(host, DATA / "breast_hetero_host.csv", "breast_hetero_host")
 
+    async def register_testkit(self) -> None:
+        """Register the test-only component provider (tests.support.test_components) at every node."""
+        info = client_pb2.ProviderInfo(
+            name="testkit",
+            version="1.0",
+            device="local",
+            module="tests.support.test_components",
+            path=str(ROOT),
+        )
+        for party_id in self.nodes:
+            await self.client(party_id).RegisterProvider(client_pb2.RegisterProviderRequest(provider=info))
+
+    async def submit(self, party_id: str, dag: str) -> str:
+        answer = await self.client(party_id).SubmitJob(client_pb2.SubmitJobRequest(dag_yaml=dag), timeout=30)
+        return answer.job_id
+
     async def wait_job(self, party_id: str, job_id: str, timeout_s: float = 60) -> common_pb2.JobView:
         client = self.client(party_id)
         deadline = time.monotonic() + timeout_s

@@ -1,0 +1,188 @@
+"""ClientService RPCs of the job lifecycle: watch, rerun, list, clean, logs (mixed into ClientServicer)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import grpc
+
+from fate_grpc.client.v1 import client_pb2
+from fate_grpc.control.v1 import control_pb2
+from fate_grpc.domain.ids import check_name, check_party_id
+from fate_grpc.domain.status import JobStatus, TaskStatus
+from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument
+from fate_grpc.node.participant import DagCache
+from fate_grpc.node.paths import NodePaths
+from fate_grpc.node.peers import PartyGateway
+from fate_grpc.scheduler.job_log import JobLog
+from fate_grpc.scheduler.scheduler import Scheduler
+from fate_grpc.scheduler.views import JobViews
+from fate_grpc.security.identity import ClientAuthenticator
+from fate_grpc.services.convert import job_status_to_proto, now_ms, task_view
+from fate_grpc.services.edge import error_from_rpc, stream_edge, unary_edge
+from fate_grpc.store.interface import Store
+
+LOG_LINES_PER_MESSAGE = 200
+MAX_LIST = 1000
+
+
+class ClientJobRpcs:
+    """Needs the attributes ClientServicer sets."""
+
+    _auth: ClientAuthenticator
+    _store: Store
+    _gateway: PartyGateway
+    _scheduler: Scheduler
+    _views: JobViews
+    _dags: DagCache
+    _paths: NodePaths
+    _job_log: JobLog
+    _party_id: str
+    _rpc_timeout: float
+    _submit_timeout: float
+
+    @stream_edge
+    async def WatchJob(self, request: Any, context: Any) -> AsyncIterator[client_pb2.WatchJobResponse]:
+        await self._auth.user(context)
+        job = await self._store.get_job(check_name(request.job_id, "job_id"))
+        if job.is_scheduler:
+            async for view in self._views.watch(job.job_id):
+                yield client_pb2.WatchJobResponse(job=view)
+            return
+        # Relay the scheduler's stream: one live view wherever the user asks.
+        address = self._gateway.address_of(job.scheduler_party_id)
+        stream = self._gateway.control(job.scheduler_party_id).WatchJob(
+            control_pb2.WatchJobRequest(job_id=job.job_id), metadata=self._gateway.metadata()
+        )
+        try:
+            async for answer in stream:
+                yield client_pb2.WatchJobResponse(job=answer.job)
+        except grpc.RpcError as exc:
+            raise error_from_rpc(exc, party_id=job.scheduler_party_id, address=address) from None
+
+    @unary_edge
+    async def RerunJob(self, request: Any, context: Any) -> client_pb2.RerunJobResponse:
+        await self._auth.user(context)
+        job = await self._store.get_job(check_name(request.job_id, "job_id"))
+        if job.is_scheduler:
+            status, tasks = await self._scheduler.rerun_job(job.job_id, self._party_id)
+            return client_pb2.RerunJobResponse(
+                job_id=job.job_id, status=job_status_to_proto(status), tasks=tasks
+            )
+        answer = await self._gateway.call_control(
+            job.scheduler_party_id,
+            "RequestRerunJob",
+            control_pb2.RequestRerunJobRequest(job_id=job.job_id, requester_party_id=self._party_id),
+            timeout=self._submit_timeout,
+        )
+        return client_pb2.RerunJobResponse(job_id=job.job_id, status=answer.status, tasks=answer.tasks)
+
+    @unary_edge
+    async def CleanJob(self, request: Any, context: Any) -> client_pb2.CleanJobResponse:
+        await self._auth.user(context)
+        job = await self._store.get_job(check_name(request.job_id, "job_id"))
+        if job.is_scheduler:
+            cleaned = await self._scheduler.clean_job(job.job_id)
+        else:
+            answer = await self._gateway.call_control(
+                job.scheduler_party_id,
+                "RequestCleanJob",
+                control_pb2.RequestCleanJobRequest(job_id=job.job_id, requester_party_id=self._party_id),
+                timeout=self._submit_timeout,
+            )
+            cleaned = list(answer.cleaned_party_ids)
+        return client_pb2.CleanJobResponse(job_id=job.job_id, cleaned_party_ids=cleaned)
+
+    @unary_edge
+    async def ListJobs(self, request: Any, context: Any) -> client_pb2.ListJobsResponse:
+        await self._auth.user(context)
+        statuses = [_job_status(request.status)] if request.status else []
+        party = check_party_id(request.party_id) if request.party_id else ""
+        limit = max(1, min(request.limit or 10, MAX_LIST))
+        jobs = await self._store.list_jobs(statuses=statuses, limit=MAX_LIST)
+        views = []
+        for job in jobs:
+            if party and party not in (await self._dags.get(job.job_id)).party_ids():
+                continue
+            views.append(await self._views.summary(job))
+            if len(views) >= limit:
+                break
+        return client_pb2.ListJobsResponse(jobs=views)
+
+    @unary_edge
+    async def ListTasks(self, request: Any, context: Any) -> client_pb2.ListTasksResponse:
+        await self._auth.user(context)
+        status = _task_status(request.status) if request.status else None
+        limit = max(1, min(request.limit or 10, MAX_LIST))
+        job_ids = (
+            [check_name(request.job_id, "job_id")]
+            if request.job_id
+            else [j.job_id for j in await self._store.list_jobs(limit=MAX_LIST)]
+        )
+        now = now_ms()
+        views = []
+        for job_id in job_ids:
+            for row in reversed(await self._store.list_tasks(job_id)):
+                if status is None or row.party_status is status:
+                    views.append(task_view(row, row.component, now, status=row.party_status))
+                if len(views) >= limit:
+                    return client_pb2.ListTasksResponse(tasks=views)
+        return client_pb2.ListTasksResponse(tasks=views)
+
+    @stream_edge
+    async def GetJobLog(self, request: Any, context: Any) -> AsyncIterator[client_pb2.GetJobLogResponse]:
+        await self._auth.user(context)
+        job = await self._store.get_job(check_name(request.job_id, "job_id"))
+        sources = await anyio.to_thread.run_sync(self._log_sources, job.job_id, request)
+        if not sources:
+            raise FateGrpcError(
+                ErrorCode.NOT_FOUND, f"no log of job {job.job_id} matches at party {self._party_id}"
+            )
+        for source, path in sources:
+            lines = await anyio.to_thread.run_sync(_read_lines, path, request.tail)
+            for start in range(0, max(len(lines), 1), LOG_LINES_PER_MESSAGE):
+                yield client_pb2.GetJobLogResponse(
+                    source=source, lines=lines[start : start + LOG_LINES_PER_MESSAGE]
+                )
+
+    def _log_sources(self, job_id: str, request: Any) -> list[tuple[str, Path]]:
+        sources: list[tuple[str, Path]] = []
+        scheduler_log = self._job_log.path(job_id)
+        if not request.task_name and not request.role and not request.party_id and scheduler_log.is_file():
+            sources.append(("scheduler", scheduler_log))
+        job_dir = self._paths.confine(self._paths.jobs_dir / job_id)
+        for log_file in sorted(job_dir.glob("*/*/*/task.log")):
+            attempt_dir = log_file.parent
+            role, _, party = attempt_dir.parent.parent.name.partition("_")
+            task = attempt_dir.parent.name
+            if (request.role and role != request.role) or (request.party_id and party != request.party_id):
+                continue
+            if request.task_name and task != request.task_name:
+                continue
+            sources.append((f"{task} attempt {attempt_dir.name} {role} {party}", log_file))
+        return sources
+
+
+def _read_lines(path: Path, tail: int) -> list[str]:
+    with open(path, encoding="utf-8", errors="replace") as source:
+        if tail > 0:
+            return [line.rstrip("\n") for line in deque(source, maxlen=tail)]
+        return [line.rstrip("\n") for line in source]
+
+
+def _job_status(name: str) -> JobStatus:
+    try:
+        return JobStatus(name.lower())
+    except ValueError:
+        raise invalid_argument(f"unknown job status {name!r}", field_path="status") from None
+
+
+def _task_status(name: str) -> TaskStatus:
+    try:
+        return TaskStatus(name.lower())
+    except ValueError:
+        raise invalid_argument(f"unknown task status {name!r}", field_path="status") from None

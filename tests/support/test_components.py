@@ -1,0 +1,70 @@
+"""A test-only component provider: components that sleep, fail, or fail a given number of times.
+
+Registered by the tests as provider `testkit:1.0@local` (module tests.support.test_components, path =
+the repository root), so that task processes can import it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from fate_grpc.components.context import ComponentContext, ComponentError
+from fate_grpc.domain.component_spec import ComponentSpec, ParamSpec, StageSpec
+
+ROLES = frozenset({"guest", "host", "arbiter"})
+
+
+def sleep(ctx: ComponentContext) -> None:
+    """Sleep `seconds`, reporting progress; write a marker with this process's pid first."""
+    seconds = float(ctx.parameters.get("seconds", 1.0))
+    marker = ctx.parameters.get("pid_dir")
+    if marker:
+        Path(str(marker)).mkdir(parents=True, exist_ok=True)
+        (Path(str(marker)) / f"{ctx.role}_{ctx.party_id}_{os.getpid()}").write_text(str(os.getpid()))
+    steps = 10
+    for step in range(steps):
+        time.sleep(seconds / steps)
+        ctx.report_progress(int(100 * (step + 1) / steps))
+
+
+def fail(ctx: ComponentContext) -> None:
+    """Fail at the party named by `party` (all parties when empty) with `message`, unless the file
+    `unless_exists` exists."""
+    unless = ctx.parameters.get("unless_exists")
+    if unless and Path(str(unless)).exists():
+        return
+    where = str(ctx.parameters.get("party") or "")
+    if not where or where == ctx.party_id:
+        raise ComponentError(str(ctx.parameters.get("message", "failing on purpose")))
+
+
+def crash(ctx: ComponentContext) -> None:
+    """Raise an unexpected exception (to test tracebacks)."""
+    raise ZeroDivisionError("division by zero in crash component")
+
+
+def _spec(name: str, params: dict[str, ParamSpec]) -> ComponentSpec:
+    return ComponentSpec(name=name, roles=ROLES, stages={"default": StageSpec()}, parameters=params)
+
+
+CATALOG = {
+    "testkit_sleep": _spec(
+        "testkit_sleep",
+        {
+            "seconds": ParamSpec("seconds", (int, float), default=1.0),
+            "pid_dir": ParamSpec("pid_dir", (str,)),
+        },
+    ),
+    "testkit_fail": _spec(
+        "testkit_fail",
+        {
+            "message": ParamSpec("message", (str,), default="failing on purpose"),
+            "party": ParamSpec("party", (str,)),
+            "unless_exists": ParamSpec("unless_exists", (str,)),
+        },
+    ),
+    "testkit_crash": _spec("testkit_crash", {}),
+}
+RUNNERS = {"testkit_sleep": sleep, "testkit_fail": fail, "testkit_crash": crash}
