@@ -93,4 +93,5 @@ def task_view(
         end_time_ms=record.end_time_ms,
         elapsed_ms=elapsed_ms(record.start_time_ms, record.end_time_ms, now),
         error=record.error,
+        progress=record.progress,
     )
