@@ -64,7 +64,8 @@ class LocalCluster:
             specs = [PartySpec(pid, p.address, admins=("root",)) for pid, p in self.parties.items()]
             self.pki = provision(self.workdir / "federation", specs)
         self._extra = extra_conf or {}
-        self.warm_processes = int(self._extra.get("warm_task_processes", 2))
+        # Readiness includes the task fork server, unless the conf turns it off.
+        self.warm_processes = 1 if self._extra.get("fork_server", True) else 0
 
     def __enter__(self) -> LocalCluster:
         self.start()

@@ -116,8 +116,8 @@ class Node:
         self.supervisor = TaskSupervisor(
             python=cfg.task_python,
             on_exit=self._on_task_exit,
-            warm_pool_size=cfg.warm_task_processes,
-            pool_log=self.paths.logs_dir / "task-pool.log",
+            fork_server=cfg.fork_server,
+            fork_server_log=self.paths.logs_dir / "fork-server.log",
         )
         self.runtime = TaskRuntime(
             store=self.store,
@@ -194,7 +194,7 @@ class Node:
         if self.config.party_id not in self.gateway.routes():
             self.gateway.set_route(self.config.party_id, _dialable(self.addresses.peer))
         self.supervisor.set_worker_address(self.addresses.worker)
-        self.spawn(self.supervisor.fill_pool())
+        self.spawn(self.supervisor.start_fork_server())
         if unfinished:
             self.spawn(self.scheduler.fail_after_restart(unfinished))
         task_group.start_soon(self._sweep_loop)
@@ -294,7 +294,7 @@ class Node:
             scheduler=self.scheduler,
             views=self.views,
             tables=self.tables,
-            ready_task_processes=lambda: self.supervisor.ready_warm_processes,
+            ready_task_processes=lambda: int(self.supervisor.fork_server_ready),
             auth=self.client_auth,
             tls=self.tls is not None,
             default_policy="allow" if cfg.partners_allowed_by_default else "deny",

@@ -122,8 +122,8 @@ class NodeConfig:
     """host:port of the user API; None serves it on `listen` as well."""
     task_python: str | None = None
     """Interpreter that runs task processes; None means the node's own."""
-    warm_task_processes: int = 2
-    """Task processes kept started and imported, ready for the next task (0 turns this off)."""
+    fork_server: bool = True
+    """Fork task processes from a server that imported the task runtime once (else a fresh interpreter)."""
     timeouts: Timeouts = field(default_factory=Timeouts)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     limits: Limits = field(default_factory=Limits)
@@ -188,7 +188,7 @@ def config_from_mapping(
     allowed |= {
         "scheduler",
         "limits",
-        "warm_task_processes",
+        "fork_server",
         "tls",
         "client_auth",
         "permissions",
@@ -227,7 +227,7 @@ def config_from_mapping(
         data_dir=data_dir,
         routes=routes,
         task_python=str(raw["task_python"]) if raw.get("task_python") else None,
-        warm_task_processes=_count(raw.get("warm_task_processes", 2), "warm_task_processes"),
+        fork_server=_flag(raw.get("fork_server", True), "fork_server"),
         timeouts=_section(Timeouts, raw.get("timeouts"), "timeouts"),
         scheduler=_section(SchedulerSettings, raw.get("scheduler"), "scheduler"),
         limits=_section(Limits, raw.get("limits"), "limits"),
@@ -304,9 +304,9 @@ def load_config(path: str | Path) -> NodeConfig:
         raise
 
 
-def _count(value: Any, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 64:
-        raise invalid_argument(f"{path} must be an integer from 0 to 64", field_path=path)
+def _flag(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise invalid_argument(f"{path} must be true or false", field_path=path)
     return value
 
 

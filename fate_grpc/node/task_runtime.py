@@ -255,13 +255,18 @@ class TaskRuntime:
         if row.party_status is not TaskStatus.RUNNING:
             return
         how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
-        await self._store.transition_task_party_status(
-            key,
-            expected=TaskStatus.RUNNING,
-            to=TaskStatus.FAILED,
-            error=f"{key.role} {key.party_id}: task process {how} before reporting a result"
-            f" (see its log: flow job log)",
-        )
+        try:
+            await self._store.transition_task_party_status(
+                key,
+                expected=TaskStatus.RUNNING,
+                to=TaskStatus.FAILED,
+                error=f"{key.role} {key.party_id}: task process {how} before reporting a result"
+                f" (see its log: flow job log)",
+            )
+        except FateGrpcError as exc:
+            if exc.code is not ErrorCode.CONFLICT:
+                raise
+            return  # its own report of the result got there first
         self._participant.report_soon(key)
 
     # -- stop ------------------------------------------------------------------------------------

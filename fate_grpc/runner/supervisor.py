@@ -1,4 +1,8 @@
-"""Starts task processes, remembers their tokens, kills them, and notices when they exit."""
+"""Starts task processes, remembers their tokens, kills them, and notices when they exit.
+
+Task processes are forked by the node's fork server when it runs (fast: no interpreter start-up or
+imports per task), else started as fresh interpreters.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import secrets
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fate_grpc.store.records import TaskKey
@@ -21,10 +25,10 @@ log = logging.getLogger("fate_grpc.supervisor")
 TOKEN_ENV = "FATE_GRPC_TASK_TOKEN"
 WORKER_ADDRESS_ENV = "FATE_GRPC_WORKER_ADDRESS"
 PARENT_PID_ENV = "FATE_GRPC_PARENT_PID"
+FORK_SERVER_START_TIMEOUT_S = 60.0
+LOST_CODE = -int(signal.SIGKILL)
 
 # (task key, exit code, whether the node asked it to stop)
-WARM_START_TIMEOUT_S = 60.0
-
 ExitCallback = Callable[[TaskKey, int, bool], Awaitable[None]]
 
 
@@ -33,8 +37,106 @@ class RunningTask:
     key: TaskKey
     token: str
     work_dir: Path
-    process: asyncio.subprocess.Process | None = None
+    pid: int = 0
+    exited: asyncio.Future[int] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     stop_requested: bool = False
+
+
+class ForkServer:
+    """The node's fork server process and its line protocol (see fate_grpc.runner.zygote)."""
+
+    def __init__(self, python: str, log_path: Path | None, on_exit: Callable[[int, int], None]) -> None:
+        self._python = python
+        self._log_path = log_path
+        self._on_exit = on_exit
+        self._process: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._spawned: dict[int, asyncio.Future[int]] = {}
+        self._next_id = 0
+        self.pids: set[int] = set()
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.returncode is None and self._reader is not None
+
+    async def start(self, env: dict[str, str]) -> bool:
+        """Start the server and wait until it has imported everything; False if it could not."""
+        try:
+            if self._log_path is not None:
+                self._log_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self._log_path or os.devnull, "ab") as log_file:  # noqa: ASYNC230 - a cheap local open
+                self._process = await asyncio.create_subprocess_exec(
+                    self._python,
+                    "-m",
+                    "fate_grpc.runner.zygote",
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=log_file,
+                    env=env,
+                    start_new_session=True,
+                )
+            assert self._process.stdout is not None
+            line = await asyncio.wait_for(
+                self._process.stdout.readline(), timeout=FORK_SERVER_START_TIMEOUT_S
+            )
+        except (OSError, TimeoutError) as exc:
+            log.warning("the task fork server did not start (%s); tasks start as fresh interpreters", exc)
+            await self.close()
+            return False
+        if b'"ready"' not in line:
+            log.warning("the task fork server did not become ready; tasks start as fresh interpreters")
+            await self.close()
+            return False
+        self._reader = asyncio.create_task(self._read(), name="fork-server-reader")
+        return True
+
+    async def _read(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        while line := await self._process.stdout.readline():
+            message = json.loads(line)
+            if message["op"] == "spawned":
+                self.pids.add(message["pid"])
+                future = self._spawned.pop(message["id"], None)
+                if future is not None and not future.done():
+                    future.set_result(message["pid"])
+            elif message["op"] == "exit":
+                self.pids.discard(message["pid"])
+                self._on_exit(message["pid"], message["code"])
+        # The server is gone, and its children with it (they die with their parent).
+        self._reader = None
+        for pid in list(self.pids):
+            self._on_exit(pid, LOST_CODE)
+        self.pids.clear()
+        for future in self._spawned.values():
+            if not future.done():
+                future.set_exception(OSError("the task fork server exited"))
+        self._spawned.clear()
+
+    async def spawn(self, token: str, worker_address: str, work_dir: Path) -> int:
+        assert self._process is not None and self._process.stdin is not None
+        self._next_id += 1
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._spawned[self._next_id] = future
+        request = {
+            "id": self._next_id,
+            "token": token,
+            "worker_address": worker_address,
+            "work_dir": str(work_dir),
+            "log_path": str(work_dir / "task.log"),
+        }
+        self._process.stdin.write((json.dumps(request) + "\n").encode())
+        await self._process.stdin.drain()
+        return await asyncio.wait_for(future, timeout=30)
+
+    async def close(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.returncode is None:
+            _signal_group(process.pid, signal.SIGKILL)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), timeout=5)
+        if self._reader is not None:
+            self._reader.cancel()
+            self._reader = None
 
 
 class TaskSupervisor:
@@ -46,85 +148,38 @@ class TaskSupervisor:
         python: str | None,
         on_exit: ExitCallback,
         kill_grace_s: float = 3.0,
-        warm_pool_size: int = 0,
-        pool_log: Path | None = None,
+        fork_server: bool = True,
+        fork_server_log: Path | None = None,
     ) -> None:
         self._python = python or sys.executable
         self._on_exit = on_exit
         self._grace = kill_grace_s
-        self._pool_size = warm_pool_size
-        self._pool_log = pool_log
-        self._warm: list[asyncio.subprocess.Process] = []
-        self._refilling = False
-        self._closed = False
+        self._use_fork_server = fork_server
+        self._fork_server = ForkServer(self._python, fork_server_log, self._child_exited)
         self._by_token: dict[str, RunningTask] = {}
         self._by_key: dict[TaskKey, RunningTask] = {}
-        self._waiters: set[asyncio.Task[None]] = set()
+        self._by_pid: dict[int, RunningTask] = {}
+        self._background: set[asyncio.Task[None]] = set()
         self._worker_address = ""
+        self._starting = asyncio.Lock()
 
     def set_worker_address(self, address: str) -> None:
         self._worker_address = address
+
+    @property
+    def fork_server_ready(self) -> bool:
+        return self._fork_server.alive
+
+    async def start_fork_server(self) -> None:
+        if self._use_fork_server and not self._fork_server.alive:
+            async with self._starting:
+                if not self._fork_server.alive:
+                    await self._fork_server.start(self._base_env())
 
     def _base_env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update({PARENT_PID_ENV: str(os.getpid()), "PYTHONUNBUFFERED": "1"})
         return env
-
-    async def fill_pool(self) -> None:
-        """Keep `warm_pool_size` task processes started and imported, waiting for work."""
-        if self._refilling or self._closed:
-            return
-        self._refilling = True
-        try:
-            while not self._closed and len(self._warm) < self._pool_size:
-                process = await self._spawn_warm()
-                if process is None:
-                    return
-                self._warm.append(process)
-        finally:
-            self._refilling = False
-
-    @property
-    def ready_warm_processes(self) -> int:
-        return sum(1 for p in self._warm if p.returncode is None)
-
-    async def _spawn_warm(self) -> asyncio.subprocess.Process | None:
-        log_target = self._pool_log
-        try:
-            if log_target is not None:
-                log_target.parent.mkdir(parents=True, exist_ok=True)
-            with open(log_target or os.devnull, "ab") as log_file:  # noqa: ASYNC230 - a cheap local open
-                process = await asyncio.create_subprocess_exec(
-                    self._python,
-                    "-m",
-                    "fate_grpc.runner.task_main",
-                    "--warm",
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                    stderr=log_file,
-                    env=self._base_env(),
-                    start_new_session=True,
-                )
-        except OSError as exc:
-            log.warning("cannot start a warm task process: %s", exc)
-            return None
-        assert process.stdout is not None
-        try:
-            line = await asyncio.wait_for(process.stdout.readline(), timeout=WARM_START_TIMEOUT_S)
-        except TimeoutError:
-            line = b""
-        if line.strip() != b"ready":
-            _signal_group(process.pid, signal.SIGKILL)
-            log.warning("a warm task process did not become ready; tasks start cold")
-            return None
-        return process
-
-    def _take_warm(self) -> asyncio.subprocess.Process | None:
-        while self._warm:
-            process = self._warm.pop(0)
-            if process.returncode is None and process.stdin is not None:
-                return process
-        return None
 
     def task_for_token(self, token: str) -> RunningTask | None:
         return self._by_token.get(token)
@@ -136,101 +191,93 @@ class TaskSupervisor:
         return list(self._by_key)
 
     async def start(self, key: TaskKey, work_dir: Path) -> int:
-        """Spawn the task process for `key`; returns its pid. Output goes to work_dir/task.log."""
+        """Start the task process for `key`; returns its pid. Output goes to work_dir/task.log."""
         if key in self._by_key:
             raise RuntimeError(f"task {key} is already running")
-        token = secrets.token_urlsafe(32)
         await asyncio.to_thread(work_dir.mkdir, parents=True, exist_ok=True)
-        running = RunningTask(key=key, token=token, work_dir=work_dir)
-        self._by_token[token] = running
+        running = RunningTask(key=key, token=secrets.token_urlsafe(32), work_dir=work_dir)
+        self._by_token[running.token] = running
         self._by_key[key] = running
         try:
-            process = await self._assign_warm(token, work_dir) or await self._spawn_cold(token, work_dir)
+            running.pid = await self._spawn(running)
         except OSError:
             self._forget(running)
             raise
-        running.process = process
-        if self._pool_size and not self._warm:
-            # Refill at once only when nothing is left; otherwise wait until the node is idle, so that
-            # importing spare processes does not compete with running tasks for the CPU.
-            self._refill_soon()
+        self._by_pid[running.pid] = running
         self._track(asyncio.create_task(self._wait(running), name=f"wait-{key.task_name}"))
-        return process.pid
+        return running.pid
 
-    def _refill_soon(self) -> None:
-        if self._pool_size and not self._closed and len(self._warm) < self._pool_size:
-            self._track(asyncio.create_task(self.fill_pool(), name="fill-task-pool"))
+    async def _spawn(self, running: RunningTask) -> int:
+        if self._use_fork_server:
+            await self.start_fork_server()
+            if self._fork_server.alive:
+                with contextlib.suppress(OSError, TimeoutError):
+                    return await self._fork_server.spawn(
+                        running.token, self._worker_address, running.work_dir
+                    )
+        return await self._spawn_interpreter(running)
 
-    def _track(self, task: asyncio.Task[None]) -> None:
-        self._waiters.add(task)
-        task.add_done_callback(self._waiters.discard)
-
-    async def _assign_warm(self, token: str, work_dir: Path) -> asyncio.subprocess.Process | None:
-        process = self._take_warm()
-        if process is None:
-            return None
-        assert process.stdin is not None
-        assignment = {
-            "token": token,
-            "worker_address": self._worker_address,
-            "work_dir": str(work_dir),
-            "log_path": str(work_dir / "task.log"),
-        }
-        try:
-            process.stdin.write((json.dumps(assignment) + "\n").encode())
-            await process.stdin.drain()
-            process.stdin.close()
-        except (BrokenPipeError, ConnectionResetError):
-            return None
-        return process
-
-    async def _spawn_cold(self, token: str, work_dir: Path) -> asyncio.subprocess.Process:
+    async def _spawn_interpreter(self, running: RunningTask) -> int:
         env = self._base_env()
-        env.update({TOKEN_ENV: token, WORKER_ADDRESS_ENV: self._worker_address})
-        with open(work_dir / "task.log", "ab") as log_file:  # noqa: ASYNC230 - a cheap local open
-            return await asyncio.create_subprocess_exec(
+        env.update({TOKEN_ENV: running.token, WORKER_ADDRESS_ENV: self._worker_address})
+        with open(running.work_dir / "task.log", "ab") as log_file:  # noqa: ASYNC230 - a cheap local open
+            process = await asyncio.create_subprocess_exec(
                 self._python,
                 "-m",
                 "fate_grpc.runner.task_main",
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=asyncio.subprocess.STDOUT,
-                cwd=str(work_dir),
+                cwd=str(running.work_dir),
                 env=env,
                 start_new_session=True,
             )
 
+        async def reap() -> None:
+            code = await process.wait()
+            if not running.exited.done():
+                running.exited.set_result(code)
+
+        self._track(asyncio.create_task(reap(), name="reap-task"))
+        return process.pid
+
+    def _child_exited(self, pid: int, code: int) -> None:
+        running = self._by_pid.get(pid)
+        if running is not None and not running.exited.done():
+            running.exited.set_result(code)
+
     async def _wait(self, running: RunningTask) -> None:
-        assert running.process is not None
-        code = await running.process.wait()
+        code = await running.exited
         self._forget(running)
-        if not self._by_key:
-            self._refill_soon()
         try:
             await self._on_exit(running.key, code, running.stop_requested)
         except Exception:
             log.exception("exit handling of task %s failed", running.key)
 
+    def _track(self, task: asyncio.Task[None]) -> None:
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     def _forget(self, running: RunningTask) -> None:
         self._by_token.pop(running.token, None)
+        self._by_pid.pop(running.pid, None)
         if self._by_key.get(running.key) is running:
             self._by_key.pop(running.key, None)
 
     async def stop(self, key: TaskKey) -> bool:
         """SIGTERM the task's process group, SIGKILL after the grace period. True if one was running."""
         running = self._by_key.get(key)
-        if running is None or running.process is None:
+        if running is None or not running.pid:
             return False
         running.stop_requested = True
-        process = running.process
-        if process.returncode is None:
-            _signal_group(process.pid, signal.SIGTERM)
+        if not running.exited.done():
+            _signal_group(running.pid, signal.SIGTERM)
             try:
-                await asyncio.wait_for(process.wait(), timeout=self._grace)
+                await asyncio.wait_for(asyncio.shield(running.exited), timeout=self._grace)
             except TimeoutError:
-                _signal_group(process.pid, signal.SIGKILL)
+                _signal_group(running.pid, signal.SIGKILL)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(process.wait(), timeout=self._grace)
+                    await asyncio.wait_for(asyncio.shield(running.exited), timeout=self._grace)
         return True
 
     async def stop_job(self, job_id: str) -> int:
@@ -239,18 +286,14 @@ class TaskSupervisor:
         return len(keys)
 
     async def stop_all(self) -> None:
-        self._closed = True
-        for process in self._warm:
-            _signal_group(process.pid, signal.SIGKILL)
-        self._warm.clear()
         await asyncio.gather(*(self.stop(k) for k in list(self._by_key)))
-        waiters = list(self._waiters)
-        if waiters:
-            await asyncio.wait(waiters, timeout=self._grace)
+        await self._fork_server.close()
+        if self._background:
+            await asyncio.wait(list(self._background), timeout=self._grace)
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    # The child leads its own session (start_new_session), so its group id is its pid: this only
-    # reaches our own task process and whatever it started.
+    # Every task process leads its own session (setsid), so its group id is its pid: this reaches only
+    # our own task process and whatever it started.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)

@@ -1,16 +1,13 @@
 """Entry point of a task process: fetch the spec from the node, run the component, report the result.
 
-Started by the node as `python -m fate_grpc.runner.task_main` with the worker address, a token and the
-node's pid in the environment; or ahead of time with `--warm`, in which case it imports everything and
-then waits for its task on stdin (this takes interpreter start-up and imports off a task's critical
-path). The process exits when its node dies.
+Normally a task process is forked by the node's fork server (fate_grpc.runner.zygote), which calls
+run_task; without it the node starts `python -m fate_grpc.runner.task_main` with the worker address,
+a token and its pid in the environment. Either way the process exits when its parent dies.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import json
 import logging
 import os
 import signal
@@ -18,12 +15,6 @@ import sys
 import threading
 import time
 import traceback
-
-WARM_ORIGINAL_PRIORITY = os.getpriority(os.PRIO_PROCESS, 0)
-if "--warm" in sys.argv:
-    # Lower the priority before the heavy imports below.
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, 0, min(WARM_ORIGINAL_PRIORITY + 10, 19))
 
 import grpc
 
@@ -38,7 +29,7 @@ PR_SET_PDEATHSIG = 1
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def die_with_parent(parent_pid: int) -> None:
     """Exit when the node process goes away (Linux: kernel signal; elsewhere: a watchdog thread)."""
     if sys.platform.startswith("linux"):
         try:
@@ -69,54 +60,32 @@ def _report(
     stub.ReportStatus(request, metadata=metadata, timeout=UNARY_TIMEOUT_S)
 
 
-def _take_assignment(original_priority: int) -> bool:
-    """Warm mode: modules are imported already; wait for the node to hand us a task on stdin."""
-    # Tell the node this process is ready (its stdout is a pipe until the task is assigned).
-    sys.stdout.write("ready\n")
-    sys.stdout.flush()
-    line = sys.stdin.readline()
-    if not line:
-        return False  # the node closed the pool without using this process
-    assignment = json.loads(line)
-    # Back to normal priority for the task itself (needs the right to raise priority; else it stays low).
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, 0, original_priority)
-    os.environ[TOKEN_ENV] = assignment["token"]
-    os.environ[WORKER_ADDRESS_ENV] = assignment["worker_address"]
-    work_dir = assignment["work_dir"]
-    os.chdir(work_dir)
-    log_fd = os.open(assignment["log_path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    os.dup2(log_fd, 1)
-    os.dup2(log_fd, 2)
-    os.close(log_fd)
-    return True
-
-
 def _prefixed(component: str, message: str) -> str:
     """The error as users see it, naming the component once."""
     return message if message.startswith(f"{component}:") else f"{component}: {message}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+def main() -> int:
+    """Cold start: the node started this interpreter for one task."""
     parent = int(os.environ.get(PARENT_PID_ENV, "0") or 0)
-    if not parent:
-        print("task_main must be started by a fate-grpc node", file=sys.stderr)
-        return 2
-    _die_with_parent(parent)
-    if "--warm" in args and not _take_assignment(WARM_ORIGINAL_PRIORITY):
-        return 0
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stdout
-    )
-    log = logging.getLogger("fate_grpc.task")
     token = os.environ.get(TOKEN_ENV, "")
     address = os.environ.get(WORKER_ADDRESS_ENV, "")
-    if not token or not address:
+    if not parent or not token or not address:
         print("task_main must be started by a fate-grpc node", file=sys.stderr)
         return 2
+    die_with_parent(parent)
+    return run_task(token, address)
+
+
+def run_task(token: str, address: str) -> int:
+    """Fetch the spec from the node, run the component, report the result; returns the exit code."""
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stdout,
+        force=True,
+    )
+    log = logging.getLogger("fate_grpc.task")
     options = [
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),

@@ -467,6 +467,13 @@ class Scheduler:
                 rows = await self._store.list_schedule_tasks(
                     job.job_id, task_name=attempt.key.task_name, attempt=attempt.key.attempt
                 )
+                if rows and all(r.status in TASK_END_STATUSES for r in rows):
+                    # Every party has ended but the attempt has not: fold the reports in again.
+                    async with self._locks[job.job_id]:
+                        await self._reconcile_attempt(job, attempt.key.task_name, attempt.key.attempt)
+                        await self._advance(job.job_id)
+                    self.events.notify(job.job_id)
+                    continue
                 for row in rows:
                     if row.status in TASK_END_STATUSES:
                         continue

@@ -65,6 +65,7 @@ class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, Store):
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._read_lock = asyncio.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def open(self) -> None:
@@ -144,7 +145,9 @@ class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, Store):
         db = self._reader
         if db is None:
             raise RuntimeError("store is not open")
-        async with db.execute(sql, params) as cursor:
+        # One statement at a time on the reader: while any statement of a connection is active, SQLite
+        # keeps that connection's read snapshot, so an overlapping read would miss newer commits.
+        async with self._read_lock, db.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def _fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:

@@ -31,9 +31,7 @@ def flow(*args: str, node: str | None = None, conf: Path | None = None) -> tuple
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    with LocalCluster(
-        tmp_path_factory.mktemp("cluster"), ["9999", "10000"], extra_conf={"warm_task_processes": 1}
-    ) as c:
+    with LocalCluster(tmp_path_factory.mktemp("cluster"), ["9999", "10000"]) as c:
         yield c
 
 
@@ -100,7 +98,7 @@ def test_cli_errors_are_json_with_nonzero_exit(cluster: LocalCluster, tmp_path: 
 
 
 def test_node_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
-    with LocalCluster(tmp_path, ["9999"], extra_conf={"warm_task_processes": 1}) as cluster:
+    with LocalCluster(tmp_path, ["9999"]) as cluster:
         time.sleep(0.5)
         code = cluster.stop_party("9999")
     assert code == 0

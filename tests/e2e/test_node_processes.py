@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 from fate_grpc.cli.local_cluster import LocalCluster
+from fate_grpc.client.v1 import client_pb2
+from fate_grpc.common.v1 import common_pb2
+from tests.lifecycle.dags import dag, task
+from tests.support.nodes import ROOT
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -38,16 +42,38 @@ def alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
 def test_task_processes_exit_when_their_node_is_killed(tmp_path: Path) -> None:
-    with LocalCluster(tmp_path, ["9999"], extra_conf={"warm_task_processes": 2}) as cluster:
+    with LocalCluster(tmp_path, ["9999"]) as cluster, cluster.client("9999") as client:
         node = cluster.parties["9999"].process
         assert node is not None
-        children = children_of(node.pid)
-        assert len(children) == 2, "the node keeps two warm task processes"
+        client.register_provider(
+            client_pb2.ProviderInfo(
+                name="testkit",
+                version="1.0",
+                device="local",
+                module="tests.support.test_components",
+                path=str(ROOT),
+            )
+        )
+        job_id = client.submit_job(dag({"slow": task("testkit_sleep", seconds=60)}, parties=("9999",))).job_id
+        deadline = time.monotonic() + 30
+        while (
+            client.query_job(job_id).job.status != common_pb2.JOB_STATUS_RUNNING
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+        fork_servers = children_of(node.pid)
+        assert len(fork_servers) == 1, "the node runs one task fork server"
+        tasks = {pid for server in fork_servers for pid in children_of(server)}
+        while not tasks and time.monotonic() < deadline:
+            time.sleep(0.05)
+            tasks = {pid for server in fork_servers for pid in children_of(server)}
+        assert tasks, "the task process runs under the fork server"
 
         os.kill(node.pid, signal.SIGKILL)
         node.wait(timeout=10)
 
+        everything = fork_servers | tasks
         deadline = time.monotonic() + 10
-        while any(alive(c) for c in children) and time.monotonic() < deadline:
+        while any(alive(p) for p in everything) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not any(alive(c) for c in children)
+        assert not any(alive(p) for p in everything)

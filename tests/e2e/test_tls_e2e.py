@@ -19,7 +19,7 @@ GUEST, HOST = "9999", "10000"
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     workdir = tmp_path_factory.mktemp("tls-cluster")
-    with LocalCluster(workdir, [GUEST, HOST], tls=True, extra_conf={"warm_task_processes": 1}) as c:
+    with LocalCluster(workdir, [GUEST, HOST], tls=True) as c:
         yield c
 
 

@@ -175,3 +175,36 @@ async def test_a_failed_open_leaves_no_connection_behind(
     gc.collect()
     await asyncio.sleep(0.05)
     assert worker_threads() == before
+
+
+async def test_reads_see_every_committed_write_under_concurrency(tmp_path: Path) -> None:
+    """Overlapping reads on one connection share a snapshot; the store must never return a stale row."""
+    import random
+
+    from fate_grpc.domain.status import TaskStatus
+    from fate_grpc.store.records import AttemptKey, JobRecord, ScheduleTaskRecord, TaskAttemptRecord, TaskKey
+
+    store = SqliteStore(tmp_path / "node.db", clock=CounterClock())
+    await store.open()
+    stale = 0
+
+    async def one_job(i: int) -> None:
+        nonlocal stale
+        job = JobRecord(
+            job_id=f"j{i}", dag_yaml="x", initiator_party_id="1", scheduler_party_id="1", is_scheduler=True
+        )
+        rows = [ScheduleTaskRecord(key=TaskKey(f"j{i}", "t", 0, role, "1")) for role in ("a", "b", "c")]
+        await store.create_job(
+            job, [], [TaskAttemptRecord(key=AttemptKey(f"j{i}", "t", 0), component="c")], rows
+        )
+        for row in rows:
+            await asyncio.sleep(random.random() / 200)
+            await store.transition_schedule_task(row.key, expected=TaskStatus.WAITING, to=TaskStatus.SUCCESS)
+            seen = {r.key: r.status for r in await store.list_schedule_tasks(f"j{i}")}
+            stale += seen[row.key] is not TaskStatus.SUCCESS
+
+    try:
+        await asyncio.gather(*(one_job(i) for i in range(200)))
+    finally:
+        await store.close()
+    assert stale == 0

@@ -37,7 +37,7 @@ def node_config(party_id: str, data_dir: Path, **overrides: Any) -> NodeConfig:
         "party_id": party_id,
         "listen": "127.0.0.1:0",
         "data_dir": data_dir,
-        "warm_task_processes": 0,
+        "fork_server": True,
         "timeouts": Timeouts(rpc_s=5, job_create_s=5, report_retry_s=5, task_receive_s=60),
         "scheduler": SchedulerSettings(collect_after_s=2, sweep_interval_s=0.5),
     }
