@@ -6,7 +6,10 @@ host) and waits until every job has ended. Prints jobs/second and the p50/p95 of
 task's dependencies finishing (the scheduler sees the last one succeed) and the task starting at each
 of its parties.
 
-Usage: python bench/many_jobs.py [--jobs 200] [--workers 16]
+Each node's core budget (--cores, default 8 = two jobs at a time) bounds how many jobs run at once;
+the rest wait in the scheduler's queue.
+
+Usage: python bench/many_jobs.py [--jobs 200] [--workers 16] [--cores 8]
 """
 
 from __future__ import annotations
@@ -105,8 +108,10 @@ def main() -> None:
     )
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--workers", type=int, default=16, help="client threads submitting at once")
+    parser.add_argument("--cores", type=int, default=8, help="core budget of each node (a job takes 4)")
     args = parser.parse_args()
     conf = {
+        "resources": {"cores": args.cores},
         "limits": {"max_unfinished_jobs_per_partner": 100_000, "max_pending_creates_per_partner": 1_000},
     }
     with (

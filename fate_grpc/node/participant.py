@@ -86,6 +86,7 @@ class Participant:
         self._report_retry = report_retry_s
         self.runtime: Any = None  # set by the node: TaskRuntime (start/stop of task processes)
         self.checks: JobChecks  # set by the node
+        self._reporting: dict[TaskKey, bool] = {}  # key -> another report is due after the one in flight
 
     # -- job creation ----------------------------------------------------------------------------
     async def check_job(
@@ -262,8 +263,25 @@ class Participant:
 
     # -- reporting to the scheduler --------------------------------------------------------------
     def report_soon(self, key: TaskKey) -> None:
-        """Send this task's current local status to the scheduler in the background (with retries)."""
-        self._spawn(self._report(key))
+        """Send this task's current local status to the scheduler in the background (with retries).
+
+        Reports carry the row as it is when sent, so changes that arrive while one is in flight are
+        folded into a single follow-up report."""
+        if key in self._reporting:
+            self._reporting[key] = True
+            return
+        self._reporting[key] = False
+        self._spawn(self._report_until_current(key))
+
+    async def _report_until_current(self, key: TaskKey) -> None:
+        try:
+            while True:
+                await self._report(key)
+                if not self._reporting.get(key):
+                    return
+                self._reporting[key] = False
+        finally:
+            self._reporting.pop(key, None)
 
     async def _report(self, key: TaskKey) -> None:
         deadline = asyncio.get_running_loop().time() + self._report_retry

@@ -7,6 +7,7 @@ a token and its pid in the environment. Either way the process exits when its pa
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -21,7 +22,7 @@ import grpc
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.components.context import ComponentError
 from fate_grpc.components.providers import runner_of
-from fate_grpc.runner.supervisor import PARENT_PID_ENV, TOKEN_ENV, WORKER_ADDRESS_ENV
+from fate_grpc.runner.supervisor import PARENT_PID_ENV, TASK_NICE_ENV, TOKEN_ENV, WORKER_ADDRESS_ENV
 from fate_grpc.runner.worker_context import TOKEN_METADATA_KEY, UNARY_TIMEOUT_S, WorkerContext
 from fate_grpc.worker.v1 import worker_pb2, worker_pb2_grpc
 
@@ -74,7 +75,14 @@ def main() -> int:
         print("task_main must be started by a fate-grpc node", file=sys.stderr)
         return 2
     die_with_parent(parent)
+    lower_priority()
     return run_task(token, address)
+
+
+def lower_priority() -> None:
+    """Run below the node's own priority (the node's control plane must stay responsive)."""
+    with contextlib.suppress(OSError, ValueError):
+        os.nice(int(os.environ.get(TASK_NICE_ENV, "0") or 0))
 
 
 def run_task(token: str, address: str) -> int:

@@ -108,6 +108,7 @@ def main() -> int:
         print("the fork server must be started by a fate-grpc node", file=sys.stderr)
         return 2
     task_main.die_with_parent(parent)
+    task_main.lower_priority()  # inherited by every task forked from here
     serve(sys.stdin, sys.stdout)
     return 0
 

@@ -34,9 +34,11 @@ class JobQueue:
         spawn: Spawn,
         rpc_timeout_s: float,
         start_job: Callable[[str], Awaitable[None]],
+        cores_needed: Callable[[str], Awaitable[dict[str, int]]],
         job_log: JobLog,
         events: JobEvents,
     ) -> None:
+        self._cores_needed = cores_needed
         self._store = store
         self._gateway = gateway
         self._dags = dags
@@ -71,17 +73,30 @@ class JobQueue:
             statuses=[JobStatus.WAITING], scheduler_only=True, limit=100_000
         )
         waiting.sort(key=lambda job: (-job.priority, job.create_time_ms, job.job_id))
+        # Free cores a party reported in this pass: a job that needs more there is skipped without
+        # asking again (a smaller job behind it may still fit).
+        known_free: dict[str, int] = {}
         for job in waiting:
-            granted, reason = await self._apply_everywhere(job)
+            needs = await self._cores_needed(job.job_id)
+            short = next((p for p, n in needs.items() if n > known_free.get(p, n)), None)
+            if short is not None:
+                continue
+            granted, reason, free = await self._apply_everywhere(job)
+            known_free.update(free)
             if granted:
+                for party, cores in needs.items():
+                    if party in known_free:
+                        known_free[party] -= cores
                 await self._start_job(job.job_id)
             elif reason != job.status_reason:
                 await self._store.set_job_progress(job.job_id, job.progress, reason)
                 self._job_log.line(job.job_id, f"waiting: {reason}")
                 self._events.notify(job.job_id)
 
-    async def _apply_everywhere(self, job: JobRecord) -> tuple[bool, str]:
-        """Reserve the job's cores at every party, or at none (what was granted is given back)."""
+    async def _apply_everywhere(self, job: JobRecord) -> tuple[bool, str, dict[str, int]]:
+        """Reserve the job's cores at every party, or at none (what was granted is given back).
+
+        Returns whether it worked, why not, and the free cores of the parties that refused."""
         dag = await self._dags.get(job.job_id)
         request = control_pb2.ApplyResourcesRequest(job_id=job.job_id)
 
@@ -92,16 +107,19 @@ class JobQueue:
 
         answers, failures = await self._gateway.fan_out(dag.party_ids(), apply)
         refused = {p: a for p, a in answers.items() if not a.granted}
+        free = {p: a.total_cores - a.cores_in_use for p, a in refused.items()}
         if not failures and not refused:
-            return True, ""
+            return True, "", {}
         granted = [p for p, a in answers.items() if a.granted]
         await self.return_everywhere(job.job_id, granted)
         if failures:
-            return False, f"waiting for party {failures[0].party_id}: {failures[0].error.message}"
+            return False, f"waiting for party {failures[0].party_id}: {failures[0].error.message}", free
         party, answer = next(iter(refused.items()))
-        return False, (
+        return (
+            False,
             f"waiting for cores at party {party}: the job needs {answer.cores},"
-            f" {answer.cores_in_use} of {answer.total_cores} are in use"
+            f" {answer.cores_in_use} of {answer.total_cores} are in use",
+            free,
         )
 
     async def return_everywhere(self, job_id: str, party_ids: list[str]) -> None:

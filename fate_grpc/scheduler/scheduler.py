@@ -98,6 +98,7 @@ class Scheduler:
             spawn=spawn,
             rpc_timeout_s=rpc_timeout_s,
             start_job=self._start_job,
+            cores_needed=self._cores_needed,
             job_log=job_log,
             events=events,
         )
@@ -207,6 +208,10 @@ class Scheduler:
                 fields={"party_id": failures[0].party_id},
             )
         return sorted(answers)
+
+    async def _cores_needed(self, job_id: str) -> dict[str, int]:
+        dag = await self._dags.get(job_id)
+        return dict(self._plan(job_id, dag).job)
 
     # -- the core loop body ----------------------------------------------------------------------
     def _plan(self, job_id: str, dag: Dag) -> CorePlan:
@@ -319,7 +324,8 @@ class Scheduler:
             f"task {key.task_name} attempt {key.attempt} ended {status.value}"
             + (f": {error}" if error else ""),
         )
-        await self._push_attempt_end(dag, ended, status, error)
+        # Parties learn the end in the background: starting the tasks that wait for this one comes first.
+        self._spawn(self._push_attempt_end(dag, ended, status, error))
         if may_retry and planning.should_retry(ended, status, dag.conf.auto_retries):
             delay = planning.retry_delay_s(key.attempt, self._retry_backoff_s)
             await self._new_attempts(dag, [ended], not_before_ms=now_ms() + int(delay * 1000))
