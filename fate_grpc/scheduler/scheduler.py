@@ -9,6 +9,7 @@ silent (lost reports) and retries waiting jobs whose cores are elsewhere - not t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -324,8 +325,12 @@ class Scheduler:
             f"task {key.task_name} attempt {key.attempt} ended {status.value}"
             + (f": {error}" if error else ""),
         )
-        # Parties learn the end in the background: starting the tasks that wait for this one comes first.
-        self._spawn(self._push_attempt_end(dag, ended, status, error))
+        if status in SUCCESSFUL:
+            # Parties learn of a success in the background: starting the tasks that wait for it comes first.
+            self._spawn(self._push_attempt_end(dag, ended, status, error))
+        else:
+            # A failed or stopped attempt is stopped everywhere before anything else happens.
+            await self._push_attempt_end(dag, ended, status, error)
         if may_retry and planning.should_retry(ended, status, dag.conf.auto_retries):
             delay = planning.retry_delay_s(key.attempt, self._retry_backoff_s)
             await self._new_attempts(dag, [ended], not_before_ms=now_ms() + int(delay * 1000))
@@ -359,6 +364,7 @@ class Scheduler:
         async def push(party_id: str) -> None:
             if status not in SUCCESSFUL:
                 await self._gateway.call_control(party_id, "StopTask", stop, timeout=self._timeout)
+                await self._record_stopped(key, party_id, stop_status, stop.reason)
             await self._gateway.call_control(party_id, "SyncTaskStatus", sync, timeout=self._timeout)
 
         _, failures = await self._gateway.fan_out(party_ids, push)
@@ -366,6 +372,17 @@ class Scheduler:
             log.warning(
                 "task %s: could not sync %s to party %s: %s", key, status, failure.party_id, failure.error
             )
+
+    async def _record_stopped(self, key: AttemptKey, party_id: str, status: TaskStatus, reason: str) -> None:
+        """The party stopped the attempt when asked: its rows here end as it will report them."""
+        rows = await self._store.list_schedule_tasks(key.job_id, task_name=key.task_name, attempt=key.attempt)
+        for row in rows:
+            if row.key.party_id == party_id and row.status in (TaskStatus.WAITING, TaskStatus.RUNNING):
+                target = status if row.status is TaskStatus.RUNNING else TaskStatus.CANCELED
+                with contextlib.suppress(FateGrpcError):
+                    await self._store.transition_schedule_task(
+                        row.key, expected=row.status, to=target, error=row.error or reason
+                    )
 
     async def _new_attempts(self, dag: Dag, previous: list[TaskAttemptRecord], *, not_before_ms: int) -> None:
         attempts, schedule = [], []
