@@ -72,6 +72,49 @@ def test_reader_psi_through_the_cli(cluster: LocalCluster, tmp_path: Path) -> No
     assert len(rows) == 4 and all(r["status"] == "success" for r in rows.values())
     assert all(r["elapsed"] > 0 and r["start_time"] and r["end_time"] for r in rows.values())
 
+    # Following a finished job prints its end and exits 0 (it ended successfully).
+    watch = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fate_grpc.cli.flow_cli",
+            "--node",
+            host,
+            "job",
+            "watch",
+            "-j",
+            job_id,
+            "--plain",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert watch.returncode == 0 and f"job {job_id} ended success" in watch.stdout, (
+        watch.stdout + watch.stderr
+    )
+    log = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fate_grpc.cli.flow_cli",
+            "--node",
+            guest,
+            "job",
+            "log",
+            "-j",
+            job_id,
+            "--tail",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert log.returncode == 0 and "==> scheduler <==" in log.stdout and "job ended success" in log.stdout
+
     for pid, role, address in (("9999", "guest", guest), ("10000", "host", host)):
         code, answer = flow(
             "table", "query", "-ns", f"{job_id}_psi_0", "-n", f"{role}_{pid}_output_data_0", node=address
