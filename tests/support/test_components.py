@@ -41,8 +41,10 @@ def fail(ctx: ComponentContext) -> None:
 
 
 def crash(ctx: ComponentContext) -> None:
-    """Raise an unexpected exception (to test tracebacks)."""
-    raise ZeroDivisionError("division by zero in crash component")
+    """Raise an unexpected exception at the party named by `party` (all when empty), to test tracebacks."""
+    where = str(ctx.parameters.get("party") or "")
+    if not where or where == ctx.party_id:
+        raise ZeroDivisionError("division by zero in crash component")
 
 
 def _spec(name: str, params: dict[str, ParamSpec]) -> ComponentSpec:
@@ -65,6 +67,6 @@ CATALOG = {
             "unless_exists": ParamSpec("unless_exists", (str,)),
         },
     ),
-    "testkit_crash": _spec("testkit_crash", {}),
+    "testkit_crash": _spec("testkit_crash", {"party": ParamSpec("party", (str,))}),
 }
 RUNNERS = {"testkit_sleep": sleep, "testkit_fail": fail, "testkit_crash": crash}
