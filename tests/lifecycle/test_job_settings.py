@@ -91,7 +91,7 @@ async def test_a_job_that_cannot_start_does_not_block_the_jobs_behind_it(tmp_pat
         await fed.register_testkit()
         checks = fed.nodes[HOST].job_checks
         checks.limits = replace(checks.limits, total_cores=4)
-        busy = await fed.submit(GUEST, dag({"t": task("testkit_sleep", seconds=1.5)}, parties=(GUEST, HOST)))
+        busy = await fed.submit(GUEST, dag({"t": task("testkit_sleep", seconds=4)}, parties=(GUEST, HOST)))
         await assert_eventually(lambda: _running(fed, busy), what="first job running")
         blocked = await fed.submit(
             GUEST, dag({"t": task("testkit_sleep", seconds=0.1)}, parties=(GUEST, HOST), conf={"priority": 9})
