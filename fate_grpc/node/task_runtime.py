@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 from dataclasses import dataclass
@@ -120,8 +121,8 @@ class TaskRuntime:
         if resolved.component == "reader":
             inputs.append(await self._reader_table(resolved))
         work_dir = self._paths.task_dir(key)
-        if work_dir.exists():
-            shutil.rmtree(work_dir / "outputs", ignore_errors=True)
+        # A retried attempt directory may hold old outputs; removing them is file I/O, off the loop.
+        await asyncio.to_thread(shutil.rmtree, work_dir / "outputs", True)
         return PreparedTask(key=key, resolved=resolved, inputs=tuple(inputs), work_dir=work_dir)
 
     async def _resolve_inputs(self, key: TaskKey, resolved: ResolvedTask) -> list[worker_pb2.InputArtifact]:
