@@ -24,6 +24,7 @@ class ErrorCode(enum.IntEnum):
     DEADLINE_EXCEEDED = 1011
     RESOURCE_EXHAUSTED = 1012
     NOT_SCHEDULER = 1013
+    WRONG_PARTY = 1014
     INTERNAL = 1099
     # Client-side only (never sent by a node).
     CLIENT_CONFIG = 2001
@@ -55,6 +56,9 @@ CATALOG: dict[ErrorCode, CatalogEntry] = {
     ErrorCode.RESOURCE_EXHAUSTED: CatalogEntry(grpc.StatusCode.RESOURCE_EXHAUSTED, "limit exceeded", 5),
     ErrorCode.NOT_SCHEDULER: CatalogEntry(
         grpc.StatusCode.FAILED_PRECONDITION, "this node is not the job's scheduler", 4
+    ),
+    ErrorCode.WRONG_PARTY: CatalogEntry(
+        grpc.StatusCode.FAILED_PRECONDITION, "outputs are kept at the node of the party that made them", 4
     ),
     ErrorCode.INTERNAL: CatalogEntry(grpc.StatusCode.INTERNAL, "internal error", 1),
     ErrorCode.CLIENT_CONFIG: CatalogEntry(grpc.StatusCode.FAILED_PRECONDITION, "client not configured", 2),

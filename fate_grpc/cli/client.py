@@ -95,6 +95,21 @@ class FlowClient:
         except grpc.RpcError as exc:
             raise _client_error(exc, self.address) from None
 
+    def call(self, rpc: str, request: Any, *, timeout: float | None = None) -> Any:
+        """Any unary RPC of the ClientService, errors mapped back by code."""
+        return self._call(rpc, request, timeout=timeout)
+
+    def stream(self, rpc: str, request: Any, *, timeout: float = 24 * 3600.0) -> Iterator[Any]:
+        """The answers of a server-streaming RPC, errors mapped back by code."""
+        try:
+            yield from getattr(self._stub, rpc)(request, timeout=timeout, metadata=self._metadata)
+        except grpc.RpcError as exc:
+            raise _client_error(exc, self.address) from None
+
+    def send_stream(self, rpc: str, requests: Iterator[Any], *, timeout: float = 24 * 3600.0) -> Any:
+        """A client-streaming RPC: `requests` is read as gRPC sends it."""
+        return self._call(rpc, requests, timeout=timeout)
+
     def node_info(self) -> client_pb2.GetNodeInfoResponse:
         return self._call("GetNodeInfo", client_pb2.GetNodeInfoRequest(), timeout=10)
 

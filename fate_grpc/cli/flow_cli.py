@@ -25,16 +25,17 @@ def conf_path() -> Path:
     return Path(os.environ.get(CONF_ENV) or Path.home() / ".fate_grpc" / "flow.yaml")
 
 
-def emit(payload: dict[str, Any]) -> None:
-    click.echo(json.dumps(payload, indent=4, ensure_ascii=False))
+def emit(payload: dict[str, Any], *, sort_keys: bool = False) -> None:
+    click.echo(json.dumps(payload, indent=4, ensure_ascii=False, sort_keys=sort_keys))
 
 
-def success(data: Any = None, **extra: Any) -> None:
+def success(data: Any = None, *, sort_keys: bool = False, **extra: Any) -> None:
+    """Print FATE's success answer; output commands sort keys, as FATE's answers show them."""
     payload: dict[str, Any] = {"code": 0, "message": "success"}
     if data is not None:
         payload["data"] = data
     payload.update(extra)
-    emit(payload)
+    emit(payload, sort_keys=sort_keys)
 
 
 def fail(error: FateGrpcError) -> None:
@@ -217,7 +218,7 @@ def job_query(settings: Settings, job_id: str, role: str | None, party_id: str |
             for r in job_rows(answer.job)
             if (role is None or r["role"] == role) and (party_id is None or r["party_id"] == party_id)
         ]
-        extra = {"warning": answer.warning} if answer.warning else {}
+        extra: dict[str, Any] = {"warning": answer.warning} if answer.warning else {}
         success(rows, **extra)
 
     run(action)
@@ -272,7 +273,7 @@ def task_query(
                 all_attempts=all_attempts,
                 traceback=traceback,
             )
-        extra = {"warning": answer.warning} if answer.warning else {}
+        extra: dict[str, Any] = {"warning": answer.warning} if answer.warning else {}
         success(task_rows(answer.tasks, traceback=traceback), **extra)
 
     run(action)
@@ -406,7 +407,7 @@ def _resolve_file(file: str, conf: Path) -> Path:
 
 
 # Token, permission, lifecycle and provider commands live in their own modules; importing registers them.
-from fate_grpc.cli import flow_admin, flow_jobs  # noqa: E402, F401
+from fate_grpc.cli import flow_admin, flow_jobs, flow_outputs  # noqa: E402, F401
 
 
 def main(argv: list[str] | None = None) -> int:

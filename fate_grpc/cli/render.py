@@ -9,6 +9,7 @@ from typing import Any
 from google.protobuf import json_format
 
 from fate_grpc.common.v1 import common_pb2
+from fate_grpc.services.convert import python_from_value
 
 
 def job_status_name(value: int) -> str:
@@ -84,3 +85,25 @@ def table_info(info: common_pb2.TableInfo) -> dict[str, Any]:
         "create_time": _time(info.create_time_ms),
         "meta": json_format.MessageToDict(info.meta),
     }
+
+
+def metric_to_json(message: common_pb2.Metric, *, with_data: bool = True) -> dict[str, Any]:
+    """FATE's metric record: name, type, groups [{name, index}], step_axis, data [{metric, step, ...}]."""
+    record: dict[str, Any] = {
+        "name": message.name,
+        "type": message.type,
+        "groups": [
+            {"name": g.name, "index": g.index if g.HasField("index") else None} for g in message.groups
+        ],
+        "step_axis": message.step_axis if message.HasField("step_axis") else None,
+    }
+    if with_data:
+        record["data"] = [
+            {
+                "metric": python_from_value(p.metric),
+                "step": p.step if p.HasField("step") else None,
+                "timestamp": p.timestamp,
+            }
+            for p in message.data
+        ]
+    return record

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fate_grpc.components import psi, reader
+from fate_grpc.components import feature_scale, psi, reader
 from fate_grpc.components.context import ComponentContext
 
 Component = Callable[[ComponentContext], None]
@@ -12,6 +12,7 @@ Component = Callable[[ComponentContext], None]
 RUNNERS: dict[str, Component] = {
     "reader": reader.run,
     "psi": psi.run,
+    "feature_scale": feature_scale.run,
 }
 
 

@@ -42,7 +42,37 @@ PSI = ComponentSpec(
     description="ECDH private set intersection between the guest and each host.",
 )
 
-BUILTIN_COMPONENTS: dict[str, ComponentSpec] = {spec.name: spec for spec in (READER, PSI)}
+FEATURE_SCALE = ComponentSpec(
+    name="feature_scale",
+    roles=GUEST_HOST,
+    stages={
+        "train": StageSpec(
+            inputs=(ArtifactSpec("train_data", "data", GUEST_HOST),),
+            outputs=(
+                ArtifactSpec("train_output_data", "data", GUEST_HOST),
+                ArtifactSpec("output_model", "model", GUEST_HOST),
+            ),
+        ),
+        "predict": StageSpec(
+            inputs=(
+                ArtifactSpec("test_data", "data", GUEST_HOST),
+                ArtifactSpec("input_model", "model", GUEST_HOST),
+            ),
+            outputs=(ArtifactSpec("test_output_data", "data", GUEST_HOST),),
+        ),
+    },
+    parameters={
+        "method": ParamSpec("method", (str,), default="standard", choices=("standard", "min_max")),
+        "feature_range": ParamSpec("feature_range", (list, dict), default=[0, 1]),
+        "scale_col": ParamSpec("scale_col", (list,)),
+        "scale_idx": ParamSpec("scale_idx", (list,)),
+        "strict_range": ParamSpec("strict_range", (bool,), default=True),
+        "use_anonymous": ParamSpec("use_anonymous", (bool,), default=False),
+    },
+    description="Min-max or standard scaling of each party's own features (train fits, predict applies).",
+)
+
+BUILTIN_COMPONENTS: dict[str, ComponentSpec] = {spec.name: spec for spec in (READER, PSI, FEATURE_SCALE)}
 
 
 def builtin_catalog() -> ComponentCatalog:

@@ -67,6 +67,9 @@ class ComponentSpec:
         if set(self.stages) == {"default"}:
             return "default"
         wanted = requested or "default"
+        if wanted == "default" and "default" not in self.stages and "train" in self.stages:
+            # A DAG that names no stage trains (FATE's default job stage is "train").
+            wanted = "train"
         if wanted in self.stages:
             return wanted
         return None

@@ -201,6 +201,14 @@ class ResolvedTask:
     dependencies: frozenset[str]
 
 
+DEFAULT_MODEL_VERSION = "0"
+
+
+def job_model_ref(dag: Dag, job_id: str) -> tuple[str, str]:
+    """(model_id, model_version) the job's models are filed under: dag.conf's, else (job_id, "0")."""
+    return dag.conf.model_id or job_id, dag.conf.model_version or DEFAULT_MODEL_VERSION
+
+
 def task_parties(dag: Dag, task_name: str) -> tuple[PartyRef, ...]:
     """The parties a task runs at: its own `parties`, else those of the DAG.
 

@@ -20,11 +20,13 @@ from fate_grpc.errors import FateGrpcError
 from fate_grpc.node.config import NodeConfig, is_loopback_address, split_address
 from fate_grpc.node.job_checks import JobCheckLimits, JobChecks
 from fate_grpc.node.job_cleaner import JobCleaner
+from fate_grpc.node.outputs import OutputQueries
 from fate_grpc.node.participant import DagCache, Participant
 from fate_grpc.node.paths import NodePaths
 from fate_grpc.node.peers import PartyGateway, channel_options
 from fate_grpc.node.tables import TableService
 from fate_grpc.node.task_runtime import TaskRuntime
+from fate_grpc.node.warehouse import ModelWarehouse
 from fate_grpc.runner.supervisor import TaskSupervisor
 from fate_grpc.scheduler.events import JobEvents
 from fate_grpc.scheduler.job_creation import JobCreator
@@ -119,6 +121,14 @@ class Node:
             fork_server=cfg.fork_server,
             fork_server_log=self.paths.logs_dir / "fork-server.log",
         )
+        self.warehouse = ModelWarehouse(store=self.store, paths=self.paths, party_id=cfg.party_id)
+        self.outputs = OutputQueries(
+            store=self.store,
+            paths=self.paths,
+            warehouse=self.warehouse,
+            party_id=cfg.party_id,
+            routes=dict(cfg.routes),
+        )
         self.runtime = TaskRuntime(
             store=self.store,
             catalog=self.catalog,
@@ -128,6 +138,7 @@ class Node:
             participant=self.participant,
             receive_timeout_s=cfg.timeouts.task_receive_s,
             providers=self.providers,
+            warehouse=self.warehouse,
         )
         self.participant.runtime = self.runtime
         self.job_checks = JobChecks(
@@ -141,7 +152,9 @@ class Node:
             ),
         )
         self.participant.checks = self.job_checks
-        self.cleaner = JobCleaner(store=self.store, paths=self.paths, dags=self.dags, mailbox=self.mailbox)
+        self.cleaner = JobCleaner(
+            store=self.store, paths=self.paths, dags=self.dags, mailbox=self.mailbox, warehouse=self.warehouse
+        )
         self.events = JobEvents()
         self.job_log = JobLog(self.paths.jobs_dir)
         self.scheduler = Scheduler(
@@ -302,6 +315,8 @@ class Node:
             paths=self.paths,
             job_log=self.job_log,
             providers=self.providers,
+            outputs=self.outputs,
+            warehouse=self.warehouse,
             max_chunk_bytes=cfg.limits.chunk_bytes,
             rpc_timeout_s=cfg.timeouts.rpc_s,
             submit_timeout_s=cfg.timeouts.job_create_s * 3,

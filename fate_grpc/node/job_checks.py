@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fate_grpc.components.providers import ProviderRegistry
-from fate_grpc.domain.dag import Dag, ResolvedTask, resolve_party
+from fate_grpc.domain.dag import Dag, ResolvedInput, ResolvedTask, resolve_party
 from fate_grpc.domain.resources import job_cores
 from fate_grpc.domain.status import TaskStatus
 from fate_grpc.errors import FateGrpcError, FieldViolation
@@ -78,6 +78,7 @@ class JobChecks:
                         f"dag.tasks.{task.name}.conf.provider", f"{exc.message} at {role} {self.party_id}"
                     )
                 )
+            problems.extend(await self._check_warehouse_inputs(role, task))
             if task.component == "reader":
                 namespace = str(task.parameters.get("namespace", ""))
                 name = str(task.parameters.get("name", ""))
@@ -90,6 +91,43 @@ class JobChecks:
                         )
                     )
         return problems
+
+    async def _check_warehouse_inputs(self, role: str, task: ResolvedTask) -> list[FieldViolation]:
+        """A predict job is refused at submit when this party lacks its part of the model."""
+        problems = []
+        for item in task.inputs:
+            field = f"dag.tasks.{task.name}.inputs.{item.kind}.{item.key}.{item.source}"
+            if item.source == "model_warehouse":
+                model_id, version = item.model_id or "", item.model_version or ""
+                found = await self._store.list_models(
+                    model_id=model_id,
+                    model_version=version,
+                    role=role,
+                    party_id=self.party_id,
+                    task_name=item.producer_task,
+                    output_key=item.output_artifact_key,
+                )
+                if not found:
+                    problems.append(
+                        self._problem(
+                            field,
+                            f"model {model_id} version {version} has no {item.producer_task}."
+                            f"{item.output_artifact_key} for {role} {self.party_id} in this party's warehouse"
+                            " (train it or import it with `flow model import`)",
+                        )
+                    )
+            elif item.source == "data_warehouse" and not await self._warehouse_table_exists(item):
+                problems.append(
+                    self._problem(
+                        field, f"table {item.namespace}.{item.name} does not exist at {role} {self.party_id}"
+                    )
+                )
+        return problems
+
+    async def _warehouse_table_exists(self, item: ResolvedInput) -> bool:
+        if not (item.namespace and item.name):
+            return True  # addressed by job and task: checked when the task starts
+        return await self._store.find_table(item.namespace, item.name) is not None
 
     def _check_cores(self, dag: Dag, by_role: dict[str, list[ResolvedTask]]) -> list[FieldViolation]:
         needed = job_cores(dag, by_role)

@@ -12,13 +12,17 @@ from fate_grpc.domain.status import JOB_END_STATUSES
 from fate_grpc.errors import invalid_transition
 from fate_grpc.node.participant import DagCache
 from fate_grpc.node.paths import NodePaths
+from fate_grpc.node.warehouse import ModelWarehouse
 from fate_grpc.store.interface import Store
 from fate_grpc.transfer.mailbox import Mailbox
 
 
 class JobCleaner:
-    def __init__(self, *, store: Store, paths: NodePaths, dags: DagCache, mailbox: Mailbox) -> None:
+    def __init__(
+        self, *, store: Store, paths: NodePaths, dags: DagCache, mailbox: Mailbox, warehouse: ModelWarehouse
+    ) -> None:
         self._store = store
+        self._warehouse = warehouse
         self._paths = paths
         self._dags = dags
         self._mailbox = mailbox
@@ -29,6 +33,8 @@ class JobCleaner:
             return False
         if job.status not in JOB_END_STATUSES:
             raise invalid_transition(f"job {job_id} is {job.status.value}: stop it before cleaning it")
+        # As FATE's job clean: the job's models go too (also from the warehouse).
+        await self._warehouse.delete(job_id=job_id)
         table_files = await self._store.clean_job(job_id)
         self._dags.forget(job_id)
         self._mailbox.drop_job(job_id)

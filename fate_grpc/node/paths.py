@@ -29,8 +29,25 @@ class NodePaths:
     def logs_dir(self) -> Path:
         return self.root / "logs"
 
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def tmp_dir(self) -> Path:
+        """Scratch space for imports and exports (same file system, so results can be renamed in)."""
+        return self.root / "tmp"
+
     def ensure(self) -> None:
-        for folder in (self.root, self.tables_dir, self.jobs_dir, self.mailbox_dir, self.logs_dir):
+        for folder in (
+            self.root,
+            self.tables_dir,
+            self.jobs_dir,
+            self.mailbox_dir,
+            self.logs_dir,
+            self.models_dir,
+            self.tmp_dir,
+        ):
             folder.mkdir(parents=True, exist_ok=True)
 
     def table_file(self, namespace: str, name: str) -> Path:
@@ -44,6 +61,20 @@ class NodePaths:
         check_party_id(key.party_id)
         return self.confine(
             self.jobs_dir / key.job_id / f"{key.role}_{key.party_id}" / key.task_name / str(key.attempt)
+        )
+
+    def model_dir(
+        self, model_id: str, model_version: str, role: str, party_id: str, task_name: str, output_key: str
+    ) -> Path:
+        """Where the warehouse keeps one model: models/<id>/<version>/<role>_<party>/<task>/<key>."""
+        check_name(model_id, "model_id")
+        check_name(model_version, "model_version")
+        check_name(role, "role")
+        check_party_id(party_id)
+        check_name(task_name, "task_name")
+        check_name(output_key, "output_key")
+        return self.confine(
+            self.models_dir / model_id / model_version / f"{role}_{party_id}" / task_name / output_key
         )
 
     def confine(self, path: Path) -> Path:

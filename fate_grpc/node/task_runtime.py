@@ -11,15 +11,17 @@ from pathlib import Path
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.components.providers import ProviderRegistry
 from fate_grpc.domain.component_spec import ComponentCatalog
-from fate_grpc.domain.dag import ResolvedTask, resolve_task, task_parties
+from fate_grpc.domain.dag import ResolvedInput, ResolvedTask, job_model_ref, resolve_task, task_parties
+from fate_grpc.domain.ids import check_name
 from fate_grpc.domain.status import TASK_END_STATUSES, TaskStatus
 from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument
 from fate_grpc.node.participant import DagCache, Participant
 from fate_grpc.node.paths import NodePaths
+from fate_grpc.node.warehouse import ModelSource, ModelWarehouse
 from fate_grpc.runner.supervisor import TaskSupervisor
-from fate_grpc.services.convert import struct_from_dict, table_to_proto
+from fate_grpc.services.convert import model_to_proto, struct_from_dict, table_to_proto
 from fate_grpc.store.interface import Store
-from fate_grpc.store.records import OutputRecord, TableRecord, TaskKey, TaskRecord
+from fate_grpc.store.records import MetricRecord, ModelRecord, OutputRecord, TableRecord, TaskKey, TaskRecord
 from fate_grpc.worker.v1 import worker_pb2
 
 log = logging.getLogger("fate_grpc.tasks")
@@ -47,8 +49,10 @@ class TaskRuntime:
         participant: Participant,
         receive_timeout_s: float,
         providers: ProviderRegistry,
+        warehouse: ModelWarehouse,
     ) -> None:
         self._providers = providers
+        self._warehouse = warehouse
         self._store = store
         self._catalog = catalog
         self._dags = dags
@@ -128,35 +132,85 @@ class TaskRuntime:
     async def _resolve_inputs(self, key: TaskKey, resolved: ResolvedTask) -> list[worker_pb2.InputArtifact]:
         artifacts = []
         for item in resolved.inputs:
-            if item.source != "task_output_artifact" or not item.producer_task:
-                raise FateGrpcError(
-                    ErrorCode.INVALID_ARGUMENT,
-                    f"input {item.key}: {item.source} inputs are not supported yet",
-                )
-            outputs = await self._store.list_outputs(
-                key.job_id, task_name=item.producer_task, role=key.role, party_id=key.party_id
-            )
-            matching = [o for o in outputs if o.output_key == item.output_artifact_key]
-            if not matching:
+            if item.kind == "model":
+                artifacts.append(await self._model_input(key, item))
+            else:
+                artifacts.append(await self._data_input(key, item))
+        return artifacts
+
+    async def _data_input(self, key: TaskKey, item: ResolvedInput) -> worker_pb2.InputArtifact:
+        if item.source == "data_warehouse" and item.namespace and item.name:
+            table = await self._store.find_table(item.namespace, item.name)
+            if table is None:
                 raise FateGrpcError(
                     ErrorCode.NOT_FOUND,
-                    f"input {item.key}: task {item.producer_task} has no output"
-                    f" {item.output_artifact_key} at {key.role} {key.party_id}",
+                    f"input {item.key}: table {item.namespace}.{item.name} does not exist",
                 )
-            latest = max(matching, key=lambda o: o.key.attempt)
-            table = await self._store.get_table(latest.namespace, latest.name)
-            artifacts.append(
-                worker_pb2.InputArtifact(
-                    key=item.key,
-                    kind=item.kind,
-                    index=item.index,
-                    producer_task=item.producer_task,
-                    output_key=item.output_artifact_key or "",
-                    table=table_to_proto(table),
-                    path=table.path,
-                )
+        elif item.producer_task and item.output_artifact_key:
+            # A task output of this job, or (data_warehouse) of an earlier job at this party.
+            job_id = item.job_id if item.source == "data_warehouse" and item.job_id else key.job_id
+            table = await self._task_output_table(job_id, key, item)
+        else:
+            raise FateGrpcError(
+                ErrorCode.INVALID_ARGUMENT,
+                f"input {item.key}: a {item.source} input needs a (namespace, name) or a"
+                " (job_id, producer_task, output_artifact_key)",
             )
-        return artifacts
+        return worker_pb2.InputArtifact(
+            key=item.key,
+            kind=item.kind,
+            index=item.index,
+            producer_task=item.producer_task or "",
+            output_key=item.output_artifact_key or "",
+            table=table_to_proto(table),
+            path=table.path,
+        )
+
+    async def _task_output_table(self, job_id: str, key: TaskKey, item: ResolvedInput) -> TableRecord:
+        outputs = await self._store.list_outputs(
+            job_id, task_name=item.producer_task, role=key.role, party_id=key.party_id
+        )
+        matching = [o for o in outputs if o.output_key == item.output_artifact_key]
+        if not matching:
+            raise FateGrpcError(
+                ErrorCode.NOT_FOUND,
+                f"input {item.key}: task {item.producer_task} of job {job_id} has no output"
+                f" {item.output_artifact_key} at {key.role} {key.party_id}",
+            )
+        latest = max(matching, key=lambda o: o.key.attempt)
+        return await self._store.get_table(latest.namespace, latest.name)
+
+    async def _model_input(self, key: TaskKey, item: ResolvedInput) -> worker_pb2.InputArtifact:
+        producer, output_key = item.producer_task or "", item.output_artifact_key or ""
+        if item.source == "model_warehouse":
+            model_id, version = item.model_id or "", item.model_version or ""
+            model = await self._warehouse.find(
+                model_id, version, key.role, key.party_id, producer, output_key
+            )
+            where = f"model {model_id} version {version}"
+        else:
+            found = [
+                m
+                for m in await self._warehouse.of_job_task(key.job_id, producer, key.role, key.party_id)
+                if m.output_key == output_key
+            ]
+            model = found[0] if found else None
+            where = f"job {key.job_id}"
+        if model is None:
+            raise FateGrpcError(
+                ErrorCode.NOT_FOUND,
+                f"input {item.key}: {where} has no model {producer}.{output_key}"
+                f" for {key.role} {key.party_id}",
+            )
+        return worker_pb2.InputArtifact(
+            key=item.key,
+            kind="model",
+            index=item.index,
+            producer_task=producer,
+            output_key=output_key,
+            path=model.path,
+            model=model_to_proto(model),
+        )
 
     async def _reader_table(self, resolved: ResolvedTask) -> worker_pb2.InputArtifact:
         namespace = str(resolved.parameters.get("namespace", ""))
@@ -226,6 +280,24 @@ class TaskRuntime:
         )
         await self._store.put_output(OutputRecord(key, output_key, namespace, name), table)
         return table
+
+    async def register_output_model(self, key: TaskKey, output_key: str, path: str) -> ModelRecord:
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            raise FateGrpcError(ErrorCode.NOT_FOUND, "this task is no longer known to its node")
+        check_name(output_key, "output_key")
+        folder = self._paths.confine(Path(path))
+        if prepared.work_dir not in folder.parents:
+            raise invalid_argument("a model must be written inside the task's work dir", field_path="path")
+        dag = await self._dags.get(key.job_id)
+        model_id, model_version = job_model_ref(dag, key.job_id)
+        source = ModelSource(key, output_key, prepared.resolved.component, model_id, model_version)
+        return await self._warehouse.save_task_model(source, folder)
+
+    async def on_worker_metrics(self, key: TaskKey, metrics: list[MetricRecord]) -> None:
+        if key not in self._prepared:
+            raise FateGrpcError(ErrorCode.NOT_FOUND, "this task is no longer known to its node")
+        await self._store.add_metrics(key, metrics)
 
     async def on_worker_progress(self, key: TaskKey, progress: int) -> None:
         await self._store.set_task_progress(key, max(0, min(100, progress)))

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import grpc
+import numpy as np
 
 from fate_grpc.common.v1 import common_pb2
-from fate_grpc.components.context import ComponentError, Party
+from fate_grpc.components.context import (
+    DEFAULT_METRIC_GROUPS,
+    MODEL_DOCUMENT,
+    MODEL_FILES_DIR,
+    ComponentError,
+    InputModel,
+    MetricGroups,
+    Party,
+    model_file_names_problem,
+)
 from fate_grpc.components.table import Table, TableSchema, read_table, write_table
-from fate_grpc.services.convert import dict_from_struct
+from fate_grpc.services.convert import dict_from_struct, value_from_python
 from fate_grpc.worker.v1 import worker_pb2, worker_pb2_grpc
 
 TOKEN_METADATA_KEY = "x-fate-grpc-task-token"
@@ -110,9 +122,95 @@ class WorkerContext:
             # Progress is informative only; a failed report must not fail the task.
             self._log.warning("progress report failed: %s", exc.details())
 
+    def log_metric(
+        self,
+        name: str,
+        value: Any,
+        *,
+        type: str = "custom",
+        step: int | None = None,
+        step_axis: str | None = None,
+        groups: MetricGroups = DEFAULT_METRIC_GROUPS,
+    ) -> None:
+        metric = common_pb2.Metric(name=name, type=type)
+        for group_name, index in groups:
+            group = metric.groups.add(name=group_name)
+            if index is not None:
+                group.index = index
+        if step_axis is not None:
+            metric.step_axis = step_axis
+        point = metric.data.add(metric=value_from_python(_plain(value)), timestamp=time.time())
+        if step is not None:
+            point.step = int(step)
+        try:
+            self._stub.ReportMetrics(
+                worker_pb2.ReportMetricsRequest(metrics=[metric]),
+                metadata=self._metadata,
+                timeout=UNARY_TIMEOUT_S,
+            )
+        except grpc.RpcError as exc:
+            raise ComponentError(f"reporting metric {name!r} failed: {exc.details()}") from None
+
     # -- data ------------------------------------------------------------------------------------
     def has_input(self, key: str) -> bool:
         return key in self._inputs
+
+    def input_count(self, key: str) -> int:
+        return len(self._inputs.get(key, ()))
+
+    def read_input_model(self, key: str, index: int = 0) -> InputModel:
+        items = self._inputs.get(key)
+        if not items or index >= len(items) or items[index].kind != "model":
+            raise ComponentError(f"model input {key!r} is not available at {self.role} {self.party_id}")
+        artifact = items[index]
+        folder = Path(artifact.path)
+        try:
+            document = json.loads((folder / MODEL_DOCUMENT).read_text(encoding="utf-8"))
+            files_dir = folder / MODEL_FILES_DIR
+            files = (
+                {p.name: p.read_bytes() for p in sorted(files_dir.iterdir()) if p.is_file()}
+                if files_dir.is_dir()
+                else {}
+            )
+        except (OSError, ValueError) as exc:
+            raise ComponentError(f"model input {key!r} cannot be read: {exc}") from None
+        info = artifact.model
+        source = {
+            "model_id": info.model_id,
+            "model_version": info.model_version,
+            "task_name": info.task_name,
+            "output_key": info.output_key,
+            "component": info.component,
+            "job_id": info.job_id,
+        }
+        return InputModel.from_document(document, files, source)
+
+    def write_output_model(
+        self, key: str, data: Any, meta: Any, files: Mapping[str, bytes] | None = None
+    ) -> None:
+        problem = model_file_names_problem(files or {})
+        if problem:
+            raise ComponentError(problem)
+        folder = Path(self._spec.work_dir) / "outputs" / "models" / key
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        try:
+            text = json.dumps(
+                {"data": _plain(data), "meta": _plain(meta)}, allow_nan=False, ensure_ascii=False
+            )
+        except ValueError as exc:
+            raise ComponentError(f"model {key!r} is not JSON-able: {exc}") from None
+        (folder / MODEL_DOCUMENT).write_text(text, encoding="utf-8")
+        if files:
+            (folder / MODEL_FILES_DIR).mkdir()
+            for name, content in files.items():
+                (folder / MODEL_FILES_DIR / name).write_bytes(content)
+        self._stub.RegisterOutputModel(
+            worker_pb2.RegisterOutputModelRequest(output_key=key, path=str(folder)),
+            metadata=self._metadata,
+            timeout=UNARY_TIMEOUT_S,
+        )
 
     def read_input_table(self, key: str, index: int = 0) -> Table:
         items = self._inputs.get(key)
@@ -146,6 +244,19 @@ class WorkerContext:
             metadata=self._metadata,
             timeout=UNARY_TIMEOUT_S,
         )
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays as plain Python, so documents and metrics serialise as JSON."""
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _send_requests(tag: str, destination: Party, payload: bytes) -> Iterator[worker_pb2.SendObjectRequest]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from fate_grpc.control.v1 import control_pb2
 from fate_grpc.domain.component_spec import ComponentCatalog
-from fate_grpc.domain.dag import Dag, parse_dag, task_parties
+from fate_grpc.domain.dag import Dag, job_model_ref, parse_dag, task_parties
 from fate_grpc.domain.ids import new_job_id
 from fate_grpc.domain.status import TaskStatus
 from fate_grpc.errors import ErrorCode, FateGrpcError, FieldViolation, job_rejected
@@ -63,10 +63,11 @@ class JobCreator:
         await self._check_everywhere(dag, job_id, dag_yaml, initiator_party_id)
         await self._create_everywhere(dag, job_id, dag_yaml, initiator_party_id, user_name)
         await self._store.add_attempts(*_first_attempts(dag, job_id, self._catalog))
+        model_id, model_version = job_model_ref(dag, job_id)
         return CreatedJob(
             job_id=job_id,
-            model_id=dag.conf.model_id or job_id,
-            model_version=dag.conf.model_version or "0",
+            model_id=model_id,
+            model_version=model_version,
             party_ids=dag.party_ids(),
         )
 

@@ -14,10 +14,12 @@ from fate_grpc.domain.component_spec import ComponentCatalog
 from fate_grpc.domain.dag import parse_dag
 from fate_grpc.domain.ids import check_name
 from fate_grpc.errors import FateGrpcError
+from fate_grpc.node.outputs import OutputQueries
 from fate_grpc.node.participant import DagCache
 from fate_grpc.node.paths import NodePaths
 from fate_grpc.node.peers import PartyGateway
 from fate_grpc.node.tables import TableService, UploadRequest
+from fate_grpc.node.warehouse import ModelWarehouse
 from fate_grpc.scheduler.job_creation import JobCreator
 from fate_grpc.scheduler.job_log import JobLog
 from fate_grpc.scheduler.scheduler import Scheduler
@@ -25,6 +27,7 @@ from fate_grpc.scheduler.views import JobViews
 from fate_grpc.security.identity import ClientAuthenticator, User
 from fate_grpc.services.client_admin import ClientAdminRpcs
 from fate_grpc.services.client_jobs import ClientJobRpcs
+from fate_grpc.services.client_outputs import ClientOutputRpcs
 from fate_grpc.services.control_servicer import check_dag_size
 from fate_grpc.services.convert import job_status_to_proto, table_to_proto
 from fate_grpc.services.edge import unary_edge
@@ -35,7 +38,7 @@ from fate_grpc.store.records import TaskKey
 log = logging.getLogger("fate_grpc.client_api")
 
 
-class ClientServicer(ClientAdminRpcs, ClientJobRpcs, client_pb2_grpc.ClientServiceServicer):
+class ClientServicer(ClientAdminRpcs, ClientJobRpcs, ClientOutputRpcs, client_pb2_grpc.ClientServiceServicer):
     def __init__(
         self,
         *,
@@ -55,6 +58,8 @@ class ClientServicer(ClientAdminRpcs, ClientJobRpcs, client_pb2_grpc.ClientServi
         paths: NodePaths,
         job_log: JobLog,
         providers: ProviderRegistry,
+        outputs: OutputQueries,
+        warehouse: ModelWarehouse,
         max_chunk_bytes: int,
         rpc_timeout_s: float,
         submit_timeout_s: float,
@@ -73,6 +78,8 @@ class ClientServicer(ClientAdminRpcs, ClientJobRpcs, client_pb2_grpc.ClientServi
         self._paths = paths
         self._job_log = job_log
         self._providers = providers
+        self._outputs = outputs
+        self._warehouse = warehouse
         self._tls = tls
         self._default_policy = default_policy
         self._max_chunk = max_chunk_bytes

@@ -11,7 +11,12 @@ from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument
 from fate_grpc.node.peers import PartyGateway
 from fate_grpc.node.task_runtime import TaskRuntime
 from fate_grpc.runner.supervisor import TaskSupervisor
-from fate_grpc.services.convert import table_to_proto, task_status_from_proto
+from fate_grpc.services.convert import (
+    metric_from_proto,
+    model_to_proto,
+    table_to_proto,
+    task_status_from_proto,
+)
 from fate_grpc.services.edge import error_from_rpc, stream_edge, unary_edge
 from fate_grpc.services.transfer_servicer import check_size, check_tag, chunk_stream, first_header
 from fate_grpc.store.records import TaskKey
@@ -144,6 +149,18 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         key = self._caller(context)
         table = await self._runtime.register_output(key, request.output_key, request.path, request.table)
         return worker_pb2.RegisterOutputDataResponse(table=table_to_proto(table))
+
+    @unary_edge
+    async def RegisterOutputModel(self, request, context):  # type: ignore[override]
+        key = self._caller(context)
+        model = await self._runtime.register_output_model(key, request.output_key, request.path)
+        return worker_pb2.RegisterOutputModelResponse(model=model_to_proto(model))
+
+    @unary_edge
+    async def ReportMetrics(self, request, context):  # type: ignore[override]
+        key = self._caller(context)
+        await self._runtime.on_worker_metrics(key, [metric_from_proto(m) for m in request.metrics])
+        return worker_pb2.ReportMetricsResponse()
 
 
 def _object_key(mail: MailKey) -> common_pb2.ObjectKey:

@@ -10,6 +10,8 @@ from fate_grpc.store.records import (
     AttemptKey,
     GrantRecord,
     JobRecord,
+    MetricRecord,
+    ModelRecord,
     OutputRecord,
     ProviderRecord,
     ScheduleTaskRecord,
@@ -275,3 +277,40 @@ class Store(ABC):
         party_id: str | None = None,
     ) -> list[OutputRecord]:
         """Outputs of a job, latest attempt last."""
+
+    @abstractmethod
+    async def delete_table(self, namespace: str, name: str) -> TableRecord | None:
+        """Remove a table (and its registration as a task output); None if it did not exist. The
+        caller deletes the file."""
+
+    # -- metrics ---------------------------------------------------------------------------------
+    @abstractmethod
+    async def add_metrics(self, key: TaskKey, metrics: Sequence[MetricRecord]) -> None:
+        """Append metric values reported by a task attempt (the attempt's row must exist)."""
+
+    @abstractmethod
+    async def list_metrics(self, key: TaskKey) -> list[MetricRecord]:
+        """The attempt's metric records in the order they were reported."""
+
+    @abstractmethod
+    async def delete_metrics(self, job_id: str, task_name: str, role: str, party_id: str) -> int:
+        """Remove a task's metrics at one party (every attempt); returns the records removed."""
+
+    # -- model warehouse -------------------------------------------------------------------------
+    @abstractmethod
+    async def put_model(self, model: ModelRecord) -> ModelRecord | None:
+        """Index a model, replacing the one under the same (model_id, model_version, role, party_id,
+        task_name, output_key); returns the replaced one (the caller removes its files if they differ)."""
+
+    @abstractmethod
+    async def put_models_if_absent(self, models: Sequence[ModelRecord]) -> bool:
+        """Index all of `models` atomically, or none if any key is taken (returns False then)."""
+
+    @abstractmethod
+    async def list_models(self, **filters: str | None) -> list[ModelRecord]:
+        """Models matching the filters (model_id, model_version, role, party_id, task_name, output_key,
+        job_id; None = any)."""
+
+    @abstractmethod
+    async def delete_models(self, **filters: str | None) -> list[ModelRecord]:
+        """Remove the models matching the filters (at least one must be set) and return them."""

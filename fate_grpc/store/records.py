@@ -147,6 +147,39 @@ class OutputRecord:
 
 
 @dataclass(frozen=True)
+class MetricRecord:
+    """Values of one metric reported by a task attempt (several records of one metric are merged on
+    query, in the order they were reported)."""
+
+    name: str
+    type: str
+    groups: tuple[tuple[str, int | None], ...]
+    step_axis: str | None
+    # [{"metric": value, "step": int | None, "timestamp": float}, ...]
+    data: tuple[dict[str, Any], ...]
+    create_time_ms: int = 0
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """A model in this party's warehouse, saved by a task or imported."""
+
+    model_id: str
+    model_version: str
+    role: str
+    party_id: str
+    task_name: str
+    output_key: str
+    job_id: str
+    attempt: int
+    component: str
+    type_name: str
+    path: str
+    size: int
+    create_time_ms: int = 0
+
+
+@dataclass(frozen=True)
 class ProviderRecord:
     """A registered component provider (module importable on this node's host)."""
 

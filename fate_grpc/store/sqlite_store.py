@@ -29,6 +29,7 @@ from fate_grpc.store.records import (
     TaskRecord,
 )
 from fate_grpc.store.sqlite_lifecycle import SqliteLifecycleTables
+from fate_grpc.store.sqlite_outputs import SqliteOutputTables
 from fate_grpc.store.sqlite_security import SqliteSecurityTables
 
 BUSY_TIMEOUT_MS = 5000
@@ -56,7 +57,7 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, Store):
+class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, SqliteOutputTables, Store):
     """One writer connection (serialised by a lock, transactions BEGIN IMMEDIATE) and one reader."""
 
     def __init__(self, path: str | Path, *, clock: Callable[[], int] = now_ms) -> None:
@@ -529,42 +530,6 @@ class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, Store):
             _key_tuple(key),
         )
         return row_map.schedule_record(rows[0])
-
-    # -- outputs ---------------------------------------------------------------------------------
-    async def put_output(self, output: OutputRecord, table: TableRecord) -> None:
-        async with self._tx() as db:
-            await self._insert_table(db, table, overwrite=True)
-            await self._insert_output(db, output)
-
-    async def _insert_output(self, db: aiosqlite.Connection, output: OutputRecord) -> None:
-        await db.execute(
-            "INSERT OR REPLACE INTO outputs (job_id, task_name, attempt, role, party_id, output_key,"
-            " kind, namespace, name, create_time_ms) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                *_key_tuple(output.key),
-                output.output_key,
-                output.kind,
-                output.namespace,
-                output.name,
-                output.create_time_ms or self._clock(),
-            ),
-        )
-
-    async def list_outputs(
-        self,
-        job_id: str,
-        *,
-        task_name: str | None = None,
-        role: str | None = None,
-        party_id: str | None = None,
-    ) -> list[OutputRecord]:
-        sql, params = _filtered("SELECT * FROM outputs WHERE job_id = ?", job_id, task_name, None)
-        for column, value in (("role", role), ("party_id", party_id)):
-            if value is not None:
-                sql += f" AND {column} = ?"
-                params.append(value)
-        rows = await self._fetchall(sql + " ORDER BY task_name, attempt, role, party_id, output_key", params)
-        return [row_map.output_record(r) for r in rows]
 
 
 async def _enable_wal(db: aiosqlite.Connection) -> None:

@@ -41,7 +41,10 @@ async def guest_with_job(fed: Federation) -> None:
 
 
 async def all_files(root: Path) -> set[Path]:
-    return await asyncio.to_thread(lambda: {p for p in root.rglob("*") if p.is_file()})
+    """Data files under root (the node's own logs may appear at any time and are not data)."""
+    return await asyncio.to_thread(
+        lambda: {p for p in root.rglob("*") if p.is_file() and "logs" not in p.relative_to(root).parts}
+    )
 
 
 # -- ControlService --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ If a party raises, the others' pending and later ``receive`` calls fail at once 
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -26,10 +27,31 @@ from typing import Any
 
 import pandas as pd
 
-from fate_grpc.components.context import ComponentContext, ComponentError, Party
+from fate_grpc.components.context import (
+    DEFAULT_METRIC_GROUPS,
+    ComponentContext,
+    ComponentError,
+    InputModel,
+    MetricGroups,
+    Party,
+    model_file_names_problem,
+)
 from fate_grpc.components.table import Table, TableSchema
 
 InputTables = Mapping[str, Sequence[Table] | Table]
+InputModels = Mapping[str, Sequence[InputModel] | InputModel]
+
+
+@dataclass(frozen=True)
+class LoggedMetric:
+    """One log_metric call."""
+
+    name: str
+    value: Any
+    type: str
+    step: int | None
+    step_axis: str | None
+    groups: tuple[tuple[str, int | None], ...]
 
 
 @dataclass(frozen=True)
@@ -99,8 +121,12 @@ class LocalContext:
         *,
         stage: str,
         receive_timeout_s: float,
+        models: Mapping[str, list[InputModel]] | None = None,
     ) -> None:
         self.progress: list[int] = []
+        self.metrics: list[LoggedMetric] = []
+        self.models: dict[str, InputModel] = {}
+        self._models = dict(models or {})
         self._party = party
         self._parties = parties
         self._parameters = dict(parameters)
@@ -169,6 +195,40 @@ class LocalContext:
             raise ComponentError(f"{self._party} wrote data output {key!r} twice")
         self.outputs[key] = table
 
+    def input_count(self, key: str) -> int:
+        return len(self._inputs.get(key, [])) or len(self._models.get(key, []))
+
+    def read_input_model(self, key: str, index: int = 0) -> InputModel:
+        models = self._models.get(key, [])
+        if not 0 <= index < len(models):
+            raise ComponentError(f"{self._party} has no model input {key!r} (index {index})")
+        return models[index]
+
+    def write_output_model(
+        self, key: str, data: Any, meta: Any, files: Mapping[str, bytes] | None = None
+    ) -> None:
+        if key in self.models:
+            raise ComponentError(f"{self._party} wrote model output {key!r} twice")
+        problem = model_file_names_problem(files or {})
+        if problem:
+            raise ComponentError(problem)
+        # Round-trip through JSON, as the node does, so tests see what a predict task would read.
+        document = json.loads(json.dumps({"data": data, "meta": meta}, allow_nan=False, default=_plain))
+        self.models[key] = InputModel.from_document(document, files)
+
+    def log_metric(
+        self,
+        name: str,
+        value: Any,
+        *,
+        type: str = "custom",
+        step: int | None = None,
+        step_axis: str | None = None,
+        groups: MetricGroups = DEFAULT_METRIC_GROUPS,
+    ) -> None:
+        plain = json.loads(json.dumps(value, default=_plain))
+        self.metrics.append(LoggedMetric(name, plain, type, step, step_axis, tuple(groups)))
+
 
 class LocalFederation:
     """Runs one component at several parties in threads of this process.
@@ -193,8 +253,16 @@ class LocalFederation:
         stage: str = "default",
         receive_timeout_s: float = 30.0,
         run_timeout_s: float = 120.0,
+        models: Mapping[Party, InputModels] | None = None,
     ) -> None:
         self.parties = tuple(parties)
+        self._models = {
+            party: {
+                key: [value] if isinstance(value, InputModel) else list(value)
+                for key, value in (models or {}).get(party, {}).items()
+            }
+            for party in self.parties
+        }
         if len(set(self.parties)) != len(self.parties):
             raise ValueError("parties must be distinct")
         unknown = set(parameters or {}) | set(inputs or {})
@@ -242,6 +310,7 @@ class LocalFederation:
                 self._mailboxes,
                 stage=self._stage,
                 receive_timeout_s=self._receive_timeout_s,
+                models=self._models[party],
             )
             for party in self.parties
         }
@@ -274,6 +343,13 @@ class LocalFederation:
         if stuck:
             raise TimeoutError(f"parties still running after {self._run_timeout_s:g} s: {stuck}")
         return {party: dict(context.outputs) for party, context in self.contexts.items()}
+
+
+def _plain(value: Any) -> Any:
+    """numpy values as plain Python (the JSON default hook)."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON-able")
 
 
 def _normalise_inputs(inputs: InputTables) -> dict[str, list[Table]]:

@@ -47,6 +47,36 @@ def crash(ctx: ComponentContext) -> None:
         raise ZeroDivisionError("division by zero in crash component")
 
 
+def metrics(ctx: ComponentContext) -> None:
+    """Log a loss for `steps` iterations, then wait for the file `release` (if set) and log the last one."""
+    steps = int(ctx.parameters.get("steps", 3))
+    for step in range(steps):
+        ctx.log_metric(
+            "lr_loss",
+            [1.0 / (step + 1)],
+            type="loss",
+            step=step,
+            step_axis="iterations",
+            groups=(("default", None), ("train", None)),
+        )
+    release = ctx.parameters.get("release")
+    if release:
+        deadline = time.monotonic() + 60
+        while not Path(str(release)).exists():
+            if time.monotonic() > deadline:
+                raise ComponentError("release file never appeared")
+            time.sleep(0.02)
+    ctx.log_metric(
+        "lr_loss",
+        [0.0],
+        type="loss",
+        step=steps,
+        step_axis="iterations",
+        groups=(("default", None), ("train", None)),
+    )
+    ctx.log_metric("summary", {"steps": steps + 1, "ok": True})
+
+
 def _spec(name: str, params: dict[str, ParamSpec]) -> ComponentSpec:
     return ComponentSpec(name=name, roles=ROLES, stages={"default": StageSpec()}, parameters=params)
 
@@ -68,5 +98,9 @@ CATALOG = {
         },
     ),
     "testkit_crash": _spec("testkit_crash", {"party": ParamSpec("party", (str,))}),
+    "testkit_metrics": _spec(
+        "testkit_metrics",
+        {"steps": ParamSpec("steps", (int,), default=3), "release": ParamSpec("release", (str,))},
+    ),
 }
-RUNNERS = {"testkit_sleep": sleep, "testkit_fail": fail, "testkit_crash": crash}
+RUNNERS = {"testkit_sleep": sleep, "testkit_fail": fail, "testkit_crash": crash, "testkit_metrics": metrics}

@@ -473,6 +473,13 @@ def test_unknown_component() -> None:
     assert_violation(document, "dag.tasks.psi_0.component_ref", "'sbt'", "psi, reader, trainer, union")
 
 
+def test_a_dag_without_stage_trains_multi_stage_components() -> None:
+    document = base()
+    document["dag"]["tasks"]["lr_0"] = {"component_ref": "trainer"}
+    found = [v.field for v in violations_of(document)]
+    assert "dag.tasks.lr_0.stage" not in found
+
+
 def test_unsupported_stage_of_task() -> None:
     document = base()
     document["dag"]["tasks"]["lr_0"] = {"component_ref": "trainer", "stage": "cross_validation"}
@@ -481,6 +488,7 @@ def test_unsupported_stage_of_task() -> None:
 
 def test_unsupported_stage_inherited_from_dag() -> None:
     document = base()
+    document["dag"]["stage"] = "cross_validation"
     document["dag"]["tasks"]["lr_0"] = {"component_ref": "trainer"}
     assert_violation(document, "dag.tasks.lr_0.stage", "inherited from dag.stage")
 

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from fate_grpc.client.v1 import client_pb2 as fate__grpc_dot_client_dot_v1_dot_client__pb2
+from fate_grpc.client.v1 import outputs_pb2 as fate__grpc_dot_client_dot_v1_dot_outputs__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -144,6 +145,81 @@ class ClientServiceStub:
                 '/fate_grpc.client.v1.ClientService/DeleteProvider',
                 request_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.DeleteProviderRequest.SerializeToString,
                 response_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.DeleteProviderResponse.FromString,
+                _registered_method=True)
+        self.QueryMetrics = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/QueryMetrics',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryMetricsRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryMetricsResponse.FromString,
+                _registered_method=True)
+        self.QueryMetricKeys = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/QueryMetricKeys',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryMetricKeysRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryMetricKeysResponse.FromString,
+                _registered_method=True)
+        self.DeleteMetrics = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/DeleteMetrics',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteMetricsRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteMetricsResponse.FromString,
+                _registered_method=True)
+        self.QueryOutputModels = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/QueryOutputModels',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryOutputModelsRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryOutputModelsResponse.FromString,
+                _registered_method=True)
+        self.DownloadOutputModels = channel.unary_stream(
+                '/fate_grpc.client.v1.ClientService/DownloadOutputModels',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadOutputModelsRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadOutputModelsResponse.FromString,
+                _registered_method=True)
+        self.DeleteOutputModels = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/DeleteOutputModels',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteOutputModelsRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteOutputModelsResponse.FromString,
+                _registered_method=True)
+        self.QueryOutputTables = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/QueryOutputTables',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryOutputTablesRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryOutputTablesResponse.FromString,
+                _registered_method=True)
+        self.DisplayOutputData = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/DisplayOutputData',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DisplayOutputDataRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DisplayOutputDataResponse.FromString,
+                _registered_method=True)
+        self.DownloadOutputData = channel.unary_stream(
+                '/fate_grpc.client.v1.ClientService/DownloadOutputData',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadOutputDataRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadOutputDataResponse.FromString,
+                _registered_method=True)
+        self.DownloadTable = channel.unary_stream(
+                '/fate_grpc.client.v1.ClientService/DownloadTable',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadTableRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadTableResponse.FromString,
+                _registered_method=True)
+        self.DeleteTable = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/DeleteTable',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteTableRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteTableResponse.FromString,
+                _registered_method=True)
+        self.ExportModel = channel.unary_stream(
+                '/fate_grpc.client.v1.ClientService/ExportModel',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.ExportModelRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.ExportModelResponse.FromString,
+                _registered_method=True)
+        self.ImportModel = channel.stream_unary(
+                '/fate_grpc.client.v1.ClientService/ImportModel',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.ImportModelRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.ImportModelResponse.FromString,
+                _registered_method=True)
+        self.QueryModels = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/QueryModels',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryModelsRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryModelsResponse.FromString,
+                _registered_method=True)
+        self.DeleteModels = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/DeleteModels',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsResponse.FromString,
                 _registered_method=True)
 
 
@@ -305,6 +381,111 @@ class ClientServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def QueryMetrics(self, request, context):
+        """-- outputs of a task at this party (see outputs.proto) --
+        Metrics a task reported, merged per metric (also while it runs).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QueryMetricKeys(self, request, context):
+        """Names, types, groups and step axes of a task's metrics.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteMetrics(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QueryOutputModels(self, request, context):
+        """A task's output model documents.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DownloadOutputModels(self, request, context):
+        """A task's output models as files.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteOutputModels(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QueryOutputTables(self, request, context):
+        """(namespace, name) of each output data table of a task.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisplayOutputData(self, request, context):
+        """The first rows of a task's output tables.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DownloadOutputData(self, request, context):
+        """A task's output tables as CSV plus meta, streamed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DownloadTable(self, request, context):
+        """-- tables and the model warehouse --
+        A stored table as CSV, streamed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteTable(self, request, context):
+        """Remove a stored table and its file.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportModel(self, request, context):
+        """Models of this party under (model_id, model_version), as one zip, streamed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportModel(self, request_iterator, context):
+        """Load a zip made by ExportModel into this party's warehouse.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QueryModels(self, request, context):
+        """Models in this party's warehouse.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteModels(self, request, context):
+        """Remove models from this party's warehouse.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ClientServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -417,6 +598,81 @@ def add_ClientServiceServicer_to_server(servicer, server):
                     servicer.DeleteProvider,
                     request_deserializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.DeleteProviderRequest.FromString,
                     response_serializer=fate__grpc_dot_client_dot_v1_dot_client__pb2.DeleteProviderResponse.SerializeToString,
+            ),
+            'QueryMetrics': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryMetrics,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryMetricsRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryMetricsResponse.SerializeToString,
+            ),
+            'QueryMetricKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryMetricKeys,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryMetricKeysRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryMetricKeysResponse.SerializeToString,
+            ),
+            'DeleteMetrics': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteMetrics,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteMetricsRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteMetricsResponse.SerializeToString,
+            ),
+            'QueryOutputModels': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryOutputModels,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryOutputModelsRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryOutputModelsResponse.SerializeToString,
+            ),
+            'DownloadOutputModels': grpc.unary_stream_rpc_method_handler(
+                    servicer.DownloadOutputModels,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadOutputModelsRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadOutputModelsResponse.SerializeToString,
+            ),
+            'DeleteOutputModels': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteOutputModels,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteOutputModelsRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteOutputModelsResponse.SerializeToString,
+            ),
+            'QueryOutputTables': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryOutputTables,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryOutputTablesRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryOutputTablesResponse.SerializeToString,
+            ),
+            'DisplayOutputData': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisplayOutputData,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DisplayOutputDataRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DisplayOutputDataResponse.SerializeToString,
+            ),
+            'DownloadOutputData': grpc.unary_stream_rpc_method_handler(
+                    servicer.DownloadOutputData,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadOutputDataRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadOutputDataResponse.SerializeToString,
+            ),
+            'DownloadTable': grpc.unary_stream_rpc_method_handler(
+                    servicer.DownloadTable,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadTableRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadTableResponse.SerializeToString,
+            ),
+            'DeleteTable': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteTable,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteTableRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteTableResponse.SerializeToString,
+            ),
+            'ExportModel': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportModel,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.ExportModelRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.ExportModelResponse.SerializeToString,
+            ),
+            'ImportModel': grpc.stream_unary_rpc_method_handler(
+                    servicer.ImportModel,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.ImportModelRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.ImportModelResponse.SerializeToString,
+            ),
+            'QueryModels': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryModels,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryModelsRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryModelsResponse.SerializeToString,
+            ),
+            'DeleteModels': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteModels,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1014,6 +1270,411 @@ class ClientService:
             '/fate_grpc.client.v1.ClientService/DeleteProvider',
             fate__grpc_dot_client_dot_v1_dot_client__pb2.DeleteProviderRequest.SerializeToString,
             fate__grpc_dot_client_dot_v1_dot_client__pb2.DeleteProviderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryMetrics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/QueryMetrics',
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryMetricsRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryMetricsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryMetricKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/QueryMetricKeys',
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryMetricKeysRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryMetricKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteMetrics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/DeleteMetrics',
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteMetricsRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteMetricsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryOutputModels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/QueryOutputModels',
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryOutputModelsRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryOutputModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadOutputModels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/DownloadOutputModels',
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadOutputModelsRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadOutputModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteOutputModels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/DeleteOutputModels',
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteOutputModelsRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteOutputModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryOutputTables(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/QueryOutputTables',
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryOutputTablesRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryOutputTablesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisplayOutputData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/DisplayOutputData',
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DisplayOutputDataRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DisplayOutputDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadOutputData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/DownloadOutputData',
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadOutputDataRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadOutputDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadTable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/DownloadTable',
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadTableRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DownloadTableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteTable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/DeleteTable',
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteTableRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteTableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/ExportModel',
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.ExportModelRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.ExportModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportModel(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/fate_grpc.client.v1.ClientService/ImportModel',
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.ImportModelRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.ImportModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryModels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/QueryModels',
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryModelsRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.QueryModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteModels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/DeleteModels',
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsResponse.FromString,
             options,
             channel_credentials,
             insecure,

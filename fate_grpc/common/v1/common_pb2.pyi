@@ -209,3 +209,77 @@ class TableInfo(_message.Message):
     create_time_ms: int
     meta: _struct_pb2.Struct
     def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., count: _Optional[int] = ..., header: _Optional[_Iterable[str]] = ..., match_id_name: _Optional[str] = ..., label_name: _Optional[str] = ..., weight_name: _Optional[str] = ..., delimiter: _Optional[str] = ..., create_time_ms: _Optional[int] = ..., meta: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class MetricGroup(_message.Message):
+    __slots__ = ("name", "index")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    index: int
+    def __init__(self, name: _Optional[str] = ..., index: _Optional[int] = ...) -> None: ...
+
+class MetricPoint(_message.Message):
+    __slots__ = ("metric", "step", "timestamp")
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    metric: _struct_pb2.Value
+    step: int
+    timestamp: float
+    def __init__(self, metric: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., step: _Optional[int] = ..., timestamp: _Optional[float] = ...) -> None: ...
+
+class Metric(_message.Message):
+    __slots__ = ("name", "type", "groups", "step_axis", "data")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    STEP_AXIS_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    type: str
+    groups: _containers.RepeatedCompositeFieldContainer[MetricGroup]
+    step_axis: str
+    data: _containers.RepeatedCompositeFieldContainer[MetricPoint]
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., groups: _Optional[_Iterable[_Union[MetricGroup, _Mapping]]] = ..., step_axis: _Optional[str] = ..., data: _Optional[_Iterable[_Union[MetricPoint, _Mapping]]] = ...) -> None: ...
+
+class ModelInfo(_message.Message):
+    __slots__ = ("model_id", "model_version", "role", "party_id", "task_name", "output_key", "job_id", "component", "type_name", "size", "create_time_ms")
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_NAME_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_KEY_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    COMPONENT_FIELD_NUMBER: _ClassVar[int]
+    TYPE_NAME_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    model_id: str
+    model_version: str
+    role: str
+    party_id: str
+    task_name: str
+    output_key: str
+    job_id: str
+    component: str
+    type_name: str
+    size: int
+    create_time_ms: int
+    def __init__(self, model_id: _Optional[str] = ..., model_version: _Optional[str] = ..., role: _Optional[str] = ..., party_id: _Optional[str] = ..., task_name: _Optional[str] = ..., output_key: _Optional[str] = ..., job_id: _Optional[str] = ..., component: _Optional[str] = ..., type_name: _Optional[str] = ..., size: _Optional[int] = ..., create_time_ms: _Optional[int] = ...) -> None: ...
+
+class FilePart(_message.Message):
+    __slots__ = ("header", "chunk")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    header: FileHeader
+    chunk: bytes
+    def __init__(self, header: _Optional[_Union[FileHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
+class FileHeader(_message.Message):
+    __slots__ = ("path", "size")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    size: int
+    def __init__(self, path: _Optional[str] = ..., size: _Optional[int] = ...) -> None: ...

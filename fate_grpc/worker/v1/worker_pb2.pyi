@@ -9,7 +9,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class InputArtifact(_message.Message):
-    __slots__ = ("key", "kind", "index", "producer_task", "output_key", "table", "path")
+    __slots__ = ("key", "kind", "index", "producer_task", "output_key", "table", "path", "model")
     KEY_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
@@ -17,6 +17,7 @@ class InputArtifact(_message.Message):
     OUTPUT_KEY_FIELD_NUMBER: _ClassVar[int]
     TABLE_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     key: str
     kind: str
     index: int
@@ -24,7 +25,8 @@ class InputArtifact(_message.Message):
     output_key: str
     table: _common_pb2.TableInfo
     path: str
-    def __init__(self, key: _Optional[str] = ..., kind: _Optional[str] = ..., index: _Optional[int] = ..., producer_task: _Optional[str] = ..., output_key: _Optional[str] = ..., table: _Optional[_Union[_common_pb2.TableInfo, _Mapping]] = ..., path: _Optional[str] = ...) -> None: ...
+    model: _common_pb2.ModelInfo
+    def __init__(self, key: _Optional[str] = ..., kind: _Optional[str] = ..., index: _Optional[int] = ..., producer_task: _Optional[str] = ..., output_key: _Optional[str] = ..., table: _Optional[_Union[_common_pb2.TableInfo, _Mapping]] = ..., path: _Optional[str] = ..., model: _Optional[_Union[_common_pb2.ModelInfo, _Mapping]] = ...) -> None: ...
 
 class GetTaskSpecRequest(_message.Message):
     __slots__ = ()
@@ -147,3 +149,27 @@ class ReportProgressRequest(_message.Message):
 class ReportProgressResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class ReportMetricsRequest(_message.Message):
+    __slots__ = ("metrics",)
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    metrics: _containers.RepeatedCompositeFieldContainer[_common_pb2.Metric]
+    def __init__(self, metrics: _Optional[_Iterable[_Union[_common_pb2.Metric, _Mapping]]] = ...) -> None: ...
+
+class ReportMetricsResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RegisterOutputModelRequest(_message.Message):
+    __slots__ = ("output_key", "path")
+    OUTPUT_KEY_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    output_key: str
+    path: str
+    def __init__(self, output_key: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
+
+class RegisterOutputModelResponse(_message.Message):
+    __slots__ = ("model",)
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    model: _common_pb2.ModelInfo
+    def __init__(self, model: _Optional[_Union[_common_pb2.ModelInfo, _Mapping]] = ...) -> None: ...

@@ -65,6 +65,16 @@ class WorkerServiceStub:
                 request_serializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportProgressRequest.SerializeToString,
                 response_deserializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportProgressResponse.FromString,
                 _registered_method=True)
+        self.ReportMetrics = channel.unary_unary(
+                '/fate_grpc.worker.v1.WorkerService/ReportMetrics',
+                request_serializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportMetricsRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportMetricsResponse.FromString,
+                _registered_method=True)
+        self.RegisterOutputModel = channel.unary_unary(
+                '/fate_grpc.worker.v1.WorkerService/RegisterOutputModel',
+                request_serializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.RegisterOutputModelRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.RegisterOutputModelResponse.FromString,
+                _registered_method=True)
 
 
 class WorkerServiceServicer:
@@ -113,6 +123,20 @@ class WorkerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportMetrics(self, request, context):
+        """Metrics the task measured so far; visible to `flow output query-metric` at once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterOutputModel(self, request, context):
+        """Save a model the task wrote into its output directory into this party's model warehouse.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -145,6 +169,16 @@ def add_WorkerServiceServicer_to_server(servicer, server):
                     servicer.ReportProgress,
                     request_deserializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportProgressRequest.FromString,
                     response_serializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportProgressResponse.SerializeToString,
+            ),
+            'ReportMetrics': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportMetrics,
+                    request_deserializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportMetricsRequest.FromString,
+                    response_serializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportMetricsResponse.SerializeToString,
+            ),
+            'RegisterOutputModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterOutputModel,
+                    request_deserializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.RegisterOutputModelRequest.FromString,
+                    response_serializer=fate__grpc_dot_worker_dot_v1_dot_worker__pb2.RegisterOutputModelResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -310,6 +344,60 @@ class WorkerService:
             '/fate_grpc.worker.v1.WorkerService/ReportProgress',
             fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportProgressRequest.SerializeToString,
             fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportProgressResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportMetrics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.worker.v1.WorkerService/ReportMetrics',
+            fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportMetricsRequest.SerializeToString,
+            fate__grpc_dot_worker_dot_v1_dot_worker__pb2.ReportMetricsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterOutputModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.worker.v1.WorkerService/RegisterOutputModel',
+            fate__grpc_dot_worker_dot_v1_dot_worker__pb2.RegisterOutputModelRequest.SerializeToString,
+            fate__grpc_dot_worker_dot_v1_dot_worker__pb2.RegisterOutputModelResponse.FromString,
             options,
             channel_credentials,
             insecure,
