@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fate_grpc.components import feature_scale, psi, reader
+from fate_grpc.components import (
+    evaluation,
+    feature_binning,
+    feature_scale,
+    feature_selection,
+    psi,
+    reader,
+)
 from fate_grpc.components.context import ComponentContext
 
 Component = Callable[[ComponentContext], None]
@@ -13,6 +20,9 @@ RUNNERS: dict[str, Component] = {
     "reader": reader.run,
     "psi": psi.run,
     "feature_scale": feature_scale.run,
+    "hetero_feature_binning": feature_binning.run,
+    "hetero_feature_selection": feature_selection.run,
+    "evaluation": evaluation.run,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fate_grpc.components import evaluation, feature_binning, feature_selection
 from fate_grpc.domain.component_spec import (
     ArtifactSpec,
     ComponentCatalog,
@@ -72,7 +73,17 @@ FEATURE_SCALE = ComponentSpec(
     description="Min-max or standard scaling of each party's own features (train fits, predict applies).",
 )
 
-BUILTIN_COMPONENTS: dict[str, ComponentSpec] = {spec.name: spec for spec in (READER, PSI, FEATURE_SCALE)}
+BUILTIN_COMPONENTS: dict[str, ComponentSpec] = {
+    spec.name: spec
+    for spec in (
+        READER,
+        PSI,
+        FEATURE_SCALE,
+        feature_binning.SPEC,
+        feature_selection.SPEC,
+        evaluation.SPEC,
+    )
+}
 
 
 def builtin_catalog() -> ComponentCatalog:

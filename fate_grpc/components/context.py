@@ -108,6 +108,10 @@ class ComponentContext(Protocol):
         """How many artifacts the (multi) input `key` has at this party (0 when absent)."""
         ...
 
+    def input_producer(self, key: str, index: int = 0) -> str:
+        """The task that produced input `key` (index for multi inputs); "" when unknown."""
+        ...
+
     def read_input_model(self, key: str, index: int = 0) -> InputModel:
         """The model input `key` (index for multi inputs); raises ComponentError if absent."""
         ...

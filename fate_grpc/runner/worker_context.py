@@ -158,6 +158,10 @@ class WorkerContext:
     def input_count(self, key: str) -> int:
         return len(self._inputs.get(key, ()))
 
+    def input_producer(self, key: str, index: int = 0) -> str:
+        items = self._inputs.get(key, [])
+        return items[index].producer_task if 0 <= index < len(items) else ""
+
     def read_input_model(self, key: str, index: int = 0) -> InputModel:
         items = self._inputs.get(key)
         if not items or index >= len(items) or items[index].kind != "model":

@@ -198,6 +198,9 @@ class LocalContext:
     def input_count(self, key: str) -> int:
         return len(self._inputs.get(key, [])) or len(self._models.get(key, []))
 
+    def input_producer(self, key: str, index: int = 0) -> str:
+        return f"{key}_{index}" if 0 <= index < self.input_count(key) else ""
+
     def read_input_model(self, key: str, index: int = 0) -> InputModel:
         models = self._models.get(key, [])
         if not 0 <= index < len(models):
