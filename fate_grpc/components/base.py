@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fate_grpc.components import (
+    data_split,
     evaluation,
     feature_binning,
     feature_scale,
     feature_selection,
     psi,
     reader,
+    sample,
+    statistics,
+    union,
 )
 from fate_grpc.components.context import ComponentContext
 
@@ -23,6 +27,10 @@ RUNNERS: dict[str, Component] = {
     "hetero_feature_binning": feature_binning.run,
     "hetero_feature_selection": feature_selection.run,
     "evaluation": evaluation.run,
+    "data_split": data_split.run,
+    "sample": sample.run,
+    "union": union.run,
+    "statistics": statistics.run,
 }
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from fate_grpc.components import evaluation, feature_binning, feature_selection
+from fate_grpc.components import (
+    data_split,
+    evaluation,
+    feature_binning,
+    feature_selection,
+    sample,
+    statistics,
+    union,
+)
 from fate_grpc.domain.component_spec import (
     ArtifactSpec,
     ComponentCatalog,
@@ -82,6 +90,10 @@ BUILTIN_COMPONENTS: dict[str, ComponentSpec] = {
         feature_binning.SPEC,
         feature_selection.SPEC,
         evaluation.SPEC,
+        data_split.SPEC,
+        sample.SPEC,
+        union.SPEC,
+        statistics.SPEC,
     )
 }
 

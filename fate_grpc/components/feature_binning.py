@@ -217,7 +217,12 @@ def _host_woe_iv(
     public, private = paillier.generate_keypair(key_bits)
     with _executor(len(y)) as executor:
         encrypted = paillier.encrypt(public, y.astype(np.int64), executor=executor)
-        ctx.log.info("binning: encrypted %d labels in %.2fs", len(y), time.perf_counter() - started)
+        ctx.log.info(
+            "binning: generated a %d-bit key and encrypted %d labels in %.3fs",
+            key_bits,
+            len(y),
+            time.perf_counter() - started,
+        )
         key_bytes, label_bytes = public.to_bytes(), encrypted.to_bytes()
         for host in hosts:
             ctx.send(TAG_PUBLIC_KEY, host, key_bytes)
@@ -243,7 +248,15 @@ def _receive_host_sums(
     try:
         sums = paillier.EncryptedVector.from_bytes(public, arrays["sums"].tobytes())
         layout = PackingLayout(*(int(v) for v in arrays["layout"].tolist()))
+        started = time.perf_counter()
         decrypted = paillier.decrypt_packed(private, sums, layout, executor=executor)
+        ctx.log.info(
+            "binning: decrypted %d packed ciphertexts (%d bin sums) from %s in %.3fs",
+            len(sums),
+            layout.count,
+            host,
+            time.perf_counter() - started,
+        )
         ids = [str(i) for i in arrays["ids"].tolist()]
         counts = arrays["counts"].astype(np.int64)
         n_groups = int(arrays["n_groups"][0])
@@ -289,7 +302,7 @@ def _host_protocol(
     slot_bits = max(len(table), 1).bit_length() + 1
     packed, layout = paillier.pack_ciphertexts(sums, slot_bits)
     ctx.log.info(
-        "binning: %d bin sums packed into %d ciphertexts in %.2fs",
+        "binning: %d bin sums packed into %d ciphertexts in %.3fs",
         len(sums),
         len(packed),
         time.perf_counter() - started,

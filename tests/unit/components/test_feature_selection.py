@@ -139,3 +139,31 @@ def test_iv_without_a_binning_model_is_a_clear_error(tables: dict[Party, Table])
     )
     with pytest.raises(Exception, match="hetero_feature_binning model"):
         federation.run(feature_selection.run)
+
+
+def test_statistics_filter_uses_each_partys_own_statistics_model(tables: dict[Party, Table]) -> None:
+    from fate_grpc.components import statistics
+
+    stats = LocalFederation(
+        [GUEST, HOST],
+        inputs={p: {"input_data": t} for p, t in tables.items()},
+        common_parameters={"metrics": ["std"]},
+    )
+    stats.run(statistics.run)
+    federation = LocalFederation(
+        [GUEST, HOST],
+        inputs={p: {"train_data": t} for p, t in tables.items()},
+        models={p: {"input_models": [stats.contexts[p].models["output_model"]]} for p in tables},
+        common_parameters={
+            "method": ["statistics"],
+            "statistic_param": {"metrics": "std", "filter_type": "top_k", "threshold": 3},
+        },
+        stage="train",
+    )
+    federation.run(feature_selection.run)
+    for party, table in tables.items():
+        features = list(table.schema.feature_names)
+        std = table.frame[features].std(ddof=1)
+        expected = [c for c in features if c in set(std.sort_values(ascending=False).index[:3])]
+        assert kept(federation, party) == expected
+    assert federation.sent == []  # statistics filters are local
