@@ -470,7 +470,9 @@ def test_unsafe_task_name(name: str) -> None:
 def test_unknown_component() -> None:
     document = base()
     document["dag"]["tasks"]["psi_0"]["component_ref"] = "sbt"
-    assert_violation(document, "dag.tasks.psi_0.component_ref", "'sbt'", "psi, reader, sample, statistics, trainer, union")
+    assert_violation(
+        document, "dag.tasks.psi_0.component_ref", "'sbt'", "psi, reader, sample, statistics, trainer, union"
+    )
 
 
 def test_a_dag_without_stage_trains_multi_stage_components() -> None:
