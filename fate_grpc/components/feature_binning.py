@@ -215,7 +215,7 @@ def _host_woe_iv(
         raise ComponentError(f"he_param.kind {kind!r} is not available here; use paillier")
     started = time.perf_counter()
     public, private = paillier.generate_keypair(key_bits)
-    with _executor(len(y)) as executor:
+    with _CryptoWorkers(len(y)) as executor:
         encrypted = paillier.encrypt(public, y.astype(np.int64), executor=executor)
         ctx.log.info(
             "binning: generated a %d-bit key and encrypted %d labels in %.3fs",
@@ -402,7 +402,7 @@ def _labels(table: Table, label: str) -> np.ndarray:
     return y
 
 
-class _executor:
+class _CryptoWorkers:
     """Worker processes for bulk encryption/decryption, sized to the machine; none for small inputs."""
 
     def __init__(self, rows: int) -> None:

@@ -142,7 +142,7 @@ class OutputQueries:
             raise not_found(f"task {ref.task_name} of job {ref.job_id} has no output model at {ref.role}")
         files: list[DownloadFile] = []
         for model in models:
-            files.extend(self._warehouse.files_of(model, model.output_key))
+            files.extend(await self._warehouse.files_of(model, model.output_key))
             files.append((f"{model.output_key}/model.meta.json", _json_bytes(model_meta(model))))
         return files
 

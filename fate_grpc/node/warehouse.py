@@ -102,10 +102,11 @@ class ModelWarehouse:
         path = self._paths.confine(Path(model.path) / MODEL_DOCUMENT)
         return await anyio.to_thread.run_sync(_read_json, path)
 
-    def files_of(self, model: ModelRecord, prefix: str) -> list[tuple[str, Path]]:
-        """(relative path in a download, file on disk) for every file of a model."""
+    async def files_of(self, model: ModelRecord, prefix: str) -> list[tuple[str, Path]]:
+        """(relative path in a download, file on disk) for every file of a model (walked in a thread)."""
         root = self._paths.confine(Path(model.path))
-        return [(f"{prefix}/{rel}", path) for rel, path in _walk_files(root)]
+        found = await anyio.to_thread.run_sync(lambda: list(_walk_files(root)))
+        return [(f"{prefix}/{rel}", path) for rel, path in found]
 
     # -- deleting --------------------------------------------------------------------------------
     async def delete(self, **filters: str | None) -> list[ModelRecord]:

@@ -14,6 +14,10 @@ import aiosqlite
 from fate_grpc.store import sqlite_rows as row_map
 from fate_grpc.store.records import MetricRecord, ModelRecord, OutputRecord, TableRecord, TaskKey
 
+INSERT_MODEL = (
+    "INSERT {verb} INTO models (model_id, model_version, role, party_id, task_name, output_key, job_id,"
+    " attempt, component, type_name, path, size, create_time_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
 MODEL_FILTERS = ("model_id", "model_version", "role", "party_id", "task_name", "output_key", "job_id")
 
 
@@ -123,21 +127,7 @@ class SqliteOutputTables:
                 _model_key(model),
             ) as cursor:
                 previous = await cursor.fetchone()
-            await db.execute(
-                "INSERT OR REPLACE INTO models (model_id, model_version, role, party_id, task_name,"
-                " output_key, job_id, attempt, component, type_name, path, size, create_time_ms)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    *_model_key(model),
-                    model.job_id,
-                    model.attempt,
-                    model.component,
-                    model.type_name,
-                    model.path,
-                    model.size,
-                    model.create_time_ms or self._clock(),
-                ),
-            )
+            await db.execute(INSERT_MODEL.format(verb="OR REPLACE"), self._model_row(model))
             return _model_record(previous) if previous is not None else None
 
     async def put_models_if_absent(self, models: Sequence[ModelRecord]) -> bool:
@@ -151,27 +141,22 @@ class SqliteOutputTables:
                     if await cursor.fetchone() is not None:
                         return False
             try:
-                await db.executemany(
-                    "INSERT INTO models (model_id, model_version, role, party_id, task_name, output_key,"
-                    " job_id, attempt, component, type_name, path, size, create_time_ms)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [
-                        (
-                            *_model_key(m),
-                            m.job_id,
-                            m.attempt,
-                            m.component,
-                            m.type_name,
-                            m.path,
-                            m.size,
-                            m.create_time_ms or self._clock(),
-                        )
-                        for m in models
-                    ],
-                )
+                await db.executemany(INSERT_MODEL.format(verb=""), [self._model_row(m) for m in models])
             except sqlite3.IntegrityError:
                 return False
             return True
+
+    def _model_row(self, model: ModelRecord) -> tuple[Any, ...]:
+        return (
+            *_model_key(model),
+            model.job_id,
+            model.attempt,
+            model.component,
+            model.type_name,
+            model.path,
+            model.size,
+            model.create_time_ms or self._clock(),
+        )
 
     async def list_models(self, **filters: str | None) -> list[ModelRecord]:
         sql, params = _where("SELECT * FROM models", _model_filters(filters))

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from fate_grpc.components import feature_scale
 from fate_grpc.components.context import ComponentError, Party
 from fate_grpc.components.table import Table
-from tests.support.local_context import LocalFederation, read_csv_table
-
-DATA = Path(__file__).resolve().parents[3] / "examples" / "data"
-GUEST = Party("guest", "9999")
-HOST = Party("host", "10000")
-
-
-@pytest.fixture(scope="module")
-def tables() -> dict[Party, Table]:
-    return {
-        GUEST: read_csv_table(DATA / "breast_hetero_guest.csv", "id", label_name="y"),
-        HOST: read_csv_table(DATA / "breast_hetero_host.csv", "id"),
-    }
+from tests.support.local_context import LocalFederation
+from tests.unit.components.breast import GUEST, HOST
 
 
 def train(tables: dict[Party, Table], **params: object) -> LocalFederation:

@@ -3,27 +3,14 @@ joined data; hosts exchange anonymous ids only."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from fate_grpc.components import feature_binning, feature_selection
 from fate_grpc.components.codec import decode_arrays
 from fate_grpc.components.context import InputModel, Party
 from fate_grpc.components.table import Table
-from tests.support.local_context import LocalFederation, read_csv_table
-
-DATA = Path(__file__).resolve().parents[3] / "examples" / "data"
-GUEST = Party("guest", "9999")
-HOST = Party("host", "10000")
-
-
-@pytest.fixture(scope="module")
-def tables() -> dict[Party, Table]:
-    return {
-        GUEST: read_csv_table(DATA / "breast_hetero_guest.csv", "id", label_name="y"),
-        HOST: read_csv_table(DATA / "breast_hetero_host.csv", "id"),
-    }
+from tests.support.local_context import LocalFederation
+from tests.unit.components.breast import GUEST, HOST
 
 
 @pytest.fixture(scope="module")
