@@ -14,6 +14,7 @@ from fate_grpc.components import (
     reader,
     sample,
     statistics,
+    toy_example,
     union,
 )
 from fate_grpc.components.context import ComponentContext
@@ -31,6 +32,7 @@ RUNNERS: dict[str, Component] = {
     "sample": sample.run,
     "union": union.run,
     "statistics": statistics.run,
+    "toy_example": toy_example.run,
 }
 
 

@@ -9,6 +9,7 @@ from fate_grpc.components import (
     feature_selection,
     sample,
     statistics,
+    toy_example,
     union,
 )
 from fate_grpc.domain.component_spec import (
@@ -94,6 +95,7 @@ BUILTIN_COMPONENTS: dict[str, ComponentSpec] = {
         sample.SPEC,
         union.SPEC,
         statistics.SPEC,
+        toy_example.SPEC,
     )
 }
 

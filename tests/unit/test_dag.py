@@ -471,7 +471,10 @@ def test_unknown_component() -> None:
     document = base()
     document["dag"]["tasks"]["psi_0"]["component_ref"] = "sbt"
     assert_violation(
-        document, "dag.tasks.psi_0.component_ref", "'sbt'", "psi, reader, sample, statistics, trainer, union"
+        document,
+        "dag.tasks.psi_0.component_ref",
+        "'sbt'",
+        "psi, reader, sample, statistics, toy_example, trainer, union",
     )
 
 
