@@ -6,12 +6,9 @@ Import the public names from `fate_grpc.domain.dag`.
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
-
-import yaml
 
 # A module import: `dag` imports this module and `dag_resolution` at its end, in either order.
 from fate_grpc.domain import dag_resolution as resolution
@@ -34,6 +31,7 @@ from fate_grpc.domain.dag import (
     expand_parties,
     type_name,
 )
+from fate_grpc.domain.dag_loading import load_dag_document, old_format_violation
 from fate_grpc.domain.ids import is_valid_job_id, is_valid_party_id, name_problem
 from fate_grpc.errors import FieldViolation, invalid_dag
 
@@ -95,47 +93,13 @@ _SYNC_TYPES = ("callback", "poll")
 _T = TypeVar("_T")
 
 
-def load_dag_document(text: str) -> dict[str, Any]:
-    """See `fate_grpc.domain.dag.load_dag_document`."""
-    if not isinstance(text, str):
-        raise invalid_dag([FieldViolation("", f"the DAG must be YAML or JSON text, got {type_name(text)}")])
-    document = _load_text(text)
-    if not isinstance(document, Mapping):
-        raise invalid_dag(
-            [
-                FieldViolation(
-                    "",
-                    "the DAG document must be a mapping with schema_version and dag, "
-                    f"got {type_name(document)}",
-                )
-            ]
-        )
-    return dict(document)
-
-
-def _load_text(text: str) -> Any:
-    if text.lstrip().startswith("{"):
-        # JSON written with tabs is not valid YAML, so try JSON first.
-        try:
-            return json.loads(text)
-        except ValueError:
-            pass
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise invalid_dag([FieldViolation("", _yaml_problem(exc))]) from None
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or "syntax error"
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    return f"not valid YAML or JSON: {problem}{where}"
-
-
 def parse_dag(document: str | Mapping[str, Any], catalog: ComponentCatalog) -> Dag:
     """See `fate_grpc.domain.dag.parse_dag`."""
     loaded = load_dag_document(document) if isinstance(document, str) else document
+    old_format = old_format_violation(loaded) if isinstance(loaded, Mapping) else None
+    if old_format is not None:
+        # One answer saying what to change, rather than every old field as an unknown key.
+        raise invalid_dag([old_format])
     parser = _Parser()
     dag = parser.parse(loaded)
     if dag is not None:
