@@ -12,6 +12,7 @@ from fate_grpc.components import (
     toy_example,
     union,
 )
+from fate_grpc.domain import param_checks as checks
 from fate_grpc.domain.component_spec import (
     ArtifactSpec,
     ComponentCatalog,
@@ -21,6 +22,15 @@ from fate_grpc.domain.component_spec import (
 )
 
 GUEST_HOST = frozenset({"guest", "host"})
+
+
+def _only(supported: str, what: str) -> checks.Check:
+    def rule(value: str) -> str | None:
+        return None if value == supported else f"{what} {value!r} is not implemented; only {supported!r} is"
+
+    return checks.refine(checks.string(), rule)
+
+
 GUEST_HOST_ARBITER = frozenset({"guest", "host", "arbiter"})
 
 READER = ComponentSpec(
@@ -30,8 +40,10 @@ READER = ComponentSpec(
         "default": StageSpec(outputs=(ArtifactSpec("output_data", "data", GUEST_HOST_ARBITER),)),
     },
     parameters={
-        "name": ParamSpec("name", (str,), required=True, required_roles=GUEST_HOST_ARBITER),
-        "namespace": ParamSpec("namespace", (str,), required=True, required_roles=GUEST_HOST_ARBITER),
+        "name": ParamSpec("name", required=True, required_roles=GUEST_HOST_ARBITER, check=checks.string()),
+        "namespace": ParamSpec(
+            "namespace", required=True, required_roles=GUEST_HOST_ARBITER, check=checks.string()
+        ),
     },
     description="Outputs an uploaded table named by (namespace, name) at each party.",
 )
@@ -46,8 +58,9 @@ PSI = ComponentSpec(
         ),
     },
     parameters={
-        "protocol": ParamSpec("protocol", (str,), default="ecdh_psi", choices=("ecdh_psi",)),
-        "curve_type": ParamSpec("curve_type", (str,), default="curve25519", choices=("curve25519",)),
+        # FATE compares both exactly (no lower-casing) and implements only these values.
+        "protocol": ParamSpec("protocol", default="ecdh_psi", check=_only("ecdh_psi", "PSI protocol")),
+        "curve_type": ParamSpec("curve_type", default="curve25519", check=_only("curve25519", "curve")),
     },
     description="ECDH private set intersection between the guest and each host.",
 )
@@ -72,12 +85,24 @@ FEATURE_SCALE = ComponentSpec(
         ),
     },
     parameters={
-        "method": ParamSpec("method", (str,), default="standard", choices=("standard", "min_max")),
-        "feature_range": ParamSpec("feature_range", (list, dict), default=[0, 1]),
-        "scale_col": ParamSpec("scale_col", (list,)),
-        "scale_idx": ParamSpec("scale_idx", (list,)),
-        "strict_range": ParamSpec("strict_range", (bool,), default=True),
-        "use_anonymous": ParamSpec("use_anonymous", (bool,), default=False),
+        "method": ParamSpec("method", default="standard", check=checks.choice("standard", "min_max")),
+        "feature_range": ParamSpec(
+            "feature_range",
+            default=[0, 1],
+            check=checks.any_of(
+                checks.list_of(checks.number()),
+                checks.mapping_of(checks.string(), checks.list_of(checks.number())),
+                wanted="[min, max] or a mapping {column: [min, max]}",
+            ),
+        ),
+        "scale_col": ParamSpec(
+            "scale_col", check=checks.list_of(checks.string(), wanted="a list of column names")
+        ),
+        "scale_idx": ParamSpec(
+            "scale_idx", check=checks.list_of(checks.integer(ge=0), wanted="a list of column indexes")
+        ),
+        "strict_range": ParamSpec("strict_range", default=True, check=checks.boolean()),
+        "use_anonymous": ParamSpec("use_anonymous", default=False, check=checks.boolean()),
     },
     description="Min-max or standard scaling of each party's own features (train fits, predict applies).",
 )

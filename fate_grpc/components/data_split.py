@@ -39,7 +39,9 @@ import pandas as pd
 
 from fate_grpc.components.codec import decode_arrays, encode_arrays
 from fate_grpc.components.context import ComponentContext, ComponentError, Party
+from fate_grpc.components.parameters import with_checked_parameters
 from fate_grpc.components.table import Table
+from fate_grpc.domain import param_checks as checks
 from fate_grpc.domain.component_spec import ArtifactSpec, ComponentSpec, ParamSpec, StageSpec
 from fate_grpc.ml.sampling import split_indices
 
@@ -62,10 +64,11 @@ SPEC = ComponentSpec(
         ),
     },
     parameters={
-        **{name: ParamSpec(name, (int, float)) for name in SIZE_PARAMS},
-        "stratified": ParamSpec("stratified", (bool,), default=False),
-        "random_state": ParamSpec("random_state", (int,)),
-        "hetero_sync": ParamSpec("hetero_sync", (bool,), default=True),
+        # FATE reads a number in [0, 1] as a fraction (1 = all rows) and a whole number > 1 as a count.
+        **{name: ParamSpec(name, check=checks.fraction_or_count()) for name in SIZE_PARAMS},
+        "stratified": ParamSpec("stratified", default=False, check=checks.boolean()),
+        "random_state": ParamSpec("random_state", check=checks.integer(ge=0)),
+        "hetero_sync": ParamSpec("hetero_sync", default=True, check=checks.boolean()),
     },
     description="Splits rows into train/validate/test; the guest decides and sends the hosts the ids.",
 )
@@ -73,6 +76,7 @@ SPEC = ComponentSpec(
 
 def run(ctx: ComponentContext) -> None:
     """Split this party's `input_data` and write the three split outputs."""
+    ctx = with_checked_parameters(ctx, SPEC)
     table = ctx.read_input_table(INPUT_KEY)
     if bool_param(ctx, "hetero_sync", True, "data_split"):
         if ctx.role == "guest":

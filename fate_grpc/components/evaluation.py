@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 
 from fate_grpc.components.context import ComponentContext, ComponentError
+from fate_grpc.components.parameters import with_checked_parameters
 from fate_grpc.components.table import Table
+from fate_grpc.domain import param_checks as checks
 from fate_grpc.domain.component_spec import ArtifactSpec, ComponentSpec, ParamSpec, StageSpec
 from fate_grpc.ml.evaluation import default_metrics, evaluate, supported_metrics
 
@@ -29,16 +31,21 @@ SPEC = ComponentSpec(
     roles=ROLES,
     stages={"default": StageSpec(inputs=(ArtifactSpec(INPUT_DATAS, "data", ROLES, multi=True),))},
     parameters={
-        "default_eval_setting": ParamSpec("default_eval_setting", (str,), default="binary", choices=KINDS),
-        "metrics": ParamSpec("metrics", (list,)),
-        "predict_column_name": ParamSpec("predict_column_name", (str,)),
-        "label_column_name": ParamSpec("label_column_name", (str,)),
+        "default_eval_setting": ParamSpec(
+            "default_eval_setting", default="binary", check=checks.choice(*KINDS)
+        ),
+        "metrics": ParamSpec(
+            "metrics", check=checks.list_of(checks.string(), wanted="a list of metric names")
+        ),
+        "predict_column_name": ParamSpec("predict_column_name", check=checks.string()),
+        "label_column_name": ParamSpec("label_column_name", check=checks.string()),
     },
     description="Binary, multi-class and regression metrics of predicted tables, as FATE reports them.",
 )
 
 
 def run(ctx: ComponentContext) -> None:
+    ctx = with_checked_parameters(ctx, SPEC)
     kind = str(ctx.parameters.get("default_eval_setting") or "binary").lower()
     if kind not in KINDS:
         raise ComponentError(f"default_eval_setting must be one of {', '.join(KINDS)}, not {kind!r}")

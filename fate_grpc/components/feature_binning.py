@@ -35,9 +35,11 @@ import numpy as np
 
 from fate_grpc.components.codec import decode_arrays, encode_arrays
 from fate_grpc.components.context import ComponentContext, ComponentError, Party
+from fate_grpc.components.parameters import with_checked_parameters
 from fate_grpc.components.table import Table
 from fate_grpc.crypto import paillier
 from fate_grpc.crypto.fixedpoint import PackingLayout
+from fate_grpc.domain import param_checks as checks
 from fate_grpc.domain.component_spec import ArtifactSpec, ComponentSpec, ParamSpec, StageSpec
 from fate_grpc.ml import binning
 
@@ -50,6 +52,30 @@ METHODS = ("quantile", "bucket", "manual")
 TRANSFORMS = ("woe", "bin_idx")
 # Encrypt/decrypt on worker processes only when the vector is big enough to pay for them.
 PARALLEL_MIN_ROWS = 4096
+
+_COLUMNS = checks.list_of(checks.string(), wanted="a list of column names")
+_INDEXES = checks.list_of(checks.integer(ge=0), wanted="a list of column indexes")
+
+
+def _he_rule(value: dict[str, Any]) -> str | None:
+    # FATE also knows "ou" and "mock" (mock is disallowed by its default safety config); only Paillier
+    # is implemented here. FATE's safety config sets the minimum key size.
+    if value["kind"] != "paillier":
+        return f"kind {value['kind']!r} is not available here; use paillier"
+    if value["key_length"] < paillier.MIN_KEY_BITS:
+        return f"key_length must be at least {paillier.MIN_KEY_BITS}, got {value['key_length']}"
+    return None
+
+
+# FATE's HEParam: kind (required) and key_length (1024 when absent).
+HE_PARAM = checks.refine(
+    checks.record(
+        {"kind": checks.choice("paillier", "ou", "mock"), "key_length": checks.integer()},
+        required=("kind",),
+        defaults={"key_length": 1024},
+    ),
+    _he_rule,
+)
 
 SPEC = ComponentSpec(
     name="hetero_feature_binning",
@@ -68,26 +94,34 @@ SPEC = ComponentSpec(
         ),
     },
     parameters={
-        "method": ParamSpec("method", (str,), default="quantile", choices=METHODS),
-        "n_bins": ParamSpec("n_bins", (int,), default=10),
-        "split_pt_dict": ParamSpec("split_pt_dict", (dict,)),
-        "bin_col": ParamSpec("bin_col", (list,)),
-        "bin_idx": ParamSpec("bin_idx", (list,)),
-        "category_col": ParamSpec("category_col", (list,)),
-        "category_idx": ParamSpec("category_idx", (list,)),
-        "use_anonymous": ParamSpec("use_anonymous", (bool,), default=False),
-        "transform_method": ParamSpec("transform_method", (str,), choices=TRANSFORMS),
-        "skip_metrics": ParamSpec("skip_metrics", (bool,), default=False),
-        "local_only": ParamSpec("local_only", (bool,), default=False),
-        "relative_error": ParamSpec("relative_error", (float, int), default=1e-6),
-        "adjustment_factor": ParamSpec("adjustment_factor", (float, int), default=0.5),
-        "he_param": ParamSpec("he_param", (dict,), default={"kind": "paillier", "key_length": 1024}),
+        "method": ParamSpec("method", default="quantile", check=checks.choice(*METHODS)),
+        "n_bins": ParamSpec("n_bins", default=10, check=checks.integer(gt=1)),
+        "split_pt_dict": ParamSpec(
+            "split_pt_dict",
+            check=checks.mapping_of(
+                checks.string(),
+                checks.list_of(checks.number(), wanted="a list of split points"),
+                wanted="a mapping {column: [split points]}",
+            ),
+        ),
+        "bin_col": ParamSpec("bin_col", check=_COLUMNS),
+        "bin_idx": ParamSpec("bin_idx", check=_INDEXES),
+        "category_col": ParamSpec("category_col", check=_COLUMNS),
+        "category_idx": ParamSpec("category_idx", check=_INDEXES),
+        "use_anonymous": ParamSpec("use_anonymous", default=False, check=checks.boolean()),
+        "transform_method": ParamSpec("transform_method", check=checks.choice(*TRANSFORMS)),
+        "skip_metrics": ParamSpec("skip_metrics", default=False, check=checks.boolean()),
+        "local_only": ParamSpec("local_only", default=False, check=checks.boolean()),
+        "relative_error": ParamSpec("relative_error", default=1e-6, check=checks.number(gt=0, le=1)),
+        "adjustment_factor": ParamSpec("adjustment_factor", default=0.5, check=checks.number(gt=0)),
+        "he_param": ParamSpec("he_param", default={"kind": "paillier", "key_length": 1024}, check=HE_PARAM),
     },
     description="Quantile/bucket binning at every party; WOE/IV over Paillier-encrypted labels for hosts.",
 )
 
 
 def run(ctx: ComponentContext) -> None:
+    ctx = with_checked_parameters(ctx, SPEC)
     if ctx.stage == "predict":
         _predict(ctx)
     else:
@@ -130,13 +164,8 @@ def _train(ctx: ComponentContext) -> None:
         "adjustment_factor": float(params.get("adjustment_factor", 0.5)),
         "he_param": dict(params.get("he_param") or {}),
     }
+    # FATE's binning logs no metric: its WOE and IV are in the model.
     ctx.write_output_model("output_model", model, meta)
-    if ctx.role == "guest" and "metrics" in model:
-        ctx.log_metric(
-            "binning",
-            {"iv": {**model["metrics_iv"], **model.get("host_metrics_iv", {})}},
-            type="binning",
-        )
 
 
 def _predict(ctx: ComponentContext) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from fate_grpc.components.context import ComponentContext, ComponentError
+from fate_grpc.components.parameters import with_checked_parameters
 from fate_grpc.components.table import Table
 
 TRAIN_DATA = "train_data"
@@ -34,6 +35,9 @@ METHODS = ("standard", "min_max")
 
 
 def run(ctx: ComponentContext) -> None:
+    from fate_grpc.components.catalog import FEATURE_SCALE  # the catalog imports this module
+
+    ctx = with_checked_parameters(ctx, FEATURE_SCALE)
     if ctx.stage == "predict":
         _predict(ctx)
     else:

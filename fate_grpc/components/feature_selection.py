@@ -25,9 +25,12 @@ from typing import Any
 
 import numpy as np
 
+from fate_grpc.components import statistics
 from fate_grpc.components.codec import decode_arrays, encode_arrays
 from fate_grpc.components.context import ComponentContext, ComponentError, InputModel, Party
+from fate_grpc.components.parameters import with_checked_parameters
 from fate_grpc.components.table import Table
+from fate_grpc.domain import param_checks as checks
 from fate_grpc.domain.component_spec import ArtifactSpec, ComponentSpec, ParamSpec, StageSpec
 from fate_grpc.ml.selection import filter_by_metric
 
@@ -37,6 +40,73 @@ TAG_HOST_SELECTED = "selection.host_selected"
 METHODS = ("manual", "iv", "statistics")
 FILTER_TYPES = ("threshold", "top_k", "top_percentile")
 MODEL_TYPE = "hetero_feature_selection"
+
+# FATE's filter params (fate/components/core/params/_filter_param.py): every field but select_federated
+# takes one value or a list (one per filter); thresholds are fractions in [0, 1] or counts >= 1.
+_COLUMNS = checks.list_of(checks.string(), wanted="a list of column names")
+_FILTER_TYPES = checks.list_of(checks.choice(*FILTER_TYPES), single=True)
+_THRESHOLDS = checks.list_of(
+    checks.any_of(
+        checks.number(ge=0, le=1), checks.integer(ge=1), wanted="a fraction in [0, 1] or a count >= 1"
+    ),
+    single=True,
+)
+_TAKE_HIGH = checks.list_of(checks.boolean(), single=True)
+_FILTER_FIELDS = {"filter_type": _FILTER_TYPES, "threshold": _THRESHOLDS, "take_high": _TAKE_HIGH}
+IV_PARAM_DEFAULT = {
+    "metrics": ["iv"],
+    "filter_type": ["threshold"],
+    "threshold": [1.0],
+    "take_high": [True],
+    "select_federated": True,
+}
+
+
+def _same_lengths(value: dict[str, Any]) -> str | None:
+    # FATE repeats a one-item list to the longest one; other lengths must match (one item per filter).
+    lists = {k: v for k, v in value.items() if isinstance(v, list)}
+    longest = max(len(v) for v in lists.values())
+    uneven = sorted(k for k, v in lists.items() if len(v) not in (1, longest))
+    return f"{', '.join(uneven)} must have 1 or {longest} items (one per filter)" if uneven else None
+
+
+IV_PARAM = checks.refine(
+    checks.record(
+        {
+            "metrics": checks.list_of(checks.choice("iv"), single=True),
+            **_FILTER_FIELDS,
+            "host_filter_type": _FILTER_TYPES,
+            "host_threshold": _THRESHOLDS,
+            "host_take_high": _TAKE_HIGH,
+            "select_federated": checks.boolean(),
+        },
+        defaults=IV_PARAM_DEFAULT,
+    ),
+    _same_lengths,
+)
+STATISTIC_PARAM_DEFAULT = {
+    "metrics": ["mean"],
+    "filter_type": ["threshold"],
+    "threshold": [1.0],
+    "take_high": [True],
+}
+STATISTIC_PARAM = checks.refine(
+    checks.record({"metrics": statistics.METRICS_CHECK, **_FILTER_FIELDS}, defaults=STATISTIC_PARAM_DEFAULT),
+    _same_lengths,
+)
+
+
+def _manual_rule(value: dict[str, Any]) -> str | None:
+    shared = set(value["keep_col"]) & set(value["filter_out_col"])
+    return f"keep_col and filter_out_col share {sorted(shared)}" if shared else None
+
+
+MANUAL_PARAM = checks.refine(
+    checks.record(
+        {"keep_col": _COLUMNS, "filter_out_col": _COLUMNS}, defaults={"keep_col": [], "filter_out_col": []}
+    ),
+    _manual_rule,
+)
 
 SPEC = ComponentSpec(
     name="hetero_feature_selection",
@@ -58,13 +128,19 @@ SPEC = ComponentSpec(
         ),
     },
     parameters={
-        "method": ParamSpec("method", (list, str), default=["manual"]),
-        "select_col": ParamSpec("select_col", (list,)),
-        "iv_param": ParamSpec("iv_param", (dict,), default={}),
-        "statistic_param": ParamSpec("statistic_param", (dict,), default={}),
-        "manual_param": ParamSpec("manual_param", (dict,), default={}),
-        "keep_one": ParamSpec("keep_one", (bool,), default=True),
-        "use_anonymous": ParamSpec("use_anonymous", (bool,), default=False),
+        "method": ParamSpec(
+            "method", default=["manual"], check=checks.list_of(checks.choice(*METHODS), single=True)
+        ),
+        "select_col": ParamSpec("select_col", check=_COLUMNS),
+        "iv_param": ParamSpec("iv_param", default=IV_PARAM_DEFAULT, check=IV_PARAM),
+        "statistic_param": ParamSpec(
+            "statistic_param", default=STATISTIC_PARAM_DEFAULT, check=STATISTIC_PARAM
+        ),
+        "manual_param": ParamSpec(
+            "manual_param", default={"keep_col": [], "filter_out_col": []}, check=MANUAL_PARAM
+        ),
+        "keep_one": ParamSpec("keep_one", default=True, check=checks.boolean()),
+        "use_anonymous": ParamSpec("use_anonymous", default=False, check=checks.boolean()),
     },
     description="Feature selection by IV (federated over anonymous host ids), statistics and manual lists.",
 )
@@ -82,6 +158,7 @@ STATISTIC_DEFAULTS = {"metrics": "mean", "filter_type": "threshold", "threshold"
 
 
 def run(ctx: ComponentContext) -> None:
+    ctx = with_checked_parameters(ctx, SPEC)
     if ctx.stage == "predict":
         table = ctx.read_input_table("test_data")
         model = ctx.read_input_model("input_model")
@@ -108,9 +185,12 @@ def _train(ctx: ComponentContext) -> None:
         if method == "manual":
             selector.manual(params.get("manual_param") or {})
         elif method == "statistics":
-            selector.statistics({**STATISTIC_DEFAULTS, **(params.get("statistic_param") or {})})
+            statistic_param = _single_filter(
+                params.get("statistic_param") or {}, "statistic_param", "threshold"
+            )
+            selector.statistics({**STATISTIC_DEFAULTS, **statistic_param})
         else:
-            selector.iv({**IV_DEFAULTS, **(params.get("iv_param") or {})})
+            selector.iv({**IV_DEFAULTS, **_iv_filter(params.get("iv_param") or {})})
     chosen = set(selector.survivors)
     kept = [f for f in features if f not in candidates or f in chosen]
     ctx.report_progress(80)
@@ -314,6 +394,44 @@ def _candidates(features: list[str], select_col: Any) -> list[str]:
     if unknown:
         raise ComponentError(f"select_col names column(s) {unknown} that are not features here")
     return [f for f in features if f in set(select_col)]
+
+
+def _iv_filter(param: dict[str, Any]) -> dict[str, Any]:
+    """iv_param as the selector reads it. FATE declares host_threshold and host_take_high but filters
+    hosts' features with the guest's values; here the host values apply when given (the guest's
+    otherwise, so leaving them out behaves as FATE does)."""
+    single = _single_filter(param, "iv_param")
+    hosts = _single_filter(
+        {
+            "threshold": param.get("host_threshold"),
+            "take_high": param.get("host_take_high"),
+            "filter_type": param.get("host_filter_type"),
+        },
+        "iv_param.host",
+    )
+    if hosts["filter_type"] is not None and hosts["filter_type"] != single["filter_type"]:
+        raise ComponentError("iv_param.host_filter_type must equal filter_type here")
+    return {**single, "host_thresholds": hosts["threshold"], "host_take_high": hosts["take_high"]}
+
+
+def _single_filter(param: dict[str, Any], where: str, *per_metric: str) -> dict[str, Any]:
+    """FATE's list-per-filter form with one filter, as single values (lists of `per_metric` keys stay)."""
+    out = dict(param)
+    for key in ("metrics", "filter_type", "threshold", "take_high"):
+        value = out.get(key)
+        if (
+            (key == "metrics" and where == "statistic_param")
+            or key in per_metric
+            or not isinstance(value, list)
+        ):
+            continue
+        if len({repr(v) for v in value}) > 1:
+            raise ComponentError(
+                f"{where}.{key} {value!r}: several filters in one {where} are not supported here; "
+                "give one value (or the same value for every metric)"
+            )
+        out[key] = value[0]
+    return out
 
 
 def _per_metric(value: Any, count: int, where: str) -> list[float]:

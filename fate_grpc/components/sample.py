@@ -45,7 +45,9 @@ from fate_grpc.components.data_split import (
     the_guest,
     the_hosts,
 )
+from fate_grpc.components.parameters import with_checked_parameters
 from fate_grpc.components.table import Table
+from fate_grpc.domain import param_checks as checks
 from fate_grpc.domain.component_spec import ArtifactSpec, ComponentSpec, ParamSpec, StageSpec
 from fate_grpc.ml.sampling import sample_indices
 
@@ -54,6 +56,26 @@ OUTPUT_KEY = "output_data"
 TAG_IDS = "sample.ids"
 IDS = "ids"
 _GUEST_HOST = frozenset({"guest", "host"})
+
+
+def label_key() -> checks.Check:
+    """A key of a per-label ``frac``: an int label (a whole float is that int), a float or a string label.
+
+    YAML gives ``{0: 0.5}`` int keys and ``{"a": 0.5}`` string keys; a string key that spells a number
+    also matches that numeric label (FATE reads ``"0"`` as ``0``), see ``ml.sampling``.
+    """
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise checks.ParamValueError(
+                f"a label must be a number or a string, got {checks.describe(value)}"
+            )
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+    return check
+
 
 SPEC = ComponentSpec(
     name="sample",
@@ -65,11 +87,18 @@ SPEC = ComponentSpec(
         ),
     },
     parameters={
-        "replace": ParamSpec("replace", (bool,), default=False),
-        "frac": ParamSpec("frac", (float, dict)),
-        "n": ParamSpec("n", (int,)),
-        "random_state": ParamSpec("random_state", (int,)),
-        "hetero_sync": ParamSpec("hetero_sync", (bool,), default=True),
+        "replace": ParamSpec("replace", default=False, check=checks.boolean()),
+        "frac": ParamSpec(
+            "frac",
+            check=checks.any_of(
+                checks.number(gt=0),
+                checks.mapping_of(label_key(), checks.number(gt=0)),
+                wanted="a rate > 0 or a mapping {label: rate > 0}",
+            ),
+        ),
+        "n": ParamSpec("n", check=checks.integer(gt=0)),
+        "random_state": ParamSpec("random_state", check=checks.integer(ge=0)),
+        "hetero_sync": ParamSpec("hetero_sync", default=True, check=checks.boolean()),
     },
     description="Random (per-label) sampling of rows; the guest decides and sends hosts the sampled ids.",
 )
@@ -77,6 +106,7 @@ SPEC = ComponentSpec(
 
 def run(ctx: ComponentContext) -> None:
     """Sample this party's `input_data` and write `output_data`."""
+    ctx = with_checked_parameters(ctx, SPEC)
     table = ctx.read_input_table(INPUT_KEY)
     frac, n, replace = _sampling_params(ctx)
     if bool_param(ctx, "hetero_sync", True, "sample"):

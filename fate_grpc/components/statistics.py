@@ -22,7 +22,7 @@ Output model ``output_model`` -- the layout a feature-selection component reads:
   "anonymous_columns": {column: anonymous name}, "ddof", "bias", "relative_error", "skip_col",
   "use_anonymous"}``.
 
-The same ``data`` is logged as metric ``statistics`` (type ``statistics``).
+No metric is logged (FATE logs none; the statistics are the model).
 """
 
 from __future__ import annotations
@@ -33,13 +33,39 @@ from typing import Any
 import numpy as np
 
 from fate_grpc.components.context import ComponentContext, ComponentError
+from fate_grpc.components.parameters import with_checked_parameters
 from fate_grpc.components.table import Table
+from fate_grpc.domain import param_checks as checks
 from fate_grpc.domain.component_spec import ArtifactSpec, ComponentSpec, ParamSpec, StageSpec
 from fate_grpc.ml.statistics import DEFAULT_METRICS, compute_statistics, expand_metrics
 
 INPUT_KEY = "input_data"
 OUTPUT_MODEL = "output_model"
 _GUEST_HOST = frozenset({"guest", "host"})
+
+# FATE's statistic metric names (lower-cased) or "NN%" percentiles, one or a list; "describe" as well
+# (FATE's component handles it though its declaration lists only the names).
+STATISTIC_NAMES = (
+    "count",
+    "sum",
+    "max",
+    "min",
+    "mean",
+    "median",
+    "std",
+    "var",
+    "coefficient_of_variation",
+    "missing_count",
+    "missing_ratio",
+    "skewness",
+    "kurtosis",
+)
+_ONE_METRIC = checks.any_of(
+    checks.choice(*STATISTIC_NAMES, "describe"),
+    checks.percentile(),
+    wanted=f"a statistic ({', '.join(STATISTIC_NAMES)}, describe) or a percentile like '25%'",
+)
+METRICS_CHECK = checks.list_of(_ONE_METRIC, single=True)
 
 SPEC = ComponentSpec(
     name="statistics",
@@ -51,12 +77,14 @@ SPEC = ComponentSpec(
         ),
     },
     parameters={
-        "metrics": ParamSpec("metrics", (list, str), default=list(DEFAULT_METRICS)),
-        "ddof": ParamSpec("ddof", (int,), default=1),
-        "bias": ParamSpec("bias", (bool,), default=True),
-        "relative_error": ParamSpec("relative_error", (float,), default=1e-3),
-        "skip_col": ParamSpec("skip_col", (list,)),
-        "use_anonymous": ParamSpec("use_anonymous", (bool,), default=False),
+        "metrics": ParamSpec("metrics", default=list(DEFAULT_METRICS), check=METRICS_CHECK),
+        "ddof": ParamSpec("ddof", default=1, check=checks.integer(ge=0)),
+        "bias": ParamSpec("bias", default=True, check=checks.boolean()),
+        "relative_error": ParamSpec("relative_error", default=1e-3, check=checks.number(gt=0, le=1)),
+        "skip_col": ParamSpec(
+            "skip_col", check=checks.list_of(checks.string(), wanted="a list of column names")
+        ),
+        "use_anonymous": ParamSpec("use_anonymous", default=False, check=checks.boolean()),
     },
     description="Per-column statistics (mean, std, percentiles, ...) of each party's own features.",
 )
@@ -64,6 +92,7 @@ SPEC = ComponentSpec(
 
 def run(ctx: ComponentContext) -> None:
     """Compute the statistics of this party's `input_data` and write them as `output_model`."""
+    ctx = with_checked_parameters(ctx, SPEC)
     table = ctx.read_input_table(INPUT_KEY)
     options = _options(ctx.parameters)
     if len(table) == 0:
@@ -90,8 +119,8 @@ def run(ctx: ComponentContext) -> None:
         "columns": columns,
         "anonymous_columns": {column: anonymous[column] for column in columns},
     }
+    # FATE's statistics logs no metric: the statistics are the model.
     ctx.write_output_model(OUTPUT_MODEL, result, meta)
-    ctx.log_metric("statistics", result, type="statistics")
 
 
 def _options(params: dict[str, Any]) -> dict[str, Any]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from fate_grpc.domain.param_checks import Check, ParamValueError, describe
 
 ArtifactKind = Literal["data", "model"]
 
@@ -40,15 +43,72 @@ class StageSpec:
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One parameter: accepted Python types (after YAML parsing), whether required, choices."""
+    """One parameter: the value forms it accepts (FATE's declaration), its default, whether required.
+
+    `check` (see `fate_grpc.domain.param_checks`) says which values FATE accepts and returns them in the
+    form the component reads (choices lower-cased, whole floats as ints, ...). Without it, `types` and
+    `choices` give a plain type check.
+    """
 
     name: str
-    types: tuple[type, ...]
+    types: tuple[type, ...] = ()
     required: bool = False
     default: Any = None
     choices: tuple[Any, ...] = ()
     # Roles that must have the parameter set (after per-party merging), when required.
     required_roles: frozenset[str] = frozenset()
+    check: Check | None = None
+
+    def problem(self, value: Any) -> str | None:
+        """Why FATE would refuse `value` (None/null is always fine: it means the default), or None.
+
+        A problem inside a structured value starts with its location, e.g. ``.kind: must be ...``.
+        """
+        try:
+            self.normalize(value)
+        except ParamValueError as error:
+            return f"{error.path}: {error.reason}" if error.path else error.reason
+        return None
+
+    def normalize(self, value: Any) -> Any:
+        """The value as the component reads it: the default for None, else the checked value.
+
+        Raises:
+            ParamValueError: FATE would refuse the value.
+        """
+        if value is None:
+            return copy.deepcopy(self.default)
+        if self.check is not None:
+            return self.check(value)
+        return _plain_type_check(self, value)
+
+
+_TYPE_NAMES: Mapping[type, str] = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean",
+    dict: "a mapping",
+    list: "a list",
+}
+
+
+def _plain_type_check(param: ParamSpec, value: Any) -> Any:
+    if param.types and not _matches_types(value, param.types):
+        expected = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in param.types)
+        raise ParamValueError(f"must be {expected}, got {describe(value)}")
+    if param.choices and value not in param.choices:
+        raise ParamValueError(f"must be one of: {', '.join(map(str, param.choices))}; got {value!r}")
+    return value
+
+
+def _matches_types(value: object, types: tuple[type, ...]) -> bool:
+    # YAML booleans are Python ints; a bool is never an integer here. An int is a valid float.
+    if isinstance(value, bool):
+        return bool in types
+    if isinstance(value, int) and float in types:
+        return True
+    return isinstance(value, types)
 
 
 @dataclass(frozen=True)

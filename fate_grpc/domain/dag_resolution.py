@@ -27,8 +27,8 @@ from fate_grpc.domain.dag import (
     task_dependencies,
     task_parties,
     topological_order,
-    type_name,
 )
+from fate_grpc.domain.param_checks import ParamValueError
 from fate_grpc.errors import FieldViolation, invalid_dag, not_found
 
 
@@ -435,7 +435,8 @@ class _Checker:
                 continue
             problem = _parameter_problem(param, value)
             if problem is not None:
-                self.add(f"{path}.{name}", problem)
+                where, reason = problem
+                self.add(f"{path}.{name}{where}", reason)
 
     def required_parameters(self, name: str) -> None:
         spec = self.spec(name)
@@ -452,32 +453,13 @@ class _Checker:
                     )
 
 
-_TYPE_NAMES: Mapping[type, str] = {
-    str: "a string",
-    int: "an integer",
-    float: "a number",
-    bool: "a boolean",
-    dict: "a mapping",
-    list: "a list",
-}
+def _parameter_problem(param: ParamSpec, value: object) -> tuple[str, str] | None:
+    """Where inside the value (``""``, ``.kind``, ``[0]``) and why FATE would refuse it, or None.
 
-
-def _parameter_problem(param: ParamSpec, value: object) -> str | None:
-    if value is None:
-        # Null means "not set": the default applies, and a required one is reported per party.
-        return None
-    if not _matches_types(value, param.types):
-        expected = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in param.types)
-        return f"must be {expected}, got {type_name(value)}"
-    if param.choices and value not in param.choices:
-        return f"must be one of: {', '.join(map(str, param.choices))}; got {value!r}"
+    Null means "the default", so it is always fine here; a required one is reported per party.
+    """
+    try:
+        param.normalize(value)
+    except ParamValueError as error:
+        return error.path, error.reason
     return None
-
-
-def _matches_types(value: object, types: tuple[type, ...]) -> bool:
-    # YAML booleans are Python ints; a bool is never an integer here. An int is a valid float.
-    if isinstance(value, bool):
-        return bool in types
-    if isinstance(value, int) and float in types:
-        return True
-    return isinstance(value, types)

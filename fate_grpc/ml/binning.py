@@ -16,13 +16,13 @@ of bin ``i`` (1-based, of ``n_bins``) is the order statistic of rank ``ceil(i * 
 present values (numpy's ``inverted_cdf`` quantile at ``i / n_bins``), computed in integers so no float
 rounding can shift a rank; every edge is therefore an observed value.
 
-WOE/IV: ``event_rate = event / total_event``, ``non_event_rate = non_event / total_non_event``; a bin
-with no events or no non-events uses ``(count + adjustment_factor) / total`` for both of its rates;
-``woe = ln(event_rate / non_event_rate)``, ``iv_bin = (event_rate - non_event_rate) * woe``, column
-``iv = sum(iv_bin)``. Totals are per column; a column with no events (or no non-events) at all uses a
-total of 1, as FATE does, instead of failing. This is FATE 1.x's smoothing; FATE 2.2's code instead sets a
-zero rate to ``adjustment_factor`` itself (not divided by the total), which inflates the WOE of sparse
-bins, so it is deliberately not reproduced.
+WOE/IV as FATE 2.2 computes them: ``event_rate = event / total_event`` and ``non_event_rate = non_event /
+total_non_event``, except that a zero count gives a rate of ``adjustment_factor`` itself (default 0.5; not
+divided by the total, and only on the side that is zero); ``woe = ln(event_rate / non_event_rate)``,
+``iv_bin = (event_rate - non_event_rate) * woe``. Totals are per column; a column with no events (or no
+non-events) at all uses a total of 1, as FATE does, instead of failing. The column ``iv`` is the sum over
+*all* bins: FATE 2.2 leaves bin 0 out of its sum (``iv_array[1:].sum()``), a defect not reproduced here,
+so a column's IV here is FATE's plus ``iv_array[0]``.
 """
 
 from __future__ import annotations
@@ -185,10 +185,9 @@ def transform_woe(bin_idx: npt.ArrayLike, woe_per_column: Sequence[npt.ArrayLike
 def _column_woe(events: FloatArray, non_events: FloatArray, adjustment: float) -> tuple[FloatArray, ...]:
     total_events = events.sum() or 1.0
     total_non_events = non_events.sum() or 1.0
-    # Smoothing only the bins that would otherwise give ln(0) or a division by zero.
-    smoothed = ((events == 0) | (non_events == 0)) * adjustment
-    event_rate = (events + smoothed) / total_events
-    non_event_rate = (non_events + smoothed) / total_non_events
+    # FATE 2.2: a zero count's rate is the adjustment factor itself, which keeps ln() finite.
+    event_rate = np.where(events == 0, adjustment, events / total_events)
+    non_event_rate = np.where(non_events == 0, adjustment, non_events / total_non_events)
     woe = np.log(event_rate / non_event_rate)
     iv = (event_rate - non_event_rate) * woe
     return events, non_events, event_rate, non_event_rate, woe, iv

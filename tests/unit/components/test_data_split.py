@@ -160,7 +160,7 @@ def test_repeated_ids_use_each_host_copy_once() -> None:
     ("params", "message"),
     [
         ({"train_size": 0.7, "validate_size": 0.7}, r"split sizes .* exceed the total"),
-        ({"train_size": "half"}, "train_size must be None, a float fraction or an int count"),
+        ({"train_size": "half"}, r"train_size must be a fraction in \[0, 1\] or a row count"),
         ({"train_size": 0.5, "validate_size": 100}, "mix fractions and counts"),
         ({"random_state": -1}, "random_state must be an integer >= 0"),
         ({"stratified": "yes"}, "stratified must be true or false"),

@@ -38,11 +38,9 @@ def plaintext_woe_iv(values: np.ndarray, y: np.ndarray, edges: list[float]) -> t
     for b in range(len(edges)):
         events = float(y[bins == b].sum())
         non_events = float((bins == b).sum()) - events
-        if events == 0 or non_events == 0:
-            event_rate = (events + 0.5) / total_events
-            non_event_rate = (non_events + 0.5) / total_non_events
-        else:
-            event_rate, non_event_rate = events / total_events, non_events / total_non_events
+        # FATE 2.2: a zero count's rate is adjustment_factor (0.5) itself.
+        event_rate = 0.5 if events == 0 else events / total_events
+        non_event_rate = 0.5 if non_events == 0 else non_events / total_non_events
         w = float(np.log(event_rate / non_event_rate))
         woe.append(w)
         iv += (event_rate - non_event_rate) * w

@@ -51,7 +51,7 @@ def test_iv_threshold_keeps_what_a_plaintext_filter_keeps(
 ) -> None:
     own, host = plaintext_ivs(binning_models)
     federation = select(
-        tables, binning_models, method=["iv"], iv_param={"threshold": 1.0, "host_thresholds": 2.0}
+        tables, binning_models, method=["iv"], iv_param={"threshold": 1.0, "host_threshold": 2.0}
     )
     assert kept(federation, GUEST) == [c for c in own if own[c] >= 1.0]
     assert kept(federation, HOST) == [c for c in host if host[c] >= 2.0]

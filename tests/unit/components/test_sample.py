@@ -121,7 +121,7 @@ def test_without_hetero_sync_each_party_samples_alone(tables: dict[Party, Table]
         ({"frac": 0.5, "n": 10}, "n and frac cannot be used at the same time"),
         ({"frac": 1.5}, r"frac=1.5 > 1 means up-sampling, which needs replace=True"),
         ({"frac": {"1": 2.0}}, r"frac\['1'\]=2.0 > 1 means up-sampling"),
-        ({"frac": -0.1}, "frac must be a number > 0"),
+        ({"frac": -0.1}, r"frac must be a rate > 0 or a mapping \{label: rate > 0\}"),
         ({"n": 0}, "n must be an integer > 0"),
         ({"n": 600}, "n=600 exceeds the 569 rows; set replace=True"),
         ({"frac": {"7": 0.5}}, "frac names label '7', which is not in the data"),

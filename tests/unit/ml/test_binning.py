@@ -159,15 +159,13 @@ def test_label_counts_reject_uncounted_missing_bin_and_bad_labels() -> None:
 
 
 def _woe_iv_reference(events: Sequence[float], non_events: Sequence[float], adjustment: float) -> dict:
-    """Straightforward per-bin loop of the documented rule."""
+    """Straightforward per-bin loop of FATE 2.2's rule: a zero count's rate is the adjustment factor."""
     total_e = sum(events) or 1
     total_n = sum(non_events) or 1
     out: dict = {"woe": [], "iv_array": [], "event_rate": [], "non_event_rate": []}
     for e, n in zip(events, non_events, strict=True):
-        if e == 0 or n == 0:
-            er, nr = (e + adjustment) / total_e, (n + adjustment) / total_n
-        else:
-            er, nr = e / total_e, n / total_n
+        er = adjustment if e == 0 else e / total_e
+        nr = adjustment if n == 0 else n / total_n
         woe = math.log(er / nr)
         out["woe"].append(woe)
         out["iv_array"].append((er - nr) * woe)
@@ -242,3 +240,32 @@ def test_transform_woe_maps_bins_and_leaves_uncounted_missing_as_nan() -> None:
     assert np.isnan(out[2, 0])
     with pytest.raises(ValueError, match="outside"):
         transform_woe(np.array([[5]]), [[0.1]])
+
+
+def test_woe_iv_follow_fate_2_2_on_a_hand_computed_column_with_an_empty_bin() -> None:
+    # 8 events and 14 non-events in 4 bins; bin 1 has no events, bin 3 no rows at all.
+    events, non_events = [2, 0, 6, 0], [8, 4, 2, 0]
+    # FATE 2.2: a zero count's rate is adjustment_factor (0.5) itself, other rates are count / total.
+    event_rate = [2 / 8, 0.5, 6 / 8, 0.5]
+    non_event_rate = [8 / 14, 4 / 14, 2 / 14, 0.5]
+    woe = [math.log(2 / 8 / (8 / 14)), math.log(0.5 / (4 / 14)), math.log(6 / 8 / (2 / 14)), 0.0]
+    iv_array = [(e - n) * w for e, n, w in zip(event_rate, non_event_rate, woe, strict=True)]
+
+    result = woe_iv({"x": events}, {"x": non_events}, adjustment_factor=0.5)
+
+    np.testing.assert_allclose(result["event_rate"]["x"], event_rate, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(result["non_event_rate"]["x"], non_event_rate, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(result["woe"]["x"], woe, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(result["iv_array"]["x"], iv_array, rtol=0, atol=1e-12)
+    assert iv_array[3] == 0.0  # the empty bin: both rates 0.5
+    # The IV sums every bin; FATE 2.2's sum leaves out bin 0 (a defect), i.e. it reports 1.1267.
+    assert result["iv"]["x"] == pytest.approx(sum(iv_array), abs=1e-12)
+    assert result["iv"]["x"] == pytest.approx(1.392417, abs=1e-6)
+    assert result["iv"]["x"] - result["iv_array"]["x"][0] == pytest.approx(1.126699, abs=1e-6)
+
+
+def test_woe_iv_adjustment_factor_is_the_rate_of_a_zero_count() -> None:
+    result = woe_iv({"x": [0, 5]}, {"x": [5, 5]}, adjustment_factor=0.1)
+    assert result["event_rate"]["x"] == [0.1, 1.0]
+    assert result["non_event_rate"]["x"] == [0.5, 0.5]
+    assert result["woe"]["x"][0] == pytest.approx(math.log(0.1 / 0.5))
