@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from fate_grpc.common.v1 import common_pb2
-from fate_grpc.components.providers import ProviderRegistry
+from fate_grpc.components.providers import Provider, ProviderRegistry
 from fate_grpc.domain.component_spec import ComponentCatalog
 from fate_grpc.domain.dag import ResolvedInput, ResolvedTask, job_model_ref, resolve_task, task_parties
 from fate_grpc.domain.ids import check_name
 from fate_grpc.domain.status import TASK_END_STATUSES, TaskStatus
-from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument
+from fate_grpc.errors import ErrorCode, FateGrpcError, internal, invalid_argument
 from fate_grpc.node.participant import DagCache, Participant
 from fate_grpc.node.paths import NodePaths
 from fate_grpc.node.warehouse import ModelSource, ModelWarehouse
 from fate_grpc.runner.supervisor import TaskSupervisor
-from fate_grpc.services.convert import model_to_proto, struct_from_dict, table_to_proto
+from fate_grpc.services.convert import model_to_proto, table_to_proto
+from fate_grpc.services.typed_values import typed_map
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import MetricRecord, ModelRecord, OutputRecord, TableRecord, TaskKey, TaskRecord
 from fate_grpc.worker.v1 import worker_pb2
@@ -35,6 +38,10 @@ class PreparedTask:
     resolved: ResolvedTask
     inputs: tuple[worker_pb2.InputArtifact, ...]
     work_dir: Path
+    provider: Provider
+    # Built before the process starts, so a value that cannot be sent fails the task with its path.
+    parameters: common_pb2.TypedMap
+    conf: common_pb2.TypedMap
 
 
 class TaskRuntime:
@@ -90,14 +97,14 @@ class TaskRuntime:
         try:
             prepared = await self._prepare(key)
         except FateGrpcError as exc:
-            await self._fail_before_start(row, exc.message)
+            await self._fail_before_start(row, _task_problem(exc))
             return
         self._prepared[key] = prepared
         try:
-            pid = await self._supervisor.start(key, prepared.work_dir)
-        except OSError as exc:
+            pid = await self._spawn(key, prepared.work_dir)
+        except FateGrpcError as exc:
             self._prepared.pop(key, None)
-            await self._fail_before_start(row, f"could not start the task process: {exc.strerror}")
+            await self._fail_before_start(row, _task_problem(exc))
             return
         try:
             await self._store.transition_task_party_status(
@@ -116,18 +123,39 @@ class TaskRuntime:
         )
         self._participant.report_soon(row.key)
 
+    async def _spawn(self, key: TaskKey, work_dir: Path) -> int:
+        with _step(key, "starting the task process"):
+            return await self._supervisor.start(key, work_dir)
+        raise AssertionError("unreachable")  # _step re-raises every failure
+
     async def _prepare(self, key: TaskKey) -> PreparedTask:
-        dag = await self._dags.get(key.job_id)
-        resolved = resolve_task(dag, key.task_name, key.role, key.party_id, self._catalog)
+        with _step(key, "resolving the task from the job's DAG"):
+            dag = await self._dags.get(key.job_id)
+            resolved = resolve_task(dag, key.task_name, key.role, key.party_id, self._catalog)
         if resolved is None:
             raise FateGrpcError(ErrorCode.NOT_FOUND, f"task {key.task_name} does not run at {key.role}")
-        inputs = list(await self._resolve_inputs(key, resolved))
-        if resolved.component == "reader":
-            inputs.append(await self._reader_table(resolved))
+        with _step(key, "resolving the task's inputs"):
+            inputs = list(await self._resolve_inputs(key, resolved))
+            if resolved.component == "reader":
+                inputs.append(await self._reader_table(resolved))
+        with _step(key, "building the task's spec"):
+            provider = self._providers.resolve(resolved.component, resolved.conf.get("provider"))
+            where = f"dag.tasks.{key.task_name}"
+            parameters = typed_map(resolved.parameters, f"{where}.parameters")
+            conf = typed_map(resolved.conf, f"{where}.conf")
         work_dir = self._paths.task_dir(key)
-        # A retried attempt directory may hold old outputs; removing them is file I/O, off the loop.
-        await asyncio.to_thread(shutil.rmtree, work_dir / "outputs", True)
-        return PreparedTask(key=key, resolved=resolved, inputs=tuple(inputs), work_dir=work_dir)
+        with _step(key, "clearing the attempt's old outputs"):
+            # A retried attempt directory may hold old outputs; removing them is file I/O, off the loop.
+            await asyncio.to_thread(shutil.rmtree, work_dir / "outputs", True)
+        return PreparedTask(
+            key=key,
+            resolved=resolved,
+            inputs=tuple(inputs),
+            work_dir=work_dir,
+            provider=provider,
+            parameters=parameters,
+            conf=conf,
+        )
 
     async def _resolve_inputs(self, key: TaskKey, resolved: ResolvedTask) -> list[worker_pb2.InputArtifact]:
         artifacts = []
@@ -228,7 +256,7 @@ class TaskRuntime:
         if prepared is None:
             raise FateGrpcError(ErrorCode.NOT_FOUND, "this task is no longer known to its node")
         resolved = prepared.resolved
-        provider = self._providers.resolve(resolved.component, resolved.conf.get("provider"))
+        provider = prepared.provider
         return worker_pb2.GetTaskSpecResponse(
             provider=str(provider.ref),
             provider_module=provider.module,
@@ -240,8 +268,8 @@ class TaskRuntime:
             role=key.role,
             party_id=key.party_id,
             stage=resolved.stage,
-            parameters=struct_from_dict(dict(resolved.parameters)),
-            conf=struct_from_dict(dict(resolved.conf)),
+            parameters=prepared.parameters,
+            conf=prepared.conf,
             parties=[common_pb2.PartyRef(role=p.role, party_id=p.party_id) for p in resolved.parties],
             inputs=list(prepared.inputs),
             work_dir=str(prepared.work_dir),
@@ -334,7 +362,8 @@ class TaskRuntime:
                 expected=TaskStatus.RUNNING,
                 to=TaskStatus.FAILED,
                 error=f"{key.role} {key.party_id}: task process {how} before reporting a result"
-                f" (see its log: flow job log)",
+                f" (see its log: flow job log -j {key.job_id} -r {key.role} -p {key.party_id}"
+                f" -tn {key.task_name})",
             )
         except FateGrpcError as exc:
             if exc.code is not ErrorCode.CONFLICT:
@@ -372,3 +401,30 @@ class TaskRuntime:
                 if exc.code not in (ErrorCode.CONFLICT, ErrorCode.INVALID_TRANSITION):
                     raise
         return int(was_running)
+
+
+@contextlib.contextmanager
+def _step(key: TaskKey, what: str) -> Iterator[None]:
+    """Turn an unexpected failure of one preparation step into an error saying which step failed.
+
+    The traceback goes to the node log only; the task's error names the step and the exception type.
+    """
+    try:
+        yield
+    except FateGrpcError:
+        raise
+    except OSError as exc:
+        log.exception("task %s attempt %s at %s: %s failed", key.task_name, key.attempt, key.role, what)
+        raise internal(f"{what} failed: {exc.strerror or type(exc).__name__}") from None
+    except Exception as exc:
+        log.exception("task %s attempt %s at %s: %s failed", key.task_name, key.attempt, key.role, what)
+        raise internal(
+            f"{what} failed unexpectedly ({type(exc).__name__}; the traceback is in this node's log,"
+            " logs/node.log)"
+        ) from None
+
+
+def _task_problem(error: FateGrpcError) -> str:
+    """A preparation error as the task's error: the message, with the field path if it does not say it."""
+    fields = [v.field for v in error.violations if v.field and v.field not in error.message]
+    return f"{fields[0]}: {error.message}" if fields else error.message

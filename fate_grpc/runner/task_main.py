@@ -22,8 +22,10 @@ import grpc
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.components.context import ComponentError
 from fate_grpc.components.providers import runner_of
+from fate_grpc.errors import FateGrpcError
 from fate_grpc.runner.supervisor import PARENT_PID_ENV, TASK_NICE_ENV, TOKEN_ENV, WORKER_ADDRESS_ENV
 from fate_grpc.runner.worker_context import TOKEN_METADATA_KEY, UNARY_TIMEOUT_S, WorkerContext
+from fate_grpc.services.edge import error_from_rpc
 from fate_grpc.worker.v1 import worker_pb2, worker_pb2_grpc
 
 PR_SET_PDEATHSIG = 1
@@ -66,6 +68,28 @@ def _prefixed(component: str, message: str) -> str:
     return message if message.startswith(f"{component}:") else f"{component}: {message}"
 
 
+def _task_spec(
+    stub: worker_pb2_grpc.WorkerServiceStub, metadata: tuple, log: logging.Logger
+) -> worker_pb2.GetTaskSpecResponse | None:
+    """The spec from the node; on failure, the task reports why (if the node still listens)."""
+    try:
+        return stub.GetTaskSpec(worker_pb2.GetTaskSpecRequest(), metadata=metadata, timeout=UNARY_TIMEOUT_S)
+    except grpc.RpcError as exc:
+        detail = error_from_rpc(exc, what="this party's node").message
+        log.error("could not get the task's spec: %s", detail)
+        with contextlib.suppress(grpc.RpcError):
+            _report(stub, metadata, common_pb2.TASK_STATUS_FAILED, f"could not get the task's spec: {detail}")
+        return None
+
+
+def _context(channel: grpc.Channel, token: str, spec: worker_pb2.GetTaskSpecResponse) -> WorkerContext:
+    try:
+        return WorkerContext(channel, token, spec)
+    except FateGrpcError as exc:
+        # The node built these values itself, so this is a bug; the message still says where.
+        raise ComponentError(f"could not read the task's parameters: {exc.message}") from None
+
+
 def main() -> int:
     """Cold start: the node started this interpreter for one task."""
     parent = int(os.environ.get(PARENT_PID_ENV, "0") or 0)
@@ -101,7 +125,9 @@ def run_task(token: str, address: str) -> int:
     with grpc.insecure_channel(address, options=options) as channel:
         stub = worker_pb2_grpc.WorkerServiceStub(channel)
         metadata = ((TOKEN_METADATA_KEY, token),)
-        spec = stub.GetTaskSpec(worker_pb2.GetTaskSpecRequest(), metadata=metadata, timeout=UNARY_TIMEOUT_S)
+        spec = _task_spec(stub, metadata, log)
+        if spec is None:
+            return 1
         log.info(
             "task %s attempt %s of job %s: component %s at %s %s",
             spec.task_name,
@@ -111,9 +137,9 @@ def run_task(token: str, address: str) -> int:
             spec.role,
             spec.party_id,
         )
-        context = WorkerContext(channel, token, spec)
         started = time.monotonic()
         try:
+            context = _context(channel, token, spec)
             runner_of(spec.component, spec.provider_module, spec.provider_path)(context)
         except ComponentError as exc:
             log.error("component failed: %s", exc)

@@ -25,7 +25,8 @@ from fate_grpc.components.context import (
     model_file_names_problem,
 )
 from fate_grpc.components.table import Table, TableSchema, read_table, write_table
-from fate_grpc.services.convert import dict_from_struct, value_from_python
+from fate_grpc.services.convert import value_from_python
+from fate_grpc.services.typed_values import python_dict
 from fate_grpc.worker.v1 import worker_pb2, worker_pb2_grpc
 
 TOKEN_METADATA_KEY = "x-fate-grpc-task-token"
@@ -42,7 +43,7 @@ class WorkerContext:
         self._stub = worker_pb2_grpc.WorkerServiceStub(channel)
         self._metadata = ((TOKEN_METADATA_KEY, token),)
         self._spec = spec
-        self._parameters = dict_from_struct(spec.parameters)
+        self._parameters = python_dict(spec.parameters)
         self._parties = tuple(Party(p.role, p.party_id) for p in spec.parties)
         self._inputs: dict[str, list[worker_pb2.InputArtifact]] = {}
         for artifact in spec.inputs:

@@ -283,3 +283,43 @@ class FileHeader(_message.Message):
     path: str
     size: int
     def __init__(self, path: _Optional[str] = ..., size: _Optional[int] = ...) -> None: ...
+
+class TypedValue(_message.Message):
+    __slots__ = ("null_value", "bool_value", "int_value", "big_int_value", "float_value", "string_value", "list_value", "map_value")
+    NULL_VALUE_FIELD_NUMBER: _ClassVar[int]
+    BOOL_VALUE_FIELD_NUMBER: _ClassVar[int]
+    INT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    BIG_INT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    FLOAT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    STRING_VALUE_FIELD_NUMBER: _ClassVar[int]
+    LIST_VALUE_FIELD_NUMBER: _ClassVar[int]
+    MAP_VALUE_FIELD_NUMBER: _ClassVar[int]
+    null_value: _struct_pb2.NullValue
+    bool_value: bool
+    int_value: int
+    big_int_value: str
+    float_value: float
+    string_value: str
+    list_value: TypedList
+    map_value: TypedMap
+    def __init__(self, null_value: _Optional[_Union[_struct_pb2.NullValue, str]] = ..., bool_value: _Optional[bool] = ..., int_value: _Optional[int] = ..., big_int_value: _Optional[str] = ..., float_value: _Optional[float] = ..., string_value: _Optional[str] = ..., list_value: _Optional[_Union[TypedList, _Mapping]] = ..., map_value: _Optional[_Union[TypedMap, _Mapping]] = ...) -> None: ...
+
+class TypedList(_message.Message):
+    __slots__ = ("values",)
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    values: _containers.RepeatedCompositeFieldContainer[TypedValue]
+    def __init__(self, values: _Optional[_Iterable[_Union[TypedValue, _Mapping]]] = ...) -> None: ...
+
+class TypedMap(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[TypedMapEntry]
+    def __init__(self, entries: _Optional[_Iterable[_Union[TypedMapEntry, _Mapping]]] = ...) -> None: ...
+
+class TypedMapEntry(_message.Message):
+    __slots__ = ("key", "value")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    key: TypedValue
+    value: TypedValue
+    def __init__(self, key: _Optional[_Union[TypedValue, _Mapping]] = ..., value: _Optional[_Union[TypedValue, _Mapping]] = ...) -> None: ...

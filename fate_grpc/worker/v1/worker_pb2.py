@@ -23,52 +23,51 @@ _sym_db = _symbol_database.Default()
 
 
 from fate_grpc.common.v1 import common_pb2 as fate__grpc_dot_common_dot_v1_dot_common__pb2
-from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n fate_grpc/worker/v1/worker.proto\x12\x13\x66\x61te_grpc.worker.v1\x1a fate_grpc/common/v1/common.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xd0\x01\n\rInputArtifact\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\r\n\x05index\x18\x03 \x01(\x05\x12\x15\n\rproducer_task\x18\x04 \x01(\t\x12\x12\n\noutput_key\x18\x05 \x01(\t\x12-\n\x05table\x18\x06 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo\x12\x0c\n\x04path\x18\x07 \x01(\t\x12-\n\x05model\x18\x08 \x01(\x0b\x32\x1e.fate_grpc.common.v1.ModelInfo\"\x14\n\x12GetTaskSpecRequest\"\xb2\x03\n\x13GetTaskSpecResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\ttask_name\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x11\n\tcomponent\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12\x10\n\x08party_id\x18\x06 \x01(\t\x12\r\n\x05stage\x18\x07 \x01(\t\x12+\n\nparameters\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12%\n\x04\x63onf\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\x07parties\x18\n \x03(\x0b\x32\x1d.fate_grpc.common.v1.PartyRef\x12\x32\n\x06inputs\x18\x0b \x03(\x0b\x32\".fate_grpc.worker.v1.InputArtifact\x12\x10\n\x08work_dir\x18\x0c \x01(\t\x12\x19\n\x11receive_timeout_s\x18\r \x01(\x01\x12\x10\n\x08provider\x18\x0e \x01(\t\x12\x17\n\x0fprovider_module\x18\x0f \x01(\t\x12\x15\n\rprovider_path\x18\x10 \x01(\t\"h\n\x13ReportStatusRequest\x12/\n\x06status\x18\x01 \x01(\x0e\x32\x1f.fate_grpc.common.v1.TaskStatus\x12\r\n\x05\x65rror\x18\x02 \x01(\t\x12\x11\n\ttraceback\x18\x03 \x01(\t\"\x16\n\x14ReportStatusResponse\"g\n\x10SendObjectHeader\x12\x0b\n\x03tag\x18\x01 \x01(\t\x12\x32\n\x0b\x64\x65stination\x18\x02 \x01(\x0b\x32\x1d.fate_grpc.common.v1.PartyRef\x12\x12\n\ntotal_size\x18\x03 \x01(\x03\"e\n\x11SendObjectRequest\x12\x37\n\x06header\x18\x01 \x01(\x0b\x32%.fate_grpc.worker.v1.SendObjectHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"$\n\x12SendObjectResponse\x12\x0e\n\x06stored\x18\x01 \x01(\x08\"e\n\x14ReceiveObjectRequest\x12\x0b\n\x03tag\x18\x01 \x01(\t\x12-\n\x06source\x18\x02 \x01(\x0b\x32\x1d.fate_grpc.common.v1.PartyRef\x12\x11\n\ttimeout_s\x18\x03 \x01(\x01\"F\n\x15ReceiveObjectResponse\x12\x14\n\ntotal_size\x18\x01 \x01(\x03H\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"l\n\x19RegisterOutputDataRequest\x12\x12\n\noutput_key\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12-\n\x05table\x18\x03 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo\"K\n\x1aRegisterOutputDataResponse\x12-\n\x05table\x18\x01 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo\")\n\x15ReportProgressRequest\x12\x10\n\x08progress\x18\x01 \x01(\x05\"\x18\n\x16ReportProgressResponse\"D\n\x14ReportMetricsRequest\x12,\n\x07metrics\x18\x01 \x03(\x0b\x32\x1b.fate_grpc.common.v1.Metric\"\x17\n\x15ReportMetricsResponse\">\n\x1aRegisterOutputModelRequest\x12\x12\n\noutput_key\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\"L\n\x1bRegisterOutputModelResponse\x12-\n\x05model\x18\x01 \x01(\x0b\x32\x1e.fate_grpc.common.v1.ModelInfo2\xe5\x06\n\rWorkerService\x12`\n\x0bGetTaskSpec\x12\'.fate_grpc.worker.v1.GetTaskSpecRequest\x1a(.fate_grpc.worker.v1.GetTaskSpecResponse\x12\x63\n\x0cReportStatus\x12(.fate_grpc.worker.v1.ReportStatusRequest\x1a).fate_grpc.worker.v1.ReportStatusResponse\x12_\n\nSendObject\x12&.fate_grpc.worker.v1.SendObjectRequest\x1a\'.fate_grpc.worker.v1.SendObjectResponse(\x01\x12h\n\rReceiveObject\x12).fate_grpc.worker.v1.ReceiveObjectRequest\x1a*.fate_grpc.worker.v1.ReceiveObjectResponse0\x01\x12u\n\x12RegisterOutputData\x12..fate_grpc.worker.v1.RegisterOutputDataRequest\x1a/.fate_grpc.worker.v1.RegisterOutputDataResponse\x12i\n\x0eReportProgress\x12*.fate_grpc.worker.v1.ReportProgressRequest\x1a+.fate_grpc.worker.v1.ReportProgressResponse\x12\x66\n\rReportMetrics\x12).fate_grpc.worker.v1.ReportMetricsRequest\x1a*.fate_grpc.worker.v1.ReportMetricsResponse\x12x\n\x13RegisterOutputModel\x12/.fate_grpc.worker.v1.RegisterOutputModelRequest\x1a\x30.fate_grpc.worker.v1.RegisterOutputModelResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n fate_grpc/worker/v1/worker.proto\x12\x13\x66\x61te_grpc.worker.v1\x1a fate_grpc/common/v1/common.proto\"\xd0\x01\n\rInputArtifact\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\r\n\x05index\x18\x03 \x01(\x05\x12\x15\n\rproducer_task\x18\x04 \x01(\t\x12\x12\n\noutput_key\x18\x05 \x01(\t\x12-\n\x05table\x18\x06 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo\x12\x0c\n\x04path\x18\x07 \x01(\t\x12-\n\x05model\x18\x08 \x01(\x0b\x32\x1e.fate_grpc.common.v1.ModelInfo\"\x14\n\x12GetTaskSpecRequest\"\xca\x03\n\x13GetTaskSpecResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\ttask_name\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x11\n\tcomponent\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12\x10\n\x08party_id\x18\x06 \x01(\t\x12\r\n\x05stage\x18\x07 \x01(\t\x12\x31\n\nparameters\x18\x11 \x01(\x0b\x32\x1d.fate_grpc.common.v1.TypedMap\x12+\n\x04\x63onf\x18\x12 \x01(\x0b\x32\x1d.fate_grpc.common.v1.TypedMap\x12.\n\x07parties\x18\n \x03(\x0b\x32\x1d.fate_grpc.common.v1.PartyRef\x12\x32\n\x06inputs\x18\x0b \x03(\x0b\x32\".fate_grpc.worker.v1.InputArtifact\x12\x10\n\x08work_dir\x18\x0c \x01(\t\x12\x19\n\x11receive_timeout_s\x18\r \x01(\x01\x12\x10\n\x08provider\x18\x0e \x01(\t\x12\x17\n\x0fprovider_module\x18\x0f \x01(\t\x12\x15\n\rprovider_path\x18\x10 \x01(\tJ\x04\x08\x08\x10\tJ\x04\x08\t\x10\n\"h\n\x13ReportStatusRequest\x12/\n\x06status\x18\x01 \x01(\x0e\x32\x1f.fate_grpc.common.v1.TaskStatus\x12\r\n\x05\x65rror\x18\x02 \x01(\t\x12\x11\n\ttraceback\x18\x03 \x01(\t\"\x16\n\x14ReportStatusResponse\"g\n\x10SendObjectHeader\x12\x0b\n\x03tag\x18\x01 \x01(\t\x12\x32\n\x0b\x64\x65stination\x18\x02 \x01(\x0b\x32\x1d.fate_grpc.common.v1.PartyRef\x12\x12\n\ntotal_size\x18\x03 \x01(\x03\"e\n\x11SendObjectRequest\x12\x37\n\x06header\x18\x01 \x01(\x0b\x32%.fate_grpc.worker.v1.SendObjectHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"$\n\x12SendObjectResponse\x12\x0e\n\x06stored\x18\x01 \x01(\x08\"e\n\x14ReceiveObjectRequest\x12\x0b\n\x03tag\x18\x01 \x01(\t\x12-\n\x06source\x18\x02 \x01(\x0b\x32\x1d.fate_grpc.common.v1.PartyRef\x12\x11\n\ttimeout_s\x18\x03 \x01(\x01\"F\n\x15ReceiveObjectResponse\x12\x14\n\ntotal_size\x18\x01 \x01(\x03H\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"l\n\x19RegisterOutputDataRequest\x12\x12\n\noutput_key\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12-\n\x05table\x18\x03 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo\"K\n\x1aRegisterOutputDataResponse\x12-\n\x05table\x18\x01 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo\")\n\x15ReportProgressRequest\x12\x10\n\x08progress\x18\x01 \x01(\x05\"\x18\n\x16ReportProgressResponse\"D\n\x14ReportMetricsRequest\x12,\n\x07metrics\x18\x01 \x03(\x0b\x32\x1b.fate_grpc.common.v1.Metric\"\x17\n\x15ReportMetricsResponse\">\n\x1aRegisterOutputModelRequest\x12\x12\n\noutput_key\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\"L\n\x1bRegisterOutputModelResponse\x12-\n\x05model\x18\x01 \x01(\x0b\x32\x1e.fate_grpc.common.v1.ModelInfo2\xe5\x06\n\rWorkerService\x12`\n\x0bGetTaskSpec\x12\'.fate_grpc.worker.v1.GetTaskSpecRequest\x1a(.fate_grpc.worker.v1.GetTaskSpecResponse\x12\x63\n\x0cReportStatus\x12(.fate_grpc.worker.v1.ReportStatusRequest\x1a).fate_grpc.worker.v1.ReportStatusResponse\x12_\n\nSendObject\x12&.fate_grpc.worker.v1.SendObjectRequest\x1a\'.fate_grpc.worker.v1.SendObjectResponse(\x01\x12h\n\rReceiveObject\x12).fate_grpc.worker.v1.ReceiveObjectRequest\x1a*.fate_grpc.worker.v1.ReceiveObjectResponse0\x01\x12u\n\x12RegisterOutputData\x12..fate_grpc.worker.v1.RegisterOutputDataRequest\x1a/.fate_grpc.worker.v1.RegisterOutputDataResponse\x12i\n\x0eReportProgress\x12*.fate_grpc.worker.v1.ReportProgressRequest\x1a+.fate_grpc.worker.v1.ReportProgressResponse\x12\x66\n\rReportMetrics\x12).fate_grpc.worker.v1.ReportMetricsRequest\x1a*.fate_grpc.worker.v1.ReportMetricsResponse\x12x\n\x13RegisterOutputModel\x12/.fate_grpc.worker.v1.RegisterOutputModelRequest\x1a\x30.fate_grpc.worker.v1.RegisterOutputModelResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fate_grpc.worker.v1.worker_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_INPUTARTIFACT']._serialized_start=122
-  _globals['_INPUTARTIFACT']._serialized_end=330
-  _globals['_GETTASKSPECREQUEST']._serialized_start=332
-  _globals['_GETTASKSPECREQUEST']._serialized_end=352
-  _globals['_GETTASKSPECRESPONSE']._serialized_start=355
-  _globals['_GETTASKSPECRESPONSE']._serialized_end=789
-  _globals['_REPORTSTATUSREQUEST']._serialized_start=791
-  _globals['_REPORTSTATUSREQUEST']._serialized_end=895
-  _globals['_REPORTSTATUSRESPONSE']._serialized_start=897
-  _globals['_REPORTSTATUSRESPONSE']._serialized_end=919
-  _globals['_SENDOBJECTHEADER']._serialized_start=921
-  _globals['_SENDOBJECTHEADER']._serialized_end=1024
-  _globals['_SENDOBJECTREQUEST']._serialized_start=1026
-  _globals['_SENDOBJECTREQUEST']._serialized_end=1127
-  _globals['_SENDOBJECTRESPONSE']._serialized_start=1129
-  _globals['_SENDOBJECTRESPONSE']._serialized_end=1165
-  _globals['_RECEIVEOBJECTREQUEST']._serialized_start=1167
-  _globals['_RECEIVEOBJECTREQUEST']._serialized_end=1268
-  _globals['_RECEIVEOBJECTRESPONSE']._serialized_start=1270
-  _globals['_RECEIVEOBJECTRESPONSE']._serialized_end=1340
-  _globals['_REGISTEROUTPUTDATAREQUEST']._serialized_start=1342
-  _globals['_REGISTEROUTPUTDATAREQUEST']._serialized_end=1450
-  _globals['_REGISTEROUTPUTDATARESPONSE']._serialized_start=1452
-  _globals['_REGISTEROUTPUTDATARESPONSE']._serialized_end=1527
-  _globals['_REPORTPROGRESSREQUEST']._serialized_start=1529
-  _globals['_REPORTPROGRESSREQUEST']._serialized_end=1570
-  _globals['_REPORTPROGRESSRESPONSE']._serialized_start=1572
-  _globals['_REPORTPROGRESSRESPONSE']._serialized_end=1596
-  _globals['_REPORTMETRICSREQUEST']._serialized_start=1598
-  _globals['_REPORTMETRICSREQUEST']._serialized_end=1666
-  _globals['_REPORTMETRICSRESPONSE']._serialized_start=1668
-  _globals['_REPORTMETRICSRESPONSE']._serialized_end=1691
-  _globals['_REGISTEROUTPUTMODELREQUEST']._serialized_start=1693
-  _globals['_REGISTEROUTPUTMODELREQUEST']._serialized_end=1755
-  _globals['_REGISTEROUTPUTMODELRESPONSE']._serialized_start=1757
-  _globals['_REGISTEROUTPUTMODELRESPONSE']._serialized_end=1833
-  _globals['_WORKERSERVICE']._serialized_start=1836
-  _globals['_WORKERSERVICE']._serialized_end=2705
+  _globals['_INPUTARTIFACT']._serialized_start=92
+  _globals['_INPUTARTIFACT']._serialized_end=300
+  _globals['_GETTASKSPECREQUEST']._serialized_start=302
+  _globals['_GETTASKSPECREQUEST']._serialized_end=322
+  _globals['_GETTASKSPECRESPONSE']._serialized_start=325
+  _globals['_GETTASKSPECRESPONSE']._serialized_end=783
+  _globals['_REPORTSTATUSREQUEST']._serialized_start=785
+  _globals['_REPORTSTATUSREQUEST']._serialized_end=889
+  _globals['_REPORTSTATUSRESPONSE']._serialized_start=891
+  _globals['_REPORTSTATUSRESPONSE']._serialized_end=913
+  _globals['_SENDOBJECTHEADER']._serialized_start=915
+  _globals['_SENDOBJECTHEADER']._serialized_end=1018
+  _globals['_SENDOBJECTREQUEST']._serialized_start=1020
+  _globals['_SENDOBJECTREQUEST']._serialized_end=1121
+  _globals['_SENDOBJECTRESPONSE']._serialized_start=1123
+  _globals['_SENDOBJECTRESPONSE']._serialized_end=1159
+  _globals['_RECEIVEOBJECTREQUEST']._serialized_start=1161
+  _globals['_RECEIVEOBJECTREQUEST']._serialized_end=1262
+  _globals['_RECEIVEOBJECTRESPONSE']._serialized_start=1264
+  _globals['_RECEIVEOBJECTRESPONSE']._serialized_end=1334
+  _globals['_REGISTEROUTPUTDATAREQUEST']._serialized_start=1336
+  _globals['_REGISTEROUTPUTDATAREQUEST']._serialized_end=1444
+  _globals['_REGISTEROUTPUTDATARESPONSE']._serialized_start=1446
+  _globals['_REGISTEROUTPUTDATARESPONSE']._serialized_end=1521
+  _globals['_REPORTPROGRESSREQUEST']._serialized_start=1523
+  _globals['_REPORTPROGRESSREQUEST']._serialized_end=1564
+  _globals['_REPORTPROGRESSRESPONSE']._serialized_start=1566
+  _globals['_REPORTPROGRESSRESPONSE']._serialized_end=1590
+  _globals['_REPORTMETRICSREQUEST']._serialized_start=1592
+  _globals['_REPORTMETRICSREQUEST']._serialized_end=1660
+  _globals['_REPORTMETRICSRESPONSE']._serialized_start=1662
+  _globals['_REPORTMETRICSRESPONSE']._serialized_end=1685
+  _globals['_REGISTEROUTPUTMODELREQUEST']._serialized_start=1687
+  _globals['_REGISTEROUTPUTMODELREQUEST']._serialized_end=1749
+  _globals['_REGISTEROUTPUTMODELRESPONSE']._serialized_start=1751
+  _globals['_REGISTEROUTPUTMODELRESPONSE']._serialized_end=1827
+  _globals['_WORKERSERVICE']._serialized_start=1830
+  _globals['_WORKERSERVICE']._serialized_end=2699
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,4 @@
 from fate_grpc.common.v1 import common_pb2 as _common_pb2
-from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -57,8 +56,8 @@ class GetTaskSpecResponse(_message.Message):
     role: str
     party_id: str
     stage: str
-    parameters: _struct_pb2.Struct
-    conf: _struct_pb2.Struct
+    parameters: _common_pb2.TypedMap
+    conf: _common_pb2.TypedMap
     parties: _containers.RepeatedCompositeFieldContainer[_common_pb2.PartyRef]
     inputs: _containers.RepeatedCompositeFieldContainer[InputArtifact]
     work_dir: str
@@ -66,7 +65,7 @@ class GetTaskSpecResponse(_message.Message):
     provider: str
     provider_module: str
     provider_path: str
-    def __init__(self, job_id: _Optional[str] = ..., task_name: _Optional[str] = ..., attempt: _Optional[int] = ..., component: _Optional[str] = ..., role: _Optional[str] = ..., party_id: _Optional[str] = ..., stage: _Optional[str] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., conf: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., parties: _Optional[_Iterable[_Union[_common_pb2.PartyRef, _Mapping]]] = ..., inputs: _Optional[_Iterable[_Union[InputArtifact, _Mapping]]] = ..., work_dir: _Optional[str] = ..., receive_timeout_s: _Optional[float] = ..., provider: _Optional[str] = ..., provider_module: _Optional[str] = ..., provider_path: _Optional[str] = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., task_name: _Optional[str] = ..., attempt: _Optional[int] = ..., component: _Optional[str] = ..., role: _Optional[str] = ..., party_id: _Optional[str] = ..., stage: _Optional[str] = ..., parameters: _Optional[_Union[_common_pb2.TypedMap, _Mapping]] = ..., conf: _Optional[_Union[_common_pb2.TypedMap, _Mapping]] = ..., parties: _Optional[_Iterable[_Union[_common_pb2.PartyRef, _Mapping]]] = ..., inputs: _Optional[_Iterable[_Union[InputArtifact, _Mapping]]] = ..., work_dir: _Optional[str] = ..., receive_timeout_s: _Optional[float] = ..., provider: _Optional[str] = ..., provider_module: _Optional[str] = ..., provider_path: _Optional[str] = ...) -> None: ...
 
 class ReportStatusRequest(_message.Message):
     __slots__ = ("status", "error", "traceback")
