@@ -91,7 +91,7 @@ def metric_to_json(message: common_pb2.Metric, *, with_data: bool = True) -> dic
     """FATE's metric record: name, type, groups [{name, index}], step_axis, data [{metric, step, ...}]."""
     record: dict[str, Any] = {
         "name": message.name,
-        "type": message.type,
+        "type": message.type or None,  # FATE writes null for a metric logged without a type
         "groups": [
             {"name": g.name, "index": g.index if g.HasField("index") else None} for g in message.groups
         ],

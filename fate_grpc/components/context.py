@@ -27,6 +27,9 @@ class ComponentError(Exception):
 MODEL_DOCUMENT = "model.json"
 MODEL_FILES_DIR = "files"
 
+# FATE's metrics logged without a type (psi's, sample's and union's "summary") show "type": null.
+UNTYPED_METRIC = ""
+
 # A metric's namespace levels, FATE's groups: (name, index or None), outermost first.
 MetricGroups = Sequence[tuple[str, int | None]]
 DEFAULT_METRIC_GROUPS: tuple[tuple[str, int | None], ...] = (("default", None),)
@@ -136,5 +139,6 @@ class ComponentContext(Protocol):
         """Report a metric value now (visible to `flow output query-metric` while the task runs).
 
         One-time metrics have no step; step metrics (a loss per iteration) give step and step_axis.
+        A type of "" is FATE's untyped metric (``log_metrics`` without a type), shown as null.
         """
         ...

@@ -23,7 +23,8 @@ exchanged (local or homo use); ``stratified`` then needs a label column at that 
 
 Outputs: ``train_output_data``, ``validate_output_data`` and ``test_output_data``, always all three (an
 empty split is an empty table with the input's schema). Metric ``summary`` (type ``data_split``) at every
-party: ``{original_count, train_count, validate_count, test_count}``.
+party: ``{original_count, train_count, validate_count, test_count}``; with ``stratified`` the party that
+split also logs ``<label>_summary`` (same keys, per label; groups default/train), as FATE does.
 
 The helpers for the guest-decides-and-sends-ids pattern (``the_guest``, ``the_hosts``, ``match_id_array``,
 ``receive_id_arrays``, ``positions_of_ids``) are shared with the sample component.
@@ -94,6 +95,30 @@ def run(ctx: ComponentContext) -> None:
     summary.update({f"{split}_count": len(part) for split, part in zip(SPLITS, parts, strict=True)})
     ctx.log.info("data_split summary: %s", summary)
     ctx.log_metric("summary", summary, type="data_split")
+    if ctx.parameters.get("stratified") and (ctx.role == "guest" or not ctx.parameters.get("hetero_sync")):
+        _log_label_summaries(ctx, table, parts)
+
+
+def _log_label_summaries(ctx: ComponentContext, table: Table, parts: tuple[Table, ...]) -> None:
+    """FATE's stratified split also logs ``<label>_summary`` per label, in its "train" namespace."""
+    name = table.schema.label_name
+    for label in sorted(table.frame[name].unique().tolist(), key=lambda v: (str(type(v)), v)):
+        counts = {"original_count": int((table.frame[name] == label).sum())}
+        for split, part in zip(SPLITS, parts, strict=True):
+            counts[f"{split}_count"] = int((part.frame[name] == label).sum())
+        ctx.log_metric(
+            f"{plain_label(label)}_summary",
+            counts,
+            type="data_split",
+            groups=(("default", None), ("train", None)),
+        )
+
+
+def plain_label(value: object) -> str:
+    """A label value as FATE names it in metrics (1 and 1.0 both give "1")."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _run_guest(ctx: ComponentContext, table: Table) -> tuple[Table, ...]:

@@ -136,6 +136,15 @@ def _train(ctx: ComponentContext) -> None:
     params = ctx.parameters
     features = list(table.schema.feature_names)
     columns = _bin_columns(table, params, ctx.role, ctx.party_id)
+    split_pt_dict = _own_split_points(params, features, ctx.role, ctx.party_id)
+    if split_pt_dict is not None:
+        # FATE bins only the chosen columns that have split points given (whatever the method); the
+        # others pass through unbinned.
+        unknown = sorted(set(split_pt_dict) - set(features))
+        if unknown:
+            ctx.log.warning("binning: split_pt_dict names column(s) %s not in train_data here", unknown)
+        columns = [c for c in columns if c in split_pt_dict]
+        params = {**params, "split_pt_dict": split_pt_dict}
     categories = set(_chosen(features, params.get("category_col"), params.get("category_idx"), "category"))
     values = _matrix(table, columns)
     split_points = _split_points(values, columns, categories, params)
@@ -394,12 +403,36 @@ def _transformed(table: Table, model: dict[str, Any], transform: Any, role: str)
     return replace(table, frame=frame)
 
 
+def _own_split_points(
+    params: dict[str, Any], features: list[str], role: str, party_id: str
+) -> dict[str, Any] | None:
+    """split_pt_dict by column name (anonymous names translated with use_anonymous); None when not set."""
+    given = params.get("split_pt_dict")
+    if not given:
+        return None
+    if not params.get("use_anonymous"):
+        return dict(given)
+    prefix = f"{role}_{party_id}_"
+    own: dict[str, Any] = {}
+    for name, points in given.items():
+        position = name[len(prefix) :] if name.startswith(prefix) else ""
+        if not position.isdigit() or int(position) >= len(features):
+            raise ComponentError(
+                f"split_pt_dict: {name!r} is not an anonymous column of {role} {party_id} "
+                "(use_anonymous=true)"
+            )
+        own[features[int(position)]] = points
+    return own
+
+
 def _bin_columns(table: Table, params: dict[str, Any], role: str, party_id: str) -> list[str]:
     features = list(table.schema.feature_names)
     names = params.get("bin_col")
     if params.get("use_anonymous") and names is not None:
         prefix = f"{role}_{party_id}_"
         names = [features[int(str(n)[len(prefix) :])] for n in names if str(n).startswith(prefix)]
+    if names is not None and params.get("bin_idx") is not None:
+        raise ComponentError("bin_col and bin_idx cannot both be set (as in FATE); set one of them")
     chosen = _chosen(features, names, params.get("bin_idx"), "bin")
     return chosen if (names is not None or params.get("bin_idx") is not None) else features
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from fate_grpc.components.codec import decode_arrays, encode_arrays
-from fate_grpc.components.context import ComponentContext, ComponentError, Party
+from fate_grpc.components.context import UNTYPED_METRIC, ComponentContext, ComponentError, Party
 from fate_grpc.components.table import Table
 from fate_grpc.crypto import ecdh
 
@@ -188,16 +188,17 @@ def _log_summary(ctx: ComponentContext, input_count: int, intersect_count: int) 
         intersect_count,
         rate,
     )
-    # FATE's psi metric: `flow output query-metric` shows it at each party.
+    # FATE's psi metrics at each party: `intersect_id_count` (type custom) and the untyped `summary`.
+    ctx.log_metric("intersect_id_count", {"intersect_count": intersect_count}, type="custom")
     ctx.log_metric(
         "summary",
         {
             "input_count": input_count,
             "intersect_count": intersect_count,
             "intersect_rate": rate,
-            "method": "ecdh_psi",
+            "method": "curve25519",
         },
-        type="custom",
+        type=UNTYPED_METRIC,
     )
     if intersect_count == 0:
         ctx.log.warning("psi: the intersection is empty; output_data has no rows")

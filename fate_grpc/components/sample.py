@@ -20,7 +20,7 @@ frac, n, replace and random_state are checked but not used.
 
 With ``hetero_sync=False`` every party samples its own rows with its own parameters; nothing is exchanged.
 
-Output ``output_data`` (same schema). Metric ``summary`` (type ``sample``) at every party, as FATE's:
+Output ``output_data`` (same schema). Metric ``summary`` (untyped, as FATE's) at every party, as FATE's:
 ``{"total": {"original_count", "sampled_count"}, "<label>": {"original_count", "sampled_count"}, ...}``,
 one entry per label value when the table has a label column (a host usually has none).
 """
@@ -33,12 +33,13 @@ from typing import Any
 import numpy as np
 
 from fate_grpc.components.codec import encode_arrays
-from fate_grpc.components.context import ComponentContext, ComponentError
+from fate_grpc.components.context import UNTYPED_METRIC, ComponentContext, ComponentError
 from fate_grpc.components.data_split import (
     IntArray,
     bool_param,
     label_values,
     match_id_array,
+    plain_label,
     positions_of_ids,
     random_state_param,
     receive_id_arrays,
@@ -123,7 +124,7 @@ def run(ctx: ComponentContext) -> None:
     ctx.write_output_table(OUTPUT_KEY, sampled)
     summary = sample_summary(table, sampled)
     ctx.log.info("sample summary: %s", summary)
-    ctx.log_metric("summary", summary, type="sample")
+    ctx.log_metric("summary", summary, type=UNTYPED_METRIC)
 
 
 def _run_guest(
@@ -201,13 +202,6 @@ def sample_summary(original: Table, sampled: Table) -> dict[str, dict[str, int]]
             "sampled_count": int(after.get(label, 0)),
         }
     return summary
-
-
-def plain_label(value: Any) -> str:
-    """A label value as a metric key (1 and 1.0 both give "1", as FATE writes them)."""
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:

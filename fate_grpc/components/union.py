@@ -6,8 +6,7 @@ roles (match id, label, weight) as the first one; a table whose columns are mere
 reordered to the first table's header. Rows keep their order within each table; match ids repeated across
 the tables are kept (a warning says how many).
 
-Metric ``summary`` (type ``union``) at every party: ``{"input_counts": [rows of each input, in order],
-"total_count": rows of the output}``.
+Metric ``summary`` (untyped, as FATE's) at every party: the rows of each input, then ``"total"``.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from fate_grpc.components.context import ComponentContext, ComponentError
+from fate_grpc.components.context import UNTYPED_METRIC, ComponentContext, ComponentError
 from fate_grpc.components.table import Table, TableSchema
 from fate_grpc.domain.component_spec import ArtifactSpec, ComponentSpec, StageSpec
 
@@ -50,9 +49,24 @@ def run(ctx: ComponentContext) -> None:
     if repeated:
         ctx.log.warning("union: %d row(s) repeat a match id already in an earlier row", repeated)
     ctx.write_output_table(OUTPUT_KEY, output)
-    summary = {"input_counts": [len(table) for table in tables], "total_count": len(output)}
+    summary = union_summary(ctx, tables, output)
     ctx.log.info("union summary: %s", summary)
-    ctx.log_metric("summary", summary, type="union")
+    ctx.log_metric("summary", summary, type=UNTYPED_METRIC)
+
+
+def union_summary(ctx: ComponentContext, tables: list[Table], output: Table) -> dict[str, int]:
+    """FATE's union summary: rows per input, then ``total``.
+
+    FATE keys an input by ``<producer task>.<its artifact id>``, an id made of FATE-Flow's task id; here
+    the id is the input's position (``<producer task>.input_datas_<i>``), so two outputs of one task
+    (data_split's train and validate) stay apart.
+    """
+    summary = {
+        f"{ctx.input_producer(INPUT_KEY, index) or 'input'}.{INPUT_KEY}_{index}": len(table)
+        for index, table in enumerate(tables)
+    }
+    summary["total"] = len(output)
+    return summary
 
 
 def union_tables(tables: list[Table]) -> Table:

@@ -23,7 +23,8 @@ row per label. Labels are processed in sorted order.
 Sampling follows FATE's ``sample``: ``frac`` and ``n`` are exclusive, neither means ``frac=1.0``; a size is
 ``max(1, int(frac * rows))``; a fraction above 1 (up-sampling) needs ``replace=True``. A dict ``frac`` maps
 labels to rates and samples each label separately; labels it omits keep rate 1.0 (as FATE's component
-fills them in). Keys may be given as strings (JSON object keys), matched against numeric labels by value.
+fills them in). Keys are matched to labels by value: int keys to int labels, string keys to string labels,
+and a number spelled as a string either way (``"0"`` matches the label 0, as FATE parses it).
 """
 
 from __future__ import annotations
@@ -220,13 +221,21 @@ def _check_rate(rate: Any, replace: bool, name: str) -> float:
 
 
 def _find_label(classes: np.ndarray, key: Any) -> int:
+    """The class a frac key names: equal values, or the same number spelled as a string either way
+    (FATE reads the key ``"1"`` as the label ``1``; a label column read as text has ``"1"`` for 1)."""
     hits = np.flatnonzero(classes == key)
     if hits.size == 0 and isinstance(key, str) and classes.dtype.kind in "iuf":
         with contextlib.suppress(ValueError):  # a non-numeric string simply matches nothing
             hits = np.flatnonzero(classes == float(key))
+    if hits.size == 0 and not isinstance(key, str) and classes.dtype.kind == "U":
+        hits = np.flatnonzero(classes == _number_text(key))
     if hits.size == 0:
         raise ValueError(f"frac names label {key!r}, which is not in the data (labels: {classes.tolist()})")
     return int(hits[0])
+
+
+def _number_text(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 # --------------------------------------------------------------------------------------------------

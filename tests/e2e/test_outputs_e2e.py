@@ -79,28 +79,38 @@ def train_job(flow: Flow) -> str:
 def test_psi_metric_in_fates_shape(flow: Flow, train_job: str) -> None:
     answer = flow.ok("output", "query-metric", "-j", train_job, "-r", "guest", "-p", GUEST, "-tn", "psi_0")
     assert list(answer) == ["code", "data", "message"] and answer["message"] == "success"
-    (record,) = answer["data"]
-    assert list(record) == ["data", "groups", "name", "step_axis", "type"]
-    assert record["name"] == "summary" and record["type"] == "custom" and record["step_axis"] is None
-    assert record["groups"] == [{"index": None, "name": "default"}]
-    (point,) = record["data"]
+    records = {record["name"]: record for record in answer["data"]}
+    assert sorted(records) == ["intersect_id_count", "summary"]
+    for record in records.values():
+        assert list(record) == ["data", "groups", "name", "step_axis", "type"]
+        assert record["step_axis"] is None and record["groups"] == [{"index": None, "name": "default"}]
+    # FATE logs the summary without a type (null) and intersect_id_count as "custom".
+    assert records["summary"]["type"] is None and records["intersect_id_count"]["type"] == "custom"
+    (point,) = records["summary"]["data"]
     assert point["metric"] == {
         "input_count": 569,
         "intersect_count": 569,
         "intersect_rate": 1,
-        "method": "ecdh_psi",
+        "method": "curve25519",
     }
     assert point["step"] is None and point["timestamp"] > 1.6e9
+    assert records["intersect_id_count"]["data"][0]["metric"] == {"intersect_count": 569}
     keys = flow.ok(
         "output", "query-metric-key", "-j", train_job, "-r", "host", "-p", HOST, "-tn", "psi_0", party=HOST
     )
-    assert keys["data"] == [
+    assert sorted(keys["data"], key=lambda k: k["name"]) == [
+        {
+            "groups": [{"index": None, "name": "default"}],
+            "name": "intersect_id_count",
+            "step_axis": None,
+            "type": "custom",
+        },
         {
             "groups": [{"index": None, "name": "default"}],
             "name": "summary",
             "step_axis": None,
-            "type": "custom",
-        }
+            "type": None,
+        },
     ]
 
 
