@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import grpc
 
@@ -79,13 +81,42 @@ STATUS_TO_CODE: dict[grpc.StatusCode, ErrorCode] = {
 }
 
 
+# An error travels in gRPC trailing metadata, which receivers refuse beyond 8 KiB by default (the
+# call then fails with RESOURCE_EXHAUSTED "Stream removed" and the real answer is lost). So what
+# an error carries is bounded: values it echoes, each violation, the message, and how many
+# violations travel (the rest are counted).
+MAX_ECHO_CHARS = 80
+MAX_FIELD_CHARS = 200
+MAX_REASON_CHARS = 1000
+MAX_MESSAGE_CHARS = 400
+MAX_VIOLATIONS = 200
+# Bytes of metadata an error may take, status message and detail together (encoded for the wire).
+METADATA_BUDGET = 7000
+OMITTED_VIOLATIONS_FIELD = "omitted_violations"
+
+
+def cut(text: str, limit: int = MAX_ECHO_CHARS) -> str:
+    """The text, or its first `limit` characters and an ellipsis."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def shown(value: object) -> str:
+    """A value echoed in an error: its repr, cut to a short prefix."""
+    return cut(repr(value))
+
+
 @dataclass(frozen=True)
 class FieldViolation:
-    """One problem with one field of a request or document."""
+    """One problem with one field of a request or document (both cut to a bounded length)."""
 
     field: str
     reason: str
     party_id: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "field", cut(self.field, MAX_FIELD_CHARS))
+        object.__setattr__(self, "reason", cut(self.reason, MAX_REASON_CHARS))
+        object.__setattr__(self, "party_id", cut(self.party_id, MAX_ECHO_CHARS))
 
     def __str__(self) -> str:
         where = f"party {self.party_id}: " if self.party_id else ""
@@ -151,18 +182,54 @@ def party_unavailable(party_id: str, address: str, detail: str) -> FateGrpcError
 
 
 def invalid_dag(violations: list[FieldViolation]) -> FateGrpcError:
-    first = str(violations[0]) if violations else "the DAG is invalid"
-    more = f" (and {len(violations) - 1} more problem(s))" if len(violations) > 1 else ""
-    return FateGrpcError(ErrorCode.INVALID_DAG, f"invalid DAG: {first}{more}", violations=list(violations))
+    """An invalid DAG with every problem found; see `summary` for the message."""
+    message = f"invalid DAG: {summary(violations, 'the DAG is invalid')}"
+    return bounded(FateGrpcError(ErrorCode.INVALID_DAG, message, violations=list(violations)))
 
 
 def job_rejected(violations: list[FieldViolation]) -> FateGrpcError:
-    first = str(violations[0]) if violations else "a party rejected the job"
-    more = f" (and {len(violations) - 1} more problem(s))" if len(violations) > 1 else ""
+    """A job some party refused, with every party's problems."""
     fields = {"party_id": violations[0].party_id} if violations and violations[0].party_id else {}
-    return FateGrpcError(
-        ErrorCode.JOB_REJECTED, f"job rejected: {first}{more}", fields=fields, violations=list(violations)
+    message = f"job rejected: {summary(violations, 'a party rejected the job')}"
+    return bounded(FateGrpcError(ErrorCode.JOB_REJECTED, message, fields=fields, violations=list(violations)))
+
+
+def summary(violations: list[FieldViolation], default: str) -> str:
+    """The one problem, or how many there are and the first (all are in the violations)."""
+    if not violations:
+        return default
+    if len(violations) == 1:
+        return str(violations[0])
+    return f"{len(violations)} problems; the first: {violations[0]}"
+
+
+def bounded(error: FateGrpcError) -> FateGrpcError:
+    """The error cut to fit gRPC's metadata limit: a short message, the violations that fit.
+
+    Violations are kept in order while they fit in METADATA_BUDGET (at most MAX_VIOLATIONS); how
+    many were left out is in the field `omitted_violations`, counting any omitted before.
+    """
+    message = cut(error.message, MAX_MESSAGE_CHARS)
+    hint = cut(error.hint, MAX_MESSAGE_CHARS)
+    fields = {cut(k, MAX_ECHO_CHARS): cut(v, MAX_FIELD_CHARS) for k, v in list(error.fields.items())[:20]}
+    used = len(quote(message, safe="")) + _base64_size(
+        message + hint + "".join(k + v for k, v in fields.items())
     )
+    kept: list[FieldViolation] = []
+    for violation in error.violations[:MAX_VIOLATIONS]:
+        size = _base64_size(violation.field + violation.reason + violation.party_id) + 12
+        if kept and used + size > METADATA_BUDGET:
+            break
+        kept.append(violation)
+        used += size
+    omitted = len(error.violations) - len(kept) + int(fields.pop(OMITTED_VIOLATIONS_FIELD, "0") or 0)
+    if omitted:
+        fields[OMITTED_VIOLATIONS_FIELD] = str(omitted)
+    return dataclasses.replace(error, message=message, hint=hint, fields=fields, violations=kept)
+
+
+def _base64_size(text: str) -> int:
+    return (len(text.encode("utf-8")) + 2) // 3 * 4
 
 
 def internal(message: str = "internal error") -> FateGrpcError:

@@ -16,7 +16,7 @@ from fate_grpc import __version__
 from fate_grpc.cli.client import ClientTls, FlowClient
 from fate_grpc.cli.render import job_rows, job_status_name, table_info, task_rows
 from fate_grpc.client.v1 import client_pb2
-from fate_grpc.errors import ErrorCode, FateGrpcError
+from fate_grpc.errors import CATALOG, OMITTED_VIOLATIONS_FIELD, ErrorCode, FateGrpcError
 
 CONF_ENV = "FATE_GRPC_FLOW_CONF"
 
@@ -39,7 +39,7 @@ def success(data: Any = None, *, sort_keys: bool = False, **extra: Any) -> None:
 
 
 def fail(error: FateGrpcError) -> None:
-    payload: dict[str, Any] = {"code": int(error.code), "message": error.message}
+    payload: dict[str, Any] = {"code": int(error.code), "message": failure_message(error)}
     if error.hint:
         payload["hint"] = error.hint
     data: dict[str, Any] = {}
@@ -54,6 +54,17 @@ def fail(error: FateGrpcError) -> None:
         payload["data"] = data
     emit(payload)
     sys.exit(error.exit_code)
+
+
+def failure_message(error: FateGrpcError) -> str:
+    """The message, listing every violation the node sent when there is more than one."""
+    omitted = int(error.fields.get(OMITTED_VIOLATIONS_FIELD, "0") or 0)
+    if len(error.violations) + omitted <= 1:
+        return error.message
+    listed = "; ".join(f"({i}) {v}" for i, v in enumerate(error.violations, start=1))
+    more = f"; and {omitted} more the node did not send" if omitted else ""
+    total = len(error.violations) + omitted
+    return f"{CATALOG[error.code].public_message}: {total} problems: {listed}{more}"
 
 
 def run(action: Callable[[], None]) -> None:

@@ -305,7 +305,7 @@ _OLD_FIELD_FIXES: tuple[tuple[str, str], ...] = (
     ("runtime_parties", "tasks.<t>.runtime_parties (a pipeline argument) -> tasks.<t>.parties"),
     ("task_cores", "dag.conf.task_cores -> dag.conf.task.engine_run.cores"),
 )
-_MAX_OLD_PATHS_SHOWN = 5
+_MAX_OLD_PATHS_SHOWN = 3
 
 
 def old_format_violation(document: Mapping[str, Any]) -> FieldViolation | None:
@@ -343,7 +343,9 @@ def _old_fields(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         yield from _old_inputs(task.get("inputs") if isinstance(task, Mapping) else None, f"{path}.inputs")
     for site, entry in _items(dag.get("party_tasks")):
         for name, ref in _items(entry.get("tasks") if isinstance(entry, Mapping) else None):
-            if isinstance(ref, Mapping) and "inputs" in ref:
+            inputs = ref.get("inputs") if isinstance(ref, Mapping) else None
+            # Alpha put parameters there, beta data/model channels; anything else is just unknown.
+            if isinstance(inputs, Mapping) and set(inputs) & {"parameters", "data", "model"}:
                 yield "party_tasks.inputs", f"dag.party_tasks.{site}.tasks.{name}.inputs"
 
 

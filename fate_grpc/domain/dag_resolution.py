@@ -29,7 +29,7 @@ from fate_grpc.domain.dag import (
     topological_order,
 )
 from fate_grpc.domain.param_checks import ParamValueError
-from fate_grpc.errors import FieldViolation, invalid_dag, not_found
+from fate_grpc.errors import FieldViolation, invalid_dag, not_found, shown
 
 
 def party_overrides(
@@ -140,7 +140,7 @@ def resolve_task(
         raise invalid_dag(
             [
                 FieldViolation(
-                    f"dag.tasks.{task_name}.component_ref", f"unknown component {task.component_ref!r}"
+                    f"dag.tasks.{task_name}.component_ref", f"unknown component {shown(task.component_ref)}"
                 )
             ]
         )
@@ -302,7 +302,8 @@ class _Checker:
         if spec is None:
             available = ", ".join(sorted(self.catalog)) or "none"
             self.add(
-                f"{path}.component_ref", f"unknown component {task.component_ref!r} (available: {available})"
+                f"{path}.component_ref",
+                f"unknown component {shown(task.component_ref)} (available: {available})",
             )
             return
         stage = resolved_stage(self.dag, name, spec)

@@ -33,7 +33,7 @@ from fate_grpc.domain.dag import (
 )
 from fate_grpc.domain.dag_loading import load_dag_document, old_format_violation
 from fate_grpc.domain.ids import is_valid_job_id, is_valid_party_id, name_problem
-from fate_grpc.errors import FieldViolation, invalid_dag
+from fate_grpc.errors import FieldViolation, invalid_dag, shown
 
 _TOP_KEYS = ("dag", "kind", "schema_version")
 _DAG_KEYS = ("conf", "parties", "party_tasks", "stage", "tasks")
@@ -143,7 +143,7 @@ class _Parser:
         out: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                self.add(path, f"key {key!r} must be a string")
+                self.add(path, f"key {shown(key)} must be a string")
             elif keys is not None and key not in keys:
                 self.add(_join(path, key), f"unknown key (expected one of: {', '.join(keys)})")
             else:
@@ -184,14 +184,14 @@ class _Parser:
     def choice(self, value: object, path: str, choices: tuple[str, ...]) -> str | None:
         text = self.string(value, path)
         if text is not None and text not in choices:
-            self.add(path, f"must be one of: {', '.join(choices)}; got {text!r}")
+            self.add(path, f"must be one of: {', '.join(choices)}; got {shown(text)}")
             return None
         return text
 
     def name(self, value: object, path: str, what: str) -> str | None:
         problem = name_problem(value)
         if problem is not None:
-            self.add(path, f"{what} {value!r} {problem}")
+            self.add(path, f"{what} {shown(value)} {problem}")
             return None
         return value if isinstance(value, str) else None
 
@@ -251,7 +251,8 @@ class _Parser:
         for i, item in enumerate(value):
             party_id = self.str_or_int(item, f"{path}[{i}]")
             if party_id is not None and not is_valid_party_id(party_id):
-                self.add(f"{path}[{i}]", f"party id {party_id!r} must be 1 to 64 letters, digits, '_' or '-'")
+                reason = f"party id {shown(party_id)} must be 1 to 64 letters, digits, '_' or '-'"
+                self.add(f"{path}[{i}]", reason)
             elif party_id is not None:
                 ids.append(party_id)
         return tuple(ids) if len(ids) == len(value) else None
@@ -298,7 +299,7 @@ class _Parser:
         if version is not None and not version.startswith("2."):
             self.add(
                 "schema_version",
-                f"only FATE 2.x DAGs are supported (a version starting with '2.'), got {version!r}",
+                f"only FATE 2.x DAGs are supported (a version starting with '2.'), got {shown(version)}",
             )
         return version
 
@@ -362,11 +363,12 @@ class _Parser:
             return None
         job_id = self.str_or_int(spec["job_id"], _join(path, "job_id"))
         if job_id is not None and not is_valid_job_id(job_id):
-            self.add(_join(path, "job_id"), f"job id {job_id!r} must be 1 to 64 letters, digits, '_' or '-'")
+            reason = f"job id {shown(job_id)} must be 1 to 64 letters, digits, '_' or '-'"
+            self.add(_join(path, "job_id"), reason)
         task_list = self.string_list(spec["task_list"], _join(path, "task_list"))
         for i, name in enumerate(task_list):
             if name not in self.sites.task_names:
-                self.add(f"{path}.task_list[{i}]", f"task {name!r} is not in dag.tasks")
+                self.add(f"{path}.task_list[{i}]", f"task {shown(name)} is not in dag.tasks")
         return {"job_id": job_id, "task_list": task_list}
 
     def model_warehouse(self, value: object, path: str) -> dict[str, str] | None:
@@ -411,7 +413,7 @@ class _Parser:
     def provider(self, value: object, path: str) -> str | None:
         text = self.string(value, path)
         if text is not None and not _PROVIDER_PATTERN.fullmatch(text):
-            self.add(path, f"must look like name:version@device (e.g. fate:2.1.0@local), got {text!r}")
+            self.add(path, f"must look like name:version@device (e.g. fate:2.1.0@local), got {shown(text)}")
             return None
         return text
 
@@ -478,7 +480,7 @@ class _Parser:
         names = self.string_list(value, path)
         for i, dep in enumerate(names):
             if dep not in self.sites.task_names:
-                self.add(f"{path}[{i}]", f"task {dep!r} is not in dag.tasks")
+                self.add(f"{path}[{i}]", f"task {shown(dep)} is not in dag.tasks")
         return names
 
     def outputs(self, task: str, value: object, path: str) -> dict[str, Any]:
@@ -604,7 +606,7 @@ class _Parser:
         for name, ref in (tasks_raw or {}).items():
             ref_path = _join(_join(path, "tasks"), name)
             if name not in self.sites.task_names:
-                self.add(ref_path, f"task {name!r} is not in dag.tasks")
+                self.add(ref_path, f"task {shown(name)} is not in dag.tasks")
                 continue
             entries = self.mapping(ref, ref_path, _PARTY_TASK_REF_KEYS) if ref is not None else {}
             parameters = self.optional_mapping(

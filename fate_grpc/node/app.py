@@ -244,6 +244,7 @@ class Node:
                 max_pending_creates_per_partner=cfg.limits.max_pending_creates_per_partner,
                 checks=self.job_checks,
                 cleaner=self.cleaner,
+                max_dag_bytes=cfg.limits.max_dag_bytes,
             ),
             CONTROL_SERVICE,
         )
@@ -320,6 +321,7 @@ class Node:
             max_chunk_bytes=cfg.limits.chunk_bytes,
             rpc_timeout_s=cfg.timeouts.rpc_s,
             submit_timeout_s=cfg.timeouts.job_create_s * 3,
+            max_dag_bytes=cfg.limits.max_dag_bytes,
         )
 
     def _warn_plaintext(self, listen: str) -> None:

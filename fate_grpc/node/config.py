@@ -65,11 +65,20 @@ class Limits:
     mailbox_memory_bytes: int = 64 * MIB
     """Unconsumed objects up to this total stay in memory; beyond it they are spilled to disk."""
     max_dag_bytes: int = 1 * MIB
-    """Largest DAG document accepted at submit."""
+    """Largest DAG document accepted (bytes of its UTF-8 text), at submit and from partners."""
     max_pending_creates_per_partner: int = 4
     """Job checks/creates one partner may have in flight here at once (more are refused)."""
     max_unfinished_jobs_per_partner: int = 64
     """Jobs a partner may have waiting or running here at once (more are refused at submit)."""
+
+    def __post_init__(self) -> None:
+        # A DAG travels in one message, so a larger limit would only let the transport refuse it.
+        if not 1 <= self.max_dag_bytes <= self.max_message_bytes:
+            raise invalid_argument(
+                f"limits.max_dag_bytes must be between 1 and limits.max_message_bytes"
+                f" ({self.max_message_bytes}), got {self.max_dag_bytes}",
+                field_path="limits.max_dag_bytes",
+            )
 
 
 @dataclass(frozen=True)

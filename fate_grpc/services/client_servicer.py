@@ -14,6 +14,7 @@ from fate_grpc.domain.component_spec import ComponentCatalog
 from fate_grpc.domain.dag import parse_dag
 from fate_grpc.domain.ids import check_name
 from fate_grpc.errors import FateGrpcError
+from fate_grpc.node.config import Limits
 from fate_grpc.node.outputs import OutputQueries
 from fate_grpc.node.participant import DagCache
 from fate_grpc.node.paths import NodePaths
@@ -63,7 +64,9 @@ class ClientServicer(ClientAdminRpcs, ClientJobRpcs, ClientOutputRpcs, client_pb
         max_chunk_bytes: int,
         rpc_timeout_s: float,
         submit_timeout_s: float,
+        max_dag_bytes: int = Limits.max_dag_bytes,
     ) -> None:
+        self._max_dag_bytes = max_dag_bytes
         self._party_id = party_id
         self._store = store
         self._gateway = gateway
@@ -103,7 +106,7 @@ class ClientServicer(ClientAdminRpcs, ClientJobRpcs, ClientOutputRpcs, client_pb
     @unary_edge
     async def SubmitJob(self, request, context):  # type: ignore[override]
         user = await self._auth.user(context)
-        check_dag_size(request.dag_yaml)
+        check_dag_size(request.dag_yaml, self._max_dag_bytes)
         # Validate here first, so a bad DAG never leaves this node.
         dag = parse_dag(request.dag_yaml, self._catalog)
         scheduler = dag.conf.scheduler_party_id or self._party_id

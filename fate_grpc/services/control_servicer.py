@@ -11,6 +11,7 @@ from fate_grpc.control.v1 import control_pb2, control_pb2_grpc
 from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.domain.status import Proposal, TaskStatus
 from fate_grpc.errors import ErrorCode, FateGrpcError, FieldViolation, invalid_argument
+from fate_grpc.node.config import Limits
 from fate_grpc.node.job_checks import JobChecks
 from fate_grpc.node.job_cleaner import JobCleaner
 from fate_grpc.node.participant import DagCache, Participant
@@ -37,7 +38,6 @@ OUTCOMES = {
     Proposal.STALE: common_pb2.SYNC_OUTCOME_STALE,
     Proposal.REJECT: common_pb2.SYNC_OUTCOME_REJECTED,
 }
-MAX_DAG_CHARS = 1024 * 1024
 STOP_STATUSES = {TaskStatus.CANCELED, TaskStatus.FAILED, TaskStatus.TIMEOUT}
 
 
@@ -52,9 +52,15 @@ def check_task_ref(job_id: str, task_name: str, attempt: int) -> None:
         raise invalid_argument("attempt must be between 0 and 9999", field_path="attempt")
 
 
-def check_dag_size(dag_yaml: str) -> None:
-    if len(dag_yaml) > MAX_DAG_CHARS:
-        raise invalid_argument("the DAG document is larger than 1 MiB", field_path="dag_yaml")
+def check_dag_size(dag_yaml: str, max_bytes: int) -> None:
+    """Refuse a DAG document of more than `max_bytes` bytes (UTF-8), the node's limits.max_dag_bytes."""
+    # Characters would undercount: a DAG of CJK text takes three bytes per character.
+    if len(dag_yaml) > max_bytes or len(dag_yaml.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise invalid_argument(
+            f"the DAG document is larger than this node accepts ({max_bytes} bytes UTF-8,"
+            " limits.max_dag_bytes in the node conf)",
+            field_path="dag_yaml",
+        )
 
 
 class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServicer):
@@ -72,7 +78,9 @@ class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServi
         max_pending_creates_per_partner: int,
         checks: JobChecks,
         cleaner: JobCleaner,
+        max_dag_bytes: int = Limits.max_dag_bytes,
     ) -> None:
+        self._max_dag_bytes = max_dag_bytes
         self._checks = checks
         self._cleaner = cleaner
         self._participant = participant
@@ -114,7 +122,7 @@ class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServi
 
     @unary_edge
     async def ForwardSubmit(self, request, context):  # type: ignore[override]
-        check_dag_size(request.dag_yaml)
+        check_dag_size(request.dag_yaml, self._max_dag_bytes)
         check_party_id(request.initiator_party_id)
         self._peers.require(context, request.initiator_party_id, "submit as that initiator")
         created = await self._creator.create(
@@ -128,7 +136,7 @@ class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServi
     @unary_edge
     async def CheckJob(self, request, context):  # type: ignore[override]
         check_name(request.job_id, "job_id")
-        check_dag_size(request.dag_yaml)
+        check_dag_size(request.dag_yaml, self._max_dag_bytes)
         check_party_id(request.scheduler_party_id)
         check_party_id(request.initiator_party_id)
         caller = self._peers.require(context, request.scheduler_party_id, "check jobs as that scheduler")
@@ -144,7 +152,7 @@ class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServi
     @unary_edge
     async def CreateJob(self, request, context):  # type: ignore[override]
         check_name(request.job_id, "job_id")
-        check_dag_size(request.dag_yaml)
+        check_dag_size(request.dag_yaml, self._max_dag_bytes)
         check_party_id(request.scheduler_party_id)
         check_party_id(request.initiator_party_id)
         caller = self._peers.require(context, request.scheduler_party_id, "create jobs as that scheduler")

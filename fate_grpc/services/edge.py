@@ -18,6 +18,7 @@ from fate_grpc.errors import (
     ErrorCode,
     FateGrpcError,
     FieldViolation,
+    bounded,
     internal,
 )
 
@@ -43,6 +44,7 @@ def _detail(error: FateGrpcError) -> common_pb2.ErrorDetail:
 
 
 async def abort_with(context: grpc.aio.ServicerContext, error: FateGrpcError) -> None:
+    error = bounded(error)  # an answer beyond gRPC's metadata limit would reach nobody
     context.set_trailing_metadata(((ERROR_METADATA_KEY, _detail(error).SerializeToString()),))
     await context.abort(error.grpc_status, error.message[:MAX_PUBLIC_MESSAGE])
 

@@ -932,7 +932,7 @@ def test_all_violations_are_collected() -> None:
         "dag.tasks.reader_0.parameters.nme",
         "dag.party_tasks.host_10000.tasks.ghost",
     }
-    assert "more problem(s)" in info.value.message
+    assert f"invalid DAG: {len(info.value.violations)} problems; the first: " in info.value.message
     assert len(info.value.violations) == len({(v.field, v.reason) for v in info.value.violations})
 
 

@@ -329,7 +329,11 @@ dag:
 @pytest.mark.parametrize(
     ("text", "name", "fields"),
     [
-        (ALPHA, "2.0.0-alpha", ["inputs.artifacts", "dag.scheduler_party_id", ".roles", "inputs.parameters"]),
+        (
+            ALPHA,
+            "2.0.0-alpha",
+            ["inputs.artifacts", "dag.scheduler_party_id", "roles: [guest]", "inputs.parameters"],
+        ),
         (BETA, "2.0.0-beta", ["roles: [guest] -> parties", "party_tasks.<site>.tasks.<t>.inputs"]),
         (BETA.replace("2.0.0.beta", "2.1.0"), "2.0.0-beta", ["roles"]),
     ],

@@ -1,0 +1,170 @@
+"""Bad DAGs get whole answers that fit gRPC's metadata limit, through a real node's gRPC server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+
+from fate_grpc.cli.flow_cli import failure_message
+from fate_grpc.client.v1 import client_pb2
+from fate_grpc.errors import (
+    MAX_MESSAGE_CHARS,
+    MAX_REASON_CHARS,
+    MAX_VIOLATIONS,
+    OMITTED_VIOLATIONS_FIELD,
+    ErrorCode,
+    FateGrpcError,
+    FieldViolation,
+    bounded,
+    invalid_dag,
+)
+from fate_grpc.node.config import Limits, config_from_mapping
+from tests.rpc.helpers import assert_no_job_anywhere, assert_serving, dump, psi_dag, rpc_error
+from tests.support.nodes import federation
+
+PARTIES = ["9999", "10000"]
+
+
+async def submit_error(fed: Any, dag_yaml: str) -> FateGrpcError:
+    """Submit at the guest; the call must fail with INVALID_ARGUMENT (not RESOURCE_EXHAUSTED)."""
+    call = fed.client("9999").SubmitJob(client_pb2.SubmitJobRequest(dag_yaml=dag_yaml), timeout=30)
+    return await rpc_error(call, grpc.StatusCode.INVALID_ARGUMENT)
+
+
+def with_tasks(count: int) -> str:
+    """The psi DAG plus `count` tasks of an unknown component: one violation each."""
+    document = psi_dag()
+    for i in range(count):
+        document["dag"]["tasks"][f"t{i}"] = {"component_ref": "no_such_component"}
+    return dump(document)
+
+
+async def test_a_20000_character_component_ref_gets_a_short_answer(tmp_path: Path) -> None:
+    document = psi_dag()
+    document["dag"]["tasks"]["psi_0"]["component_ref"] = "x" * 20_000
+
+    async with federation(tmp_path, PARTIES) as fed:
+        error = await submit_error(fed, dump(document))
+
+        assert error.code is ErrorCode.INVALID_DAG
+        [violation] = [v for v in error.violations if v.field == "dag.tasks.psi_0.component_ref"]
+        assert f"unknown component '{'x' * 79}…" in violation.reason
+        assert len(violation.reason) <= MAX_REASON_CHARS + 1
+        assert len(error.message) <= MAX_MESSAGE_CHARS + 1
+        await assert_no_job_anywhere(fed)
+        await assert_serving(fed, "9999")
+
+
+async def test_a_20000_character_task_name_gets_a_short_answer(tmp_path: Path) -> None:
+    document = psi_dag()
+    document["dag"]["tasks"]["n" * 20_000] = {"component_ref": "reader"}
+
+    async with federation(tmp_path, PARTIES) as fed:
+        error = await submit_error(fed, dump(document))
+
+        assert error.code is ErrorCode.INVALID_DAG
+        assert any(v.field.startswith("dag.tasks.nnnn") and v.field.endswith("…") for v in error.violations)
+
+
+async def test_5000_violations_arrive_bounded_with_the_count_of_the_rest(tmp_path: Path) -> None:
+    async with federation(tmp_path, PARTIES) as fed:
+        error = await submit_error(fed, with_tasks(5000))
+
+        assert error.code is ErrorCode.INVALID_DAG
+        assert 10 <= len(error.violations) <= MAX_VIOLATIONS
+        assert int(error.fields[OMITTED_VIOLATIONS_FIELD]) + len(error.violations) == 5000
+        assert error.message.startswith("invalid DAG: 5000 problems")
+        assert all("no_such_component" in v.reason for v in error.violations)
+
+
+async def test_the_cli_lists_every_violation_it_received(tmp_path: Path) -> None:
+    async with federation(tmp_path, PARTIES) as fed:
+        error = await submit_error(fed, with_tasks(5000))
+
+    message = failure_message(error)
+
+    assert message.startswith("invalid DAG: 5000 problems: (1) ")
+    for i, violation in enumerate(error.violations, start=1):
+        assert f"({i}) {violation}" in message
+    assert f"and {5000 - len(error.violations)} more the node did not send" in message
+
+
+def test_the_cli_shows_a_single_violation_as_the_message() -> None:
+    error = invalid_dag([FieldViolation("dag.stage", "must be one of: train, predict")])
+
+    assert failure_message(error) == "invalid DAG: dag.stage: must be one of: train, predict"
+
+
+async def test_three_violations_are_all_in_the_cli_message(tmp_path: Path) -> None:
+    async with federation(tmp_path, PARTIES) as fed:
+        error = await submit_error(fed, with_tasks(3))
+
+    message = failure_message(error)
+
+    assert message.startswith("invalid DAG: 3 problems: ")
+    assert all(f"dag.tasks.t{i}.component_ref" in message for i in range(3))
+    assert "did not send" not in message
+
+
+def test_bounding_twice_keeps_the_count() -> None:
+    error = invalid_dag([FieldViolation(f"dag.tasks.t{i}", "x" * 300) for i in range(1000)])
+
+    again = bounded(error)
+
+    assert again.violations == error.violations
+    assert again.fields[OMITTED_VIOLATIONS_FIELD] == str(1000 - len(error.violations))
+
+
+# -- the DAG size limit ------------------------------------------------------------------------------
+
+
+def padded(size_bytes: int, filler: str) -> str:
+    """The psi DAG with a YAML comment of `filler` making it about `size_bytes` bytes of UTF-8."""
+    text = dump(psi_dag())
+    room = size_bytes - len(text.encode("utf-8")) - 3
+    return text + "# " + filler * (room // len(filler.encode("utf-8"))) + "\n"
+
+
+async def test_the_dag_size_limit_counts_utf8_bytes_and_comes_from_the_conf(tmp_path: Path) -> None:
+    limit = 8 * 1024
+    under_in_chars_over_in_bytes = padded(limit + 3000, "数")
+    assert len(under_in_chars_over_in_bytes) < limit
+
+    async with federation(tmp_path, PARTIES, limits=Limits(max_dag_bytes=limit)) as fed:
+        error = await rpc_error(
+            fed.client("9999").SubmitJob(
+                client_pb2.SubmitJobRequest(dag_yaml=under_in_chars_over_in_bytes), timeout=30
+            ),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        )
+        # Past the size check, the job is refused for its tables: nothing is uploaded here.
+        fitting = await rpc_error(
+            fed.client("9999").SubmitJob(
+                client_pb2.SubmitJobRequest(dag_yaml=padded(limit - 100, "数")), timeout=30
+            )
+        )
+
+    assert error.code is ErrorCode.INVALID_ARGUMENT
+    assert [v.field for v in error.violations] == ["dag_yaml"]
+    assert f"{limit} bytes" in error.message and "limits.max_dag_bytes" in error.message
+    assert fitting.code is ErrorCode.JOB_REJECTED
+
+
+def test_the_conf_key_sets_the_limit() -> None:
+    config = config_from_mapping(
+        {"party_id": "9999", "listen": "127.0.0.1:0", "data_dir": "d", "limits": {"max_dag_bytes": 2048}},
+        base_dir=Path("."),
+    )
+
+    assert config.limits.max_dag_bytes == 2048
+
+
+@pytest.mark.parametrize("value", [0, 5 * 1024 * 1024])
+def test_a_dag_limit_outside_the_message_limit_is_refused(value: int) -> None:
+    with pytest.raises(FateGrpcError) as info:
+        Limits(max_dag_bytes=value)
+
+    assert info.value.violations[0].field == "limits.max_dag_bytes"
