@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fate_grpc.components import (
+    coordinated_lr,
     data_split,
     evaluation,
     feature_binning,
@@ -33,6 +34,8 @@ RUNNERS: dict[str, Component] = {
     "union": union.run,
     "statistics": statistics.run,
     "toy_example": toy_example.run,
+    "coordinated_lr": coordinated_lr.run_lr,
+    "coordinated_linr": coordinated_lr.run_linr,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fate_grpc.components import (
+    coordinated_lr,
     data_split,
     evaluation,
     feature_binning,
@@ -121,6 +122,8 @@ BUILTIN_COMPONENTS: dict[str, ComponentSpec] = {
         union.SPEC,
         statistics.SPEC,
         toy_example.SPEC,
+        coordinated_lr.SPEC_LR,
+        coordinated_lr.SPEC_LINR,
     )
 }
 
