@@ -59,10 +59,19 @@ JOB_TRANSITIONS: Mapping[JobStatus, frozenset[JobStatus]] = MappingProxyType(
 
 # Each attempt of a task has its own row and a retry creates a new attempt, so every end status of
 # an attempt is terminal.
+#
+# FATE-Flow 2.2 lets a waiting task go only to running or success (inheritance), so a task that never
+# started keeps showing `waiting` after its job was stopped, failed or timed out, for ever. Here a
+# never-started task ends instead, through the same compare-and-set as every other change:
+# - waiting -> canceled: the job ended (a user's stop, a failed or timed-out task upstream) before the
+#   task started. Canceled is FATE's own word for work the system gave up on without the task being
+#   at fault: FATE resolves a job whose remaining tasks can no longer run to canceled, and reruns
+#   canceled tasks like failed ones (so does `flow job rerun` here). Failed would blame a task that
+#   never ran; timeout would claim a deadline it never had.
+# - waiting -> failed: a party could not start the task (its inputs or process could not be made).
+# - waiting -> success / pass: the task is inherited from an earlier job.
 TASK_TRANSITIONS: Mapping[TaskStatus, frozenset[TaskStatus]] = MappingProxyType(
     {
-        # success: inherited from an earlier job; canceled: the job stopped before the task started;
-        # failed: the task could not be started at a party.
         _T.WAITING: frozenset({_T.RUNNING, _T.SUCCESS, _T.PASS, _T.CANCELED, _T.FAILED}),
         _T.RUNNING: frozenset({_T.SUCCESS, _T.FAILED, _T.CANCELED, _T.TIMEOUT, _T.PASS}),
         _T.SUCCESS: frozenset(),
@@ -77,6 +86,9 @@ JOB_END_STATUSES: frozenset[JobStatus] = frozenset({_J.SUCCESS, _J.FAILED, _J.CA
 TASK_END_STATUSES: frozenset[TaskStatus] = frozenset(
     {_T.SUCCESS, _T.FAILED, _T.CANCELED, _T.TIMEOUT, _T.PASS}
 )
+TASK_SUCCESS_STATUSES: frozenset[TaskStatus] = frozenset({_T.SUCCESS, _T.PASS})
+# The status a task that never started ends in when its job ends (see TASK_TRANSITIONS).
+NEVER_STARTED_END_STATUS = _T.CANCELED
 
 # Display and aggregation order, worst last: among mixed statuses the interrupt with the highest
 # severity wins (failed over timeout over canceled).
@@ -192,6 +204,24 @@ def _classify(same: bool, allowed: bool, ended: bool) -> Proposal:
     if ended:
         return Proposal.STALE
     return Proposal.REJECT
+
+
+def task_progress(status: TaskStatus, reported: int) -> int:
+    """The progress (0-100) to show for a task attempt.
+
+    A component reports progress only when it wants to (some never do, most stop short of 100), so
+    a successful attempt shows 100 whatever was last reported; otherwise the report, kept in range.
+
+    Args:
+        status: The attempt's status as shown (a party's own, or the federated one).
+        reported: The last progress the component reported.
+
+    Returns:
+        An integer between 0 and 100.
+    """
+    if TaskStatus(status) in TASK_SUCCESS_STATUSES:
+        return 100
+    return max(0, min(100, reported))
 
 
 def federated_task_status(party_statuses: Iterable[TaskStatus]) -> TaskStatus:

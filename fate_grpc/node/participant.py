@@ -14,6 +14,9 @@ from fate_grpc.domain.component_spec import ComponentCatalog
 from fate_grpc.domain.dag import Dag, parse_dag, resolve_party
 from fate_grpc.domain.status import (
     JOB_END_STATUSES,
+    NEVER_STARTED_END_STATUS,
+    TASK_END_STATUSES,
+    TASK_SUCCESS_STATUSES,
     JobStatus,
     Proposal,
     TaskStatus,
@@ -31,6 +34,7 @@ from fate_grpc.transfer.mailbox import Mailbox
 log = logging.getLogger("fate_grpc.participant")
 
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
+INTERRUPTED = TASK_END_STATUSES - TASK_SUCCESS_STATUSES
 
 
 class DagCache:
@@ -187,6 +191,9 @@ class Participant:
                     if exc.code is not ErrorCode.CONFLICT:
                         raise
                     proposal = Proposal.STALE
+            if status in INTERRUPTED and row.party_status is TaskStatus.WAITING:
+                # The attempt ended before it started here: this party's own view ends with it.
+                await _try_transition_party(self._store, row, NEVER_STARTED_END_STATUS, reason)
             outcomes.append(proposal)
         return _combine(outcomes), ""
 
@@ -249,12 +256,12 @@ class Participant:
         for row in await self._store.list_tasks(job_id):
             if row.party_status is TaskStatus.WAITING:
                 await _try_transition_party(
-                    self._store, row, TaskStatus.CANCELED, "job ended before it started"
+                    self._store, row, NEVER_STARTED_END_STATUS, "job ended before it started"
                 )
             if row.status is TaskStatus.WAITING:
                 try:
                     await self._store.transition_task_status(
-                        row.key, expected=TaskStatus.WAITING, to=TaskStatus.CANCELED
+                        row.key, expected=TaskStatus.WAITING, to=NEVER_STARTED_END_STATUS
                     )
                 except FateGrpcError as exc:
                     if exc.code is not ErrorCode.CONFLICT:

@@ -8,10 +8,17 @@ from dataclasses import dataclass
 from fate_grpc.domain.component_spec import ComponentCatalog
 from fate_grpc.domain.dag import Dag, resolve_task, task_dependencies, task_parties, topological_order
 from fate_grpc.domain.resources import job_cores, task_cores
-from fate_grpc.domain.status import TASK_END_STATUSES, JobStatus, TaskStatus, severity
+from fate_grpc.domain.status import (
+    NEVER_STARTED_END_STATUS,
+    TASK_END_STATUSES,
+    TASK_SUCCESS_STATUSES,
+    JobStatus,
+    TaskStatus,
+    severity,
+)
 from fate_grpc.store.records import ScheduleTaskRecord, TaskAttemptRecord
 
-SUCCESSFUL = frozenset({TaskStatus.SUCCESS, TaskStatus.PASS})
+SUCCESSFUL = TASK_SUCCESS_STATUSES
 RETRYABLE = frozenset({TaskStatus.FAILED, TaskStatus.TIMEOUT})
 RERUNNABLE = frozenset({TaskStatus.FAILED, TaskStatus.CANCELED, TaskStatus.TIMEOUT})
 MAX_BACKOFF_S = 60.0
@@ -85,6 +92,12 @@ def ready_tasks(
             in_use[pid] = in_use.get(pid, 0) + cores
         ready.append(name)
     return ready, next_due
+
+
+def stopped_status(current: TaskStatus, stop_status: TaskStatus) -> TaskStatus:
+    """How a party's row ends when its attempt is stopped there: a running task ends as the stop
+    says; one that never started ends canceled."""
+    return stop_status if current is TaskStatus.RUNNING else NEVER_STARTED_END_STATUS
 
 
 def retry_delay_s(attempt: int, base_s: float) -> float:

@@ -9,7 +9,6 @@ silent (lost reports) and retries waiting jobs whose cores are elsewhere - not t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -36,9 +35,10 @@ from fate_grpc.node.peers import PartyGateway
 from fate_grpc.scheduler import planning
 from fate_grpc.scheduler.events import JobEvents
 from fate_grpc.scheduler.job_log import JobLog
+from fate_grpc.scheduler.party_sync import PartySync
 from fate_grpc.scheduler.planning import SUCCESSFUL, CorePlan, latest_attempts
 from fate_grpc.scheduler.queue import JobQueue
-from fate_grpc.services.convert import job_status_to_proto, task_status_from_proto, task_status_to_proto
+from fate_grpc.services.convert import task_status_from_proto, task_status_to_proto
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import (
     AttemptKey,
@@ -92,6 +92,7 @@ class Scheduler:
         self._collect_failures: defaultdict[TaskKey, int] = defaultdict(int)
         self._plans: dict[str, CorePlan] = {}
         self._timers: dict[tuple[str, str, int, str], asyncio.TimerHandle] = {}
+        self._parties = PartySync(store=store, gateway=gateway, dags=dags, rpc_timeout_s=rpc_timeout_s)
         self.queue = JobQueue(
             store=store,
             gateway=gateway,
@@ -127,7 +128,7 @@ class Scheduler:
                 return
             job = await self._store.transition_job(job_id, expected=JobStatus.WAITING, to=JobStatus.RUNNING)
             self.job_log.line(job_id, "cores held at every party; running")
-            await self._sync_job(job)
+            await self._parties.push_job_status(job)
             await self._advance(job_id)
         self.events.notify(job_id)
 
@@ -153,11 +154,20 @@ class Scheduler:
         return proposal
 
     async def stop_job(self, job_id: str, requester_party_id: str) -> JobStatus:
-        """Cancel a job at every party (user request)."""
+        """Cancel a job at every party (user request).
+
+        Raises:
+            FateGrpcError: INVALID_TRANSITION if the job already ended, CONFLICT while it is still
+                being created; nothing changes then.
+        """
         async with self._locks[job_id]:
             job = await self._store.get_job(job_id)
             if job.status in JOB_END_STATUSES:
-                return job.status
+                raise invalid_transition(
+                    f"job {job_id} already ended: {job.status.value}", job_id=job_id, status=job.status.value
+                )
+            if not await self._store.list_attempts(job_id):
+                raise _still_being_created(job_id)
             await self._finish(job, JobStatus.CANCELED, f"stopped by a user at party {requester_party_id}")
         self.events.notify(job_id)
         return JobStatus.CANCELED
@@ -180,7 +190,7 @@ class Scheduler:
                 job_id, expected=job.status, to=JobStatus.WAITING, reason=reason
             )
             self.job_log.line(job_id, reason)
-            await self._sync_job(job)
+            await self._parties.push_job_status(job)
         self.events.notify(job_id)
         self.queue.kick()
         return JobStatus.WAITING, names
@@ -227,6 +237,8 @@ class Scheduler:
             return
         dag = await self._dags.get(job_id)
         latest = latest_attempts(await self._store.list_attempts(job_id))
+        if not latest:
+            return  # still being created
         ready, next_due = planning.ready_tasks(dag, latest, self._plan(job_id, dag), now_ms())
         if next_due:
             self._wake_at(job_id, next_due)
@@ -240,7 +252,7 @@ class Scheduler:
             await self._finish(job, job_status, planning.job_reason(job_status, latest))
         elif progress != job.progress:
             await self._store.set_job_progress(job_id, progress)
-            await self._sync_job(await self._store.get_job(job_id))
+            await self._parties.push_job_status(await self._store.get_job(job_id))
 
     async def _start_attempt(self, job: JobRecord, dag: Dag, attempt: TaskAttemptRecord) -> None:
         key = attempt.key
@@ -327,62 +339,15 @@ class Scheduler:
         )
         if status in SUCCESSFUL:
             # Parties learn of a success in the background: starting the tasks that wait for it comes first.
-            self._spawn(self._push_attempt_end(dag, ended, status, error))
+            self._spawn(self._parties.push_attempt_end(dag, ended, status, error))
         else:
             # A failed or stopped attempt is stopped everywhere before anything else happens.
-            await self._push_attempt_end(dag, ended, status, error)
+            await self._parties.push_attempt_end(dag, ended, status, error)
         if may_retry and planning.should_retry(ended, status, dag.conf.auto_retries):
             delay = planning.retry_delay_s(key.attempt, self._retry_backoff_s)
             await self._new_attempts(dag, [ended], not_before_ms=now_ms() + int(delay * 1000))
             self.job_log.line(key.job_id, f"task {key.task_name}: attempt {key.attempt + 1} in {delay:g}s")
             self._wake_at(key.job_id, now_ms() + int(delay * 1000))
-
-    async def _push_attempt_end(
-        self, dag: Dag, attempt: TaskAttemptRecord, status: TaskStatus, error: str
-    ) -> None:
-        """Tell every party of the task how the attempt ended; stop it where it still runs."""
-        key = attempt.key
-        party_ids = [p.party_id for p in task_parties(dag, key.task_name)]
-        sync = control_pb2.SyncTaskStatusRequest(
-            job_id=key.job_id,
-            task_name=key.task_name,
-            attempt=key.attempt,
-            status=task_status_to_proto(status),
-            reason=error,
-        )
-        stop_status = TaskStatus.TIMEOUT if status is TaskStatus.TIMEOUT else TaskStatus.CANCELED
-        stop = control_pb2.StopTaskRequest(
-            job_id=key.job_id,
-            task_name=key.task_name,
-            attempt=key.attempt,
-            status=task_status_to_proto(stop_status),
-            reason=error
-            if status is TaskStatus.TIMEOUT
-            else (f"task {key.task_name} ended {status.value} elsewhere: {error}" if error else ""),
-        )
-
-        async def push(party_id: str) -> None:
-            if status not in SUCCESSFUL:
-                await self._gateway.call_control(party_id, "StopTask", stop, timeout=self._timeout)
-                await self._record_stopped(key, party_id, stop_status, stop.reason)
-            await self._gateway.call_control(party_id, "SyncTaskStatus", sync, timeout=self._timeout)
-
-        _, failures = await self._gateway.fan_out(party_ids, push)
-        for failure in failures:
-            log.warning(
-                "task %s: could not sync %s to party %s: %s", key, status, failure.party_id, failure.error
-            )
-
-    async def _record_stopped(self, key: AttemptKey, party_id: str, status: TaskStatus, reason: str) -> None:
-        """The party stopped the attempt when asked: its rows here end as it will report them."""
-        rows = await self._store.list_schedule_tasks(key.job_id, task_name=key.task_name, attempt=key.attempt)
-        for row in rows:
-            if row.key.party_id == party_id and row.status in (TaskStatus.WAITING, TaskStatus.RUNNING):
-                target = status if row.status is TaskStatus.RUNNING else TaskStatus.CANCELED
-                with contextlib.suppress(FateGrpcError):
-                    await self._store.transition_schedule_task(
-                        row.key, expected=row.status, to=target, error=row.error or reason
-                    )
 
     async def _new_attempts(self, dag: Dag, previous: list[TaskAttemptRecord], *, not_before_ms: int) -> None:
         attempts, schedule = [], []
@@ -402,44 +367,23 @@ class Scheduler:
         dag = await self._dags.get(job.job_id)
         latest = latest_attempts(await self._store.list_attempts(job.job_id))
         for attempt in latest.values():
-            if attempt.status is TaskStatus.WAITING:
-                await self._store.transition_attempt(
-                    attempt.key,
-                    expected=TaskStatus.WAITING,
-                    to=TaskStatus.CANCELED,
-                    error="the job ended before the task started",
-                )
-            elif attempt.status is TaskStatus.RUNNING:
+            if attempt.status is TaskStatus.RUNNING:
                 await self._end_attempt(job, dag, attempt, TaskStatus.CANCELED, reason, may_retry=False)
+        never_started = [a for a in latest.values() if a.status is TaskStatus.WAITING]
+        await self._parties.end_never_started(
+            dag, never_started, f"the job ended {status.value} before the task started"
+        )
         statuses = [a.status for a in latest_attempts(await self._store.list_attempts(job.job_id)).values()]
         job = await self._store.transition_job(
             job.job_id, expected=job.status, to=status, reason=reason, progress=planning.progress(statuses)
         )
-        await self._sync_job(job)
+        await self._parties.push_job_status(job)
         await self.queue.return_everywhere(job.job_id, list(dag.party_ids()))
         self.job_log.line(job.job_id, f"job ended {status.value}" + (f": {reason}" if reason else ""))
         self.job_log.close(job.job_id)
         self._plans.pop(job.job_id, None)
         log.info("job %s ended %s%s", job.job_id, status.value, f": {reason}" if reason else "")
         self.queue.kick()
-
-    async def _sync_job(self, job: JobRecord) -> None:
-        dag = await self._dags.get(job.job_id)
-        request = control_pb2.SyncJobStatusRequest(
-            job_id=job.job_id,
-            status=job_status_to_proto(job.status),
-            reason=job.status_reason,
-            progress=job.progress,
-        )
-
-        async def sync(party_id: str) -> None:
-            await self._gateway.call_control(party_id, "SyncJobStatus", request, timeout=self._timeout)
-
-        _, failures = await self._gateway.fan_out(dag.party_ids(), sync)
-        for failure in failures:
-            log.warning(
-                "job %s: could not sync %s to %s: %s", job.job_id, job.status, failure.party_id, failure.error
-            )
 
     # -- timers ----------------------------------------------------------------------------------
     def _arm_timeout(self, key: AttemptKey, timeout_s: float) -> None:
@@ -543,6 +487,15 @@ class Scheduler:
                     continue
                 reason = f"the scheduler node (party {self._party_id}) restarted while the job ran; rerun it"
                 await self._finish(current, JobStatus.FAILED, reason)
+
+
+def _still_being_created(job_id: str) -> FateGrpcError:
+    return FateGrpcError(
+        ErrorCode.CONFLICT,
+        f"job {job_id} is still being created at its parties",
+        hint="stop it once flow job submit has answered with its id",
+        fields={"job_id": job_id},
+    )
 
 
 def _report(

@@ -8,7 +8,7 @@ from typing import Any, cast
 from google.protobuf import json_format, struct_pb2
 
 from fate_grpc.common.v1 import common_pb2
-from fate_grpc.domain.status import JobStatus, TaskStatus
+from fate_grpc.domain.status import JobStatus, TaskStatus, task_progress
 from fate_grpc.errors import invalid_argument
 from fate_grpc.store.records import MetricRecord, ModelRecord, ScheduleTaskRecord, TableRecord, TaskRecord
 
@@ -93,7 +93,7 @@ def task_view(
         end_time_ms=record.end_time_ms,
         elapsed_ms=elapsed_ms(record.start_time_ms, record.end_time_ms, now),
         error=record.error,
-        progress=record.progress,
+        progress=task_progress(status, record.progress),
     )
 
 

@@ -101,8 +101,11 @@ async def test_stop_running_job_cancels_it_at_every_party(
         view = await fed.wait_job(stopper, job_id)
         assert view.status == common_pb2.JOB_STATUS_CANCELED
         assert f"stopped by a user at party {stopper}" in view.status_reason
-        again = await fed.client(stopper).StopJob(client_pb2.StopJobRequest(job_id=job_id), timeout=30)
-        assert again.status == common_pb2.JOB_STATUS_CANCELED
+        before = {pid: await snapshot(node, job_id) for pid, node in fed.nodes.items()}
+        again = await rpc_error(fed.client(stopper).StopJob(client_pb2.StopJobRequest(job_id=job_id)))
+        assert again.code is ErrorCode.INVALID_TRANSITION
+        assert f"job {job_id} already ended: canceled" in again.message
+        assert {pid: await snapshot(node, job_id) for pid, node in fed.nodes.items()} == before
 
 
 async def test_task_failing_at_host_fails_job_everywhere_and_cancels_guest(tmp_path: Path) -> None:

@@ -9,7 +9,9 @@ import pytest
 from fate_grpc.domain.status import (
     JOB_END_STATUSES,
     JOB_TRANSITIONS,
+    NEVER_STARTED_END_STATUS,
     TASK_END_STATUSES,
+    TASK_SUCCESS_STATUSES,
     TASK_TRANSITIONS,
     JobStatus,
     Proposal,
@@ -23,6 +25,7 @@ from fate_grpc.domain.status import (
     federated_task_status,
     job_status_from_tasks,
     severity,
+    task_progress,
 )
 from fate_grpc.errors import ErrorCode, FateGrpcError
 
@@ -203,3 +206,28 @@ def test_severity_order() -> None:
     assert sorted(TaskStatus, key=severity) == ordered
     assert [severity(s) for s in ordered] == sorted({severity(s) for s in ordered})
     assert all(severity(JobStatus(s.value)) == severity(s) for s in TaskStatus if s != T.PASS)
+
+
+def test_a_task_that_never_started_ends_canceled_through_an_allowed_transition() -> None:
+    # FATE-Flow keeps such a task waiting for ever; here it ends, and canceled (not failed or
+    # timeout) because the task itself did nothing wrong. A later rerun starts it again.
+    assert NEVER_STARTED_END_STATUS is T.CANCELED
+    assert NEVER_STARTED_END_STATUS in TASK_END_STATUSES
+    check_task_transition(T.WAITING, NEVER_STARTED_END_STATUS)
+    assert classify_task_proposal(T.WAITING, NEVER_STARTED_END_STATUS) is Proposal.APPLY
+    assert classify_task_proposal(NEVER_STARTED_END_STATUS, T.SUCCESS) is Proposal.STALE
+
+
+@pytest.mark.parametrize("status", list(TaskStatus))
+@pytest.mark.parametrize("reported", [-5, 0, 37, 90, 100, 250])
+def test_task_progress(status: TaskStatus, reported: int) -> None:
+    shown = task_progress(status, reported)
+    if status in TASK_SUCCESS_STATUSES:
+        assert shown == 100
+    else:
+        assert shown == max(0, min(100, reported))
+
+
+def test_success_statuses() -> None:
+    assert {T.SUCCESS, T.PASS} == TASK_SUCCESS_STATUSES
+    assert TASK_SUCCESS_STATUSES < TASK_END_STATUSES

@@ -1,0 +1,161 @@
+"""The scheduler party telling the parties how tasks and jobs ended, and recording what they answer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from fate_grpc.control.v1 import control_pb2
+from fate_grpc.domain.dag import Dag, task_parties
+from fate_grpc.domain.status import (
+    NEVER_STARTED_END_STATUS,
+    TASK_END_STATUSES,
+    Proposal,
+    TaskStatus,
+    classify_task_proposal,
+)
+from fate_grpc.errors import FateGrpcError
+from fate_grpc.node.participant import DagCache
+from fate_grpc.node.peers import PartyGateway
+from fate_grpc.scheduler import planning
+from fate_grpc.scheduler.planning import SUCCESSFUL
+from fate_grpc.services.convert import job_status_to_proto, task_status_from_proto, task_status_to_proto
+from fate_grpc.store.interface import Store
+from fate_grpc.store.records import AttemptKey, JobRecord, TaskAttemptRecord
+
+log = logging.getLogger("fate_grpc.scheduler")
+
+
+class PartySync:
+    """Status pushes from the scheduler to the parties of a job. A party that cannot be reached is
+    logged and skipped: it learns the job's end when it next hears from the scheduler or asks."""
+
+    def __init__(self, *, store: Store, gateway: PartyGateway, dags: DagCache, rpc_timeout_s: float) -> None:
+        self._store = store
+        self._gateway = gateway
+        self._dags = dags
+        self._timeout = rpc_timeout_s
+
+    async def push_attempt_end(
+        self, dag: Dag, attempt: TaskAttemptRecord, status: TaskStatus, error: str
+    ) -> None:
+        """Tell every party of the task how the attempt ended; stop it where it still runs."""
+        key = attempt.key
+        party_ids = [p.party_id for p in task_parties(dag, key.task_name)]
+        sync = control_pb2.SyncTaskStatusRequest(
+            job_id=key.job_id,
+            task_name=key.task_name,
+            attempt=key.attempt,
+            status=task_status_to_proto(status),
+            reason=error,
+        )
+        stop_status = TaskStatus.TIMEOUT if status is TaskStatus.TIMEOUT else TaskStatus.CANCELED
+        stop = control_pb2.StopTaskRequest(
+            job_id=key.job_id,
+            task_name=key.task_name,
+            attempt=key.attempt,
+            status=task_status_to_proto(stop_status),
+            reason=error
+            if status is TaskStatus.TIMEOUT
+            else (f"task {key.task_name} ended {status.value} elsewhere: {error}" if error else ""),
+        )
+
+        async def push(party_id: str) -> None:
+            if status not in SUCCESSFUL:
+                await self._gateway.call_control(party_id, "StopTask", stop, timeout=self._timeout)
+                await self._record_stopped(key, party_id, stop_status, stop.reason)
+            await self._gateway.call_control(party_id, "SyncTaskStatus", sync, timeout=self._timeout)
+
+        _, failures = await self._gateway.fan_out(party_ids, push)
+        for failure in failures:
+            log.warning(
+                "task %s: could not sync %s to party %s: %s", key, status, failure.party_id, failure.error
+            )
+
+    async def _record_stopped(self, key: AttemptKey, party_id: str, status: TaskStatus, reason: str) -> None:
+        """The party answered the stop: its rows here take the statuses it has now, so the job's final
+        view is right at once. They are asked for, not assumed: a task may have ended on its own (even
+        succeeded) just before the stop arrived, and its late report would then be refused as stale."""
+        own = await self._party_statuses(key, party_id)
+        rows = await self._store.list_schedule_tasks(key.job_id, task_name=key.task_name, attempt=key.attempt)
+        for row in rows:
+            if row.key.party_id != party_id or row.status in TASK_END_STATUSES:
+                continue
+            assumed = (planning.stopped_status(row.status, status), reason)
+            target, error = own.get(row.key.role, assumed)
+            if classify_task_proposal(row.status, target) is Proposal.APPLY:
+                with contextlib.suppress(FateGrpcError):
+                    await self._store.transition_schedule_task(
+                        row.key, expected=row.status, to=target, error=row.error or error
+                    )
+
+    async def _party_statuses(self, key: AttemptKey, party_id: str) -> dict[str, tuple[TaskStatus, str]]:
+        """role -> (status, error) of an attempt at a party, as that party has it; {} if it cannot say."""
+        request = control_pb2.CollectTaskStatusRequest(
+            job_id=key.job_id, task_name=key.task_name, attempt=key.attempt
+        )
+        try:
+            answer = await self._gateway.call_control(
+                party_id, "CollectTaskStatus", request, timeout=self._timeout
+            )
+        except FateGrpcError as exc:
+            log.warning("task %s: could not ask party %s how it ended: %s", key, party_id, exc.message)
+            return {}
+        return {view.role: (task_status_from_proto(view.status), view.error) for view in answer.tasks}
+
+    async def end_never_started(self, dag: Dag, attempts: list[TaskAttemptRecord], error: str) -> None:
+        """Attempts that never started end canceled (see TASK_TRANSITIONS), here and at their parties."""
+        for attempt in attempts:
+            key = attempt.key
+            await self._store.transition_attempt(
+                key, expected=TaskStatus.WAITING, to=NEVER_STARTED_END_STATUS, error=error
+            )
+            for row in await self._store.list_schedule_tasks(
+                key.job_id, task_name=key.task_name, attempt=key.attempt
+            ):
+                if row.status is TaskStatus.WAITING:
+                    await self._store.transition_schedule_task(
+                        row.key, expected=TaskStatus.WAITING, to=NEVER_STARTED_END_STATUS, error=error
+                    )
+        await asyncio.gather(*(self._sync_never_started(dag, a.key, error) for a in attempts))
+
+    async def _sync_never_started(self, dag: Dag, key: AttemptKey, error: str) -> None:
+        """Each party's rows of the attempt end canceled too (created there first for a retry)."""
+        request = control_pb2.SyncTaskStatusRequest(
+            job_id=key.job_id,
+            task_name=key.task_name,
+            attempt=key.attempt,
+            status=task_status_to_proto(NEVER_STARTED_END_STATUS),
+            reason=error,
+        )
+
+        async def sync(party_id: str) -> None:
+            await self._gateway.call_control(party_id, "SyncTaskStatus", request, timeout=self._timeout)
+
+        party_ids = [p.party_id for p in task_parties(dag, key.task_name)]
+        _, failures = await self._gateway.fan_out(party_ids, sync)
+        for failure in failures:
+            # That party cancels what never started there when it learns the job's end status.
+            log.warning(
+                "task %s: could not sync canceled to party %s: %s", key, failure.party_id, failure.error
+            )
+
+    async def push_job_status(self, job: JobRecord) -> None:
+        """Tell every party of the job its status, reason and progress as recorded here."""
+        dag = await self._dags.get(job.job_id)
+        request = control_pb2.SyncJobStatusRequest(
+            job_id=job.job_id,
+            status=job_status_to_proto(job.status),
+            reason=job.status_reason,
+            progress=job.progress,
+        )
+
+        async def sync(party_id: str) -> None:
+            await self._gateway.call_control(party_id, "SyncJobStatus", request, timeout=self._timeout)
+
+        _, failures = await self._gateway.fan_out(dag.party_ids(), sync)
+        for failure in failures:
+            log.warning(
+                "job %s: could not sync %s to %s: %s", job.job_id, job.status, failure.party_id, failure.error
+            )
