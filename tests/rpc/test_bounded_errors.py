@@ -10,6 +10,7 @@ import pytest
 
 from fate_grpc.cli.flow_cli import failure_message
 from fate_grpc.client.v1 import client_pb2
+from fate_grpc.common.v1 import common_pb2
 from fate_grpc.errors import (
     MAX_MESSAGE_CHARS,
     MAX_REASON_CHARS,
@@ -22,6 +23,7 @@ from fate_grpc.errors import (
     invalid_dag,
 )
 from fate_grpc.node.config import Limits, config_from_mapping
+from tests.lifecycle.dags import dag, task
 from tests.rpc.helpers import assert_no_job_anywhere, assert_serving, dump, psi_dag, rpc_error
 from tests.support.nodes import federation
 
@@ -168,3 +170,26 @@ def test_a_dag_limit_outside_the_message_limit_is_refused(value: int) -> None:
         Limits(max_dag_bytes=value)
 
     assert info.value.violations[0].field == "limits.max_dag_bytes"
+
+
+# -- failures inside the node while a task starts ---------------------------------------------------
+
+
+async def task_errors(fed: Any, job_id: str) -> list[str]:
+    answer = await fed.client("9999").QueryTasks(client_pb2.QueryTasksRequest(job_id=job_id), timeout=10)
+    return [t.error for t in answer.tasks if t.error]
+
+
+async def test_a_task_process_that_cannot_start_says_why(tmp_path: Path) -> None:
+    missing_python = str(tmp_path / "no" / "python")
+
+    async with federation(tmp_path, ["9999"], fork_server=False, task_python=missing_python) as fed:
+        job_id = await fed.submit(
+            "9999", dag({"toy": task("toy_example", data_num=10, partition=1)}, parties=("9999",))
+        )
+        view = await fed.wait_job("9999", job_id)
+        errors = await task_errors(fed, job_id)
+
+    assert view.status == common_pb2.JOB_STATUS_FAILED
+    assert errors and all("starting the task process failed: No such file or directory" in e for e in errors)
+    assert not any("exited with code" in e for e in errors)

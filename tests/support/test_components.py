@@ -6,9 +6,11 @@ the repository root), so that task processes can import it.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from fate_grpc.components.context import ComponentContext, ComponentError
 from fate_grpc.domain.component_spec import ComponentSpec, ParamSpec, StageSpec
@@ -77,6 +79,29 @@ def metrics(ctx: ComponentContext) -> None:
     ctx.log_metric("summary", {"steps": steps + 1, "ok": True})
 
 
+def tagged(value: Any) -> Any:
+    """The value as JSON with every scalar tagged by its type (1, 1.0 and True differ; nan is "nan")."""
+    if isinstance(value, dict):
+        return {"map": [[tagged(k), tagged(v)] for k, v in value.items()]}
+    if isinstance(value, list):
+        return {"list": [tagged(v) for v in value]}
+    if isinstance(value, float):
+        return {"float": repr(value)}
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return {type(value).__name__: value}
+    if isinstance(value, int):
+        return {"int": str(value)}
+    return {"unexpected": type(value).__name__}
+
+
+def echo_parameters(ctx: ComponentContext) -> None:
+    """Write the parameter `document` as read, tagged by type, to `<out_dir>/<role>_<party_id>.json`."""
+    out_dir = Path(str(ctx.parameters["out_dir"]))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = json.dumps(tagged(ctx.parameters.get("document")), ensure_ascii=True)
+    (out_dir / f"{ctx.role}_{ctx.party_id}.json").write_text(written, encoding="utf-8")
+
+
 def _spec(name: str, params: dict[str, ParamSpec]) -> ComponentSpec:
     return ComponentSpec(name=name, roles=ROLES, stages={"default": StageSpec()}, parameters=params)
 
@@ -102,5 +127,16 @@ CATALOG = {
         "testkit_metrics",
         {"steps": ParamSpec("steps", (int,), default=3), "release": ParamSpec("release", (str,))},
     ),
+    # Any document at all: no declared type, so the node passes it on as the DAG wrote it.
+    "testkit_echo_parameters": _spec(
+        "testkit_echo_parameters",
+        {"document": ParamSpec("document"), "out_dir": ParamSpec("out_dir", (str,), required=True)},
+    ),
 }
-RUNNERS = {"testkit_sleep": sleep, "testkit_fail": fail, "testkit_crash": crash, "testkit_metrics": metrics}
+RUNNERS = {
+    "testkit_sleep": sleep,
+    "testkit_fail": fail,
+    "testkit_crash": crash,
+    "testkit_metrics": metrics,
+    "testkit_echo_parameters": echo_parameters,
+}
