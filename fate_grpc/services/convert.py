@@ -51,16 +51,6 @@ def table_to_proto(table: TableRecord) -> common_pb2.TableInfo:
     return info
 
 
-def struct_from_dict(values: dict[str, Any]) -> struct_pb2.Struct:
-    message = struct_pb2.Struct()
-    json_format.ParseDict(values, message)
-    return message
-
-
-def dict_from_struct(message: struct_pb2.Struct) -> dict[str, Any]:
-    return json_format.MessageToDict(message)
-
-
 def elapsed_ms(start_ms: int, end_ms: int, now_ms: int) -> int:
     if not start_ms:
         return 0
