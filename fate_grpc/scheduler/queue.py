@@ -77,12 +77,12 @@ class JobQueue:
         # asking again (a smaller job behind it may still fit).
         known_free: dict[str, int] = {}
         for job in waiting:
-            if not await self._store.list_attempts(job.job_id):
-                continue  # still being created: its parties may not all have it yet
             needs = await self._cores_needed(job.job_id)
             short = next((p for p, n in needs.items() if n > known_free.get(p, n)), None)
             if short is not None:
                 continue
+            if not await self._store.list_attempts(job.job_id):
+                continue  # still being created: its parties may not all have it yet
             granted, reason, free = await self._apply_everywhere(job)
             known_free.update(free)
             if granted:
