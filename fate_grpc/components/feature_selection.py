@@ -215,6 +215,7 @@ class _PartySelection:
     ) -> None:
         self.ctx = ctx
         self.features = features
+        self.candidates = list(candidates)
         self.survivors = list(candidates)
         self.models = models
         self.keep_one = keep_one
@@ -245,6 +246,15 @@ class _PartySelection:
     def manual(self, param: dict[str, Any]) -> None:
         out = set(param.get("filter_out_col") or [])
         keep = set(param.get("keep_col") or [])
+        unknown = sorted((out | keep) - set(self.candidates))
+        if unknown:
+            raise ComponentError(
+                f"manual_param names column(s) {unknown}, which are not among the candidates (select_col or "
+                f"the features) at {self.ctx.role} {self.ctx.party_id}"
+            )
+        # FATE: keep_col keeps a column even when an earlier filter of the chain dropped it.
+        alive = set(self.survivors) | keep
+        self.survivors = [f for f in self.candidates if f in alive]
         kept = [f for f in self.survivors if f not in out or f in keep]
         self._keep("manual", kept, None, True)
 
@@ -435,7 +445,9 @@ def _single_filter(param: dict[str, Any], where: str, *per_metric: str) -> dict[
 
 
 def _per_metric(value: Any, count: int, where: str) -> list[float]:
-    values = value if isinstance(value, list) else [value] * count
+    # One value applies to every metric (FATE repeats a one-item list to the number of metrics).
+    values = value * count if isinstance(value, list) and len(value) == 1 else value
+    values = values if isinstance(values, list) else [values] * count
     if len(values) != count:
         raise ComponentError(f"{where} needs one value per metric")
     return [float(v) for v in values]

@@ -154,3 +154,21 @@ def test_statistics_filter_uses_each_partys_own_statistics_model(tables: dict[Pa
         expected = [c for c in features if c in set(std.sort_values(ascending=False).index[:3])]
         assert kept(federation, party) == expected
     assert federation.sent == []  # statistics filters are local
+
+
+def test_keep_col_keeps_a_column_an_earlier_filter_dropped(
+    tables: dict[Party, Table], binning_models: dict[Party, InputModel]
+) -> None:
+    own, _ = plaintext_ivs(binning_models)
+    weakest = min(own, key=lambda c: own[c])
+    federation = select(
+        tables,
+        binning_models,
+        method=["iv", "manual"],
+        iv_param={"filter_type": "top_k", "threshold": 3},
+        manual_param={"keep_col": [weakest]},
+    )
+    iv_only = select(tables, binning_models, method=["iv"], iv_param={"filter_type": "top_k", "threshold": 3})
+    # FATE's manual step sets keep_col columns back to selected, whatever the IV filter decided.
+    assert weakest not in kept(iv_only, GUEST)
+    assert kept(federation, GUEST) == [c for c in own if c in {weakest, *kept(iv_only, GUEST)}]
