@@ -10,7 +10,7 @@ from typing import Any
 
 import grpc
 
-from fate_grpc.client.v1 import client_pb2, client_pb2_grpc
+from fate_grpc.client.v1 import client_pb2, client_pb2_grpc, data_pb2
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.errors import ErrorCode, FateGrpcError
 from fate_grpc.services.edge import error_from_rpc
@@ -138,6 +138,32 @@ class FlowClient:
                     yield client_pb2.UploadTableRequest(chunk=chunk)
 
         return self._call("UploadTable", requests(), timeout=3600)
+
+    def upload_data(self, header: data_pb2.UploadDataHeader, file: Path) -> data_pb2.UploadDataResponse:
+        """Upload a file with FATE's upload conf (streamed from this machine)."""
+
+        def requests() -> Iterator[data_pb2.UploadDataRequest]:
+            yield data_pb2.UploadDataRequest(header=header)
+            with open(file, "rb") as source:
+                while chunk := source.read(CHUNK_BYTES):
+                    yield data_pb2.UploadDataRequest(chunk=chunk)
+
+        return self._call("UploadData", requests(), timeout=3600)
+
+    def display_table(self, namespace: str, name: str, limit: int = 0) -> data_pb2.DisplayTableResponse:
+        request = data_pb2.DisplayTableRequest(namespace=namespace, name=name, limit=limit)
+        return self._call("DisplayTable", request)
+
+    def transform_table(self, request: data_pb2.TransformTableRequest) -> data_pb2.TransformTableResponse:
+        return self._call("TransformTable", request, timeout=3600)
+
+    def bind_table(self, namespace: str, name: str, path: str) -> data_pb2.BindTableResponse:
+        request = data_pb2.BindTableRequest(namespace=namespace, name=name, path=path)
+        return self._call("BindTable", request, timeout=3600)
+
+    def save_table_on_node(self, namespace: str, name: str, path: str) -> data_pb2.SaveTableOnNodeResponse:
+        request = data_pb2.SaveTableOnNodeRequest(namespace=namespace, name=name, path=path)
+        return self._call("SaveTableOnNode", request, timeout=3600)
 
     def create_token(
         self, name: str, *, admin: bool = False, expires_s: int = 0

@@ -14,8 +14,7 @@ import yaml
 
 from fate_grpc import __version__
 from fate_grpc.cli.client import ClientTls, FlowClient
-from fate_grpc.cli.render import job_rows, job_status_name, table_info, task_rows
-from fate_grpc.client.v1 import client_pb2
+from fate_grpc.cli.render import job_rows, job_status_name, task_rows
 from fate_grpc.errors import CATALOG, OMITTED_VIOLATIONS_FIELD, ErrorCode, FateGrpcError
 
 CONF_ENV = "FATE_GRPC_FLOW_CONF"
@@ -293,59 +292,12 @@ def task_query(
 # -- data / table ------------------------------------------------------------------------------------
 @cli.group()
 def data() -> None:
-    """Upload tables."""
-
-
-@data.command("upload")
-@click.option("-c", "--conf-path", "conf", required=True, type=click.Path(dir_okay=False))
-@click.option("--overwrite", is_flag=True, help="Replace a table of the same name.")
-@pass_settings
-def data_upload(settings: Settings, conf: str, overwrite: bool) -> None:
-    """Upload a CSV as a table, with FATE's upload conf (file, head, meta, namespace, name)."""
-
-    def action() -> None:
-        upload = _load_upload_conf(conf)
-        file = _resolve_file(str(upload.get("file", "")), Path(conf))
-        meta = upload.get("meta") or {}
-        header = client_pb2.UploadTableHeader(
-            namespace=str(upload.get("namespace", "")),
-            name=str(upload.get("name", "")),
-            head=bool(upload.get("head", True)),
-            delimiter=str(meta.get("delimiter", ",")),
-            match_id_name=str(meta.get("match_id_name", "") or ""),
-            label_name=str(meta.get("label_name", "") or ""),
-            weight_name=str(meta.get("weight_name", "") or ""),
-            header=[str(c) for c in (meta.get("header") or [])]
-            if isinstance(meta.get("header"), list)
-            else [c for c in str(meta.get("header", "")).split(meta.get("delimiter", ",")) if c],
-            overwrite=overwrite or bool(upload.get("overwrite", False)),
-            source_file=file.name,
-        )
-        with settings.client() as client:
-            answer = client.upload_table(header, file)
-        success(table_info(answer.table))
-
-    run(action)
+    """Upload, transform and download tables (commands in flow_data)."""
 
 
 @cli.group()
 def table() -> None:
-    """Query stored tables."""
-
-
-@table.command("query")
-@click.option("-n", "--name", required=True)
-@click.option("-ns", "--namespace", required=True)
-@pass_settings
-def table_query(settings: Settings, name: str, namespace: str) -> None:
-    """A table's metadata."""
-
-    def action() -> None:
-        with settings.client() as client:
-            answer = client.query_table(namespace, name)
-        success(table_info(answer.table))
-
-    run(action)
+    """Query, bind and delete stored tables (commands in flow_data)."""
 
 
 @cli.group()
@@ -389,36 +341,8 @@ def load_json_conf(path: str) -> dict[str, Any]:
     return loaded
 
 
-def _load_upload_conf(path: str) -> dict[str, Any]:
-    text = _read_text(path, "upload conf")
-    try:
-        loaded = yaml.safe_load(text)  # JSON is YAML, so both forms work
-    except yaml.YAMLError as exc:
-        raise FateGrpcError(
-            ErrorCode.CLIENT_INPUT, f"upload conf {path} is not valid JSON/YAML: {exc}"
-        ) from None
-    if not isinstance(loaded, dict):
-        raise FateGrpcError(ErrorCode.CLIENT_INPUT, f"upload conf {path} must be a JSON object")
-    for key in ("file", "namespace", "name"):
-        if not loaded.get(key):
-            raise FateGrpcError(ErrorCode.CLIENT_INPUT, f"upload conf {path} needs '{key}'")
-    return loaded
-
-
-def _resolve_file(file: str, conf: Path) -> Path:
-    candidate = Path(file).expanduser()
-    for option in (candidate, conf.parent / candidate):
-        if option.is_file():
-            return option
-    raise FateGrpcError(
-        ErrorCode.CLIENT_INPUT,
-        f"data file {file} not found (relative paths are tried from"
-        " the current directory and from the conf file's directory)",
-    )
-
-
 # Token, permission, lifecycle and provider commands live in their own modules; importing registers them.
-from fate_grpc.cli import flow_admin, flow_jobs, flow_outputs  # noqa: E402, F401
+from fate_grpc.cli import flow_admin, flow_data, flow_jobs, flow_outputs, flow_test  # noqa: E402, F401
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""`flow output ...`, `flow model ...`, `flow data download` and `flow table delete`.
+"""`flow output ...` and `flow model ...` (`flow data ...` and `flow table ...` are in flow_data).
 
 Outputs stay at the party that made them: point flow at that party's node (`--node` or `flow init`).
 """
@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from fate_grpc.cli.downloads import write_files, write_single_file
-from fate_grpc.cli.flow_cli import Settings, cli, data, pass_settings, run, success, table
+from fate_grpc.cli.flow_cli import Settings, cli, pass_settings, run, success
 from fate_grpc.cli.render import metric_to_json
 from fate_grpc.client.v1 import outputs_pb2
 from fate_grpc.common.v1 import common_pb2
@@ -226,54 +226,6 @@ def download_data(
         with settings.client() as client:
             write_files(client.stream("DownloadOutputData", request), target)
         _downloaded(target.resolve())
-
-    run(action)
-
-
-# -- tables ------------------------------------------------------------------------------------------
-
-
-@data.command("download")
-@click.option("-n", "--name", required=True)
-@click.option("-ns", "--namespace", required=True)
-@click.option(
-    "-o", "--output-path", "path", required=True, help="A directory, or a file path ending in .csv."
-)
-@pass_settings
-def data_download(settings: Settings, name: str, namespace: str, path: str) -> None:
-    """Stream a stored table to a local CSV file (<namespace>_<name>.csv in a directory)."""
-
-    def action() -> None:
-        check_name(name, "name")
-        check_name(namespace, "namespace")
-        target = Path(path).expanduser()
-        if not target.name.endswith(".csv"):
-            target = _output_dir(path) / f"{namespace}_{name}.csv"
-        request = outputs_pb2.DownloadTableRequest(namespace=namespace, name=name)
-        with settings.client() as client:
-            written = write_single_file(client.stream("DownloadTable", request), target)
-        success(
-            {"name": name, "namespace": namespace, "path": str(written)},
-            sort_keys=True,
-            message=f"download success, please check the path: {written}",
-        )
-
-    run(action)
-
-
-@table.command("delete")
-@click.option("-n", "--name", required=True)
-@click.option("-ns", "--namespace", required=True)
-@pass_settings
-def table_delete(settings: Settings, name: str, namespace: str) -> None:
-    """Remove a stored table and its file from this node."""
-
-    def action() -> None:
-        with settings.client() as client:
-            answer = client.call(
-                "DeleteTable", outputs_pb2.DeleteTableRequest(namespace=namespace, name=name)
-            )
-        success({"name": answer.table.name, "namespace": answer.table.namespace}, sort_keys=True)
 
     run(action)
 

@@ -181,7 +181,7 @@ class Node:
         self.views = JobViews(
             party_id=cfg.party_id, store=self.store, dags=self.dags, catalog=self.catalog, events=self.events
         )
-        self.tables = TableService(store=self.store, paths=self.paths)
+        self.tables = TableService(store=self.store, paths=self.paths, server_data_dirs=cfg.server_data_dirs)
 
     # -- background work -------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:

@@ -141,6 +141,9 @@ class NodeConfig:
     """None: plaintext, allowed only when every address is loopback (the local simulation)."""
     client_auth: ClientAuthSettings = field(default_factory=ClientAuthSettings)
     permissions: PermissionSettings = field(default_factory=PermissionSettings)
+    server_data_dirs: tuple[Path, ...] = ()
+    """Directories on this machine that `flow table bind` may read files from and `flow data
+    download-component` may write into (none: both are refused)."""
 
     @property
     def is_loopback_simulation(self) -> bool:
@@ -202,6 +205,7 @@ def config_from_mapping(
         "client_auth",
         "permissions",
         "resources",
+        "server_data_dirs",
     }
     unknown = sorted(set(raw) - allowed)
     if unknown:
@@ -248,7 +252,26 @@ def config_from_mapping(
         permissions=PermissionSettings(
             default=_choice(raw, "permissions", "default", ("auto", "allow", "deny"))
         ),
+        server_data_dirs=_server_data_dirs(raw.get("server_data_dirs"), base_dir),
     )
+
+
+def _server_data_dirs(raw: Any, base_dir: Path | None) -> tuple[Path, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(d, str) and d for d in raw):
+        raise invalid_argument(
+            "server_data_dirs must be a list of directories", field_path="server_data_dirs"
+        )
+    folders = []
+    for index, entry in enumerate(raw):
+        folder = Path(entry).expanduser()
+        folder = folder if folder.is_absolute() or base_dir is None else base_dir / folder
+        if not folder.is_dir():
+            where = f"server_data_dirs[{index}]"
+            raise invalid_argument(f"{where}: {folder} is not a directory", field_path=where)
+        folders.append(folder.resolve())
+    return tuple(folders)
 
 
 def _choice(raw: Mapping[str, Any], section: str, key: str, allowed: tuple[str, ...]) -> str:

@@ -27,6 +27,7 @@ from fate_grpc.scheduler.scheduler import Scheduler
 from fate_grpc.scheduler.views import JobViews
 from fate_grpc.security.identity import ClientAuthenticator, User
 from fate_grpc.services.client_admin import ClientAdminRpcs
+from fate_grpc.services.client_data import ClientDataRpcs
 from fate_grpc.services.client_jobs import ClientJobRpcs
 from fate_grpc.services.client_outputs import ClientOutputRpcs
 from fate_grpc.services.control_servicer import check_dag_size
@@ -39,7 +40,9 @@ from fate_grpc.store.records import TaskKey
 log = logging.getLogger("fate_grpc.client_api")
 
 
-class ClientServicer(ClientAdminRpcs, ClientJobRpcs, ClientOutputRpcs, client_pb2_grpc.ClientServiceServicer):
+class ClientServicer(
+    ClientAdminRpcs, ClientDataRpcs, ClientJobRpcs, ClientOutputRpcs, client_pb2_grpc.ClientServiceServicer
+):
     def __init__(
         self,
         *,

@@ -1,3 +1,4 @@
+from fate_grpc.client.v1 import data_pb2 as _data_pb2
 from fate_grpc.client.v1 import outputs_pb2 as _outputs_pb2
 from fate_grpc.common.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from fate_grpc.client.v1 import client_pb2 as fate__grpc_dot_client_dot_v1_dot_client__pb2
+from fate_grpc.client.v1 import data_pb2 as fate__grpc_dot_client_dot_v1_dot_data__pb2
 from fate_grpc.client.v1 import outputs_pb2 as fate__grpc_dot_client_dot_v1_dot_outputs__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -220,6 +221,31 @@ class ClientServiceStub:
                 '/fate_grpc.client.v1.ClientService/DeleteModels',
                 request_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsRequest.SerializeToString,
                 response_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsResponse.FromString,
+                _registered_method=True)
+        self.UploadData = channel.stream_unary(
+                '/fate_grpc.client.v1.ClientService/UploadData',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.UploadDataRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.UploadDataResponse.FromString,
+                _registered_method=True)
+        self.DisplayTable = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/DisplayTable',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.DisplayTableRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.DisplayTableResponse.FromString,
+                _registered_method=True)
+        self.TransformTable = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/TransformTable',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.TransformTableRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.TransformTableResponse.FromString,
+                _registered_method=True)
+        self.BindTable = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/BindTable',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.BindTableRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.BindTableResponse.FromString,
+                _registered_method=True)
+        self.SaveTableOnNode = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/SaveTableOnNode',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.SaveTableOnNodeRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.SaveTableOnNodeResponse.FromString,
                 _registered_method=True)
 
 
@@ -486,6 +512,41 @@ class ClientServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UploadData(self, request_iterator, context):
+        """Upload a file with FATE's upload conf (flow data upload / upload-file).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisplayTable(self, request, context):
+        """A table's first rows as FATE shows them (flow table query -d).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TransformTable(self, request, context):
+        """Make a dataframe table of a raw uploaded table (flow data transformer).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BindTable(self, request, context):
+        """Bind a CSV file on the node's machine as a table (flow table bind).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SaveTableOnNode(self, request, context):
+        """Write a table into a directory on the node's machine (flow data download-component).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ClientServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -673,6 +734,31 @@ def add_ClientServiceServicer_to_server(servicer, server):
                     servicer.DeleteModels,
                     request_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsRequest.FromString,
                     response_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsResponse.SerializeToString,
+            ),
+            'UploadData': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadData,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.UploadDataRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.UploadDataResponse.SerializeToString,
+            ),
+            'DisplayTable': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisplayTable,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.DisplayTableRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.DisplayTableResponse.SerializeToString,
+            ),
+            'TransformTable': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransformTable,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.TransformTableRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.TransformTableResponse.SerializeToString,
+            ),
+            'BindTable': grpc.unary_unary_rpc_method_handler(
+                    servicer.BindTable,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.BindTableRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.BindTableResponse.SerializeToString,
+            ),
+            'SaveTableOnNode': grpc.unary_unary_rpc_method_handler(
+                    servicer.SaveTableOnNode,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.SaveTableOnNodeRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_data__pb2.SaveTableOnNodeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1675,6 +1761,141 @@ class ClientService:
             '/fate_grpc.client.v1.ClientService/DeleteModels',
             fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsRequest.SerializeToString,
             fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadData(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/fate_grpc.client.v1.ClientService/UploadData',
+            fate__grpc_dot_client_dot_v1_dot_data__pb2.UploadDataRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_data__pb2.UploadDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisplayTable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/DisplayTable',
+            fate__grpc_dot_client_dot_v1_dot_data__pb2.DisplayTableRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_data__pb2.DisplayTableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransformTable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/TransformTable',
+            fate__grpc_dot_client_dot_v1_dot_data__pb2.TransformTableRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_data__pb2.TransformTableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BindTable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/BindTable',
+            fate__grpc_dot_client_dot_v1_dot_data__pb2.BindTableRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_data__pb2.BindTableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SaveTableOnNode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/SaveTableOnNode',
+            fate__grpc_dot_client_dot_v1_dot_data__pb2.SaveTableOnNodeRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_data__pb2.SaveTableOnNodeResponse.FromString,
             options,
             channel_credentials,
             insecure,
