@@ -104,6 +104,18 @@ def ids_digest(ids: Sequence[str]) -> np.ndarray:
     return np.frombuffer(digest.digest(), dtype=np.uint8).copy()
 
 
+def guest_and_hosts(ctx: ComponentContext) -> tuple[Party, list[Party]]:
+    """The guest and the hosts (prediction needs no arbiter)."""
+    guests = [p for p in ctx.parties if p.role == "guest"]
+    hosts = [p for p in ctx.parties if p.role == "host"]
+    if len(guests) != 1 or not hosts:
+        raise ComponentError(
+            f"coordinated linear models need one guest and at least one host; this task has {len(guests)}"
+            f" guest(s) and {len(hosts)} host(s)"
+        )
+    return guests[0], hosts
+
+
 def roles(ctx: ComponentContext) -> tuple[Party, list[Party], Party]:
     """The guest, the hosts (in party order) and the arbiter of the task."""
     guests = [p for p in ctx.parties if p.role == "guest"]

@@ -23,7 +23,7 @@ import numpy as np
 
 from fate_grpc.components.context import ComponentContext, ComponentError, Party
 from fate_grpc.components.coordinated_lr import tables
-from fate_grpc.components.coordinated_lr.channel import Channel, ids_digest, roles
+from fate_grpc.components.coordinated_lr.channel import Channel, guest_and_hosts, ids_digest, roles
 from fate_grpc.components.coordinated_lr.common import (
     VALUE_PRECISION_BITS,
     PartyModule,
@@ -246,7 +246,7 @@ def model_arbiter(channel: Channel) -> Party:
 
 def predict_rows(channel: Channel, module: PartyModule, table: Table, kind: str) -> Table:
     """Scores of every row (hosts send their plaintext X_h w_h, as in FATE's predict) as FATE's table."""
-    _, hosts, _ = roles(channel.ctx)
+    _, hosts = guest_and_hosts(channel.ctx)
     header = module.estimators[0].header
     features, _ = tables.feature_matrix(table, header)
     channel.send_arrays("rows", hosts, digest=ids_digest(table.ids.tolist()))

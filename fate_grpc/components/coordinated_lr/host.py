@@ -20,7 +20,7 @@ import numpy as np
 
 from fate_grpc.components.context import ComponentContext, ComponentError, InputModel, Party
 from fate_grpc.components.coordinated_lr import tables
-from fate_grpc.components.coordinated_lr.channel import Channel, ids_digest, roles
+from fate_grpc.components.coordinated_lr.channel import Channel, guest_and_hosts, ids_digest, roles
 from fate_grpc.components.coordinated_lr.common import (
     VALUE_PRECISION_BITS,
     PartyModule,
@@ -183,7 +183,7 @@ def _batch_gradient(
 
 def send_predictions(channel: Channel, module: PartyModule, table: Table) -> None:
     """Send the guest this host's X_h w_h for every row and estimator (FATE's predict)."""
-    guest, _, _ = roles(channel.ctx)
+    guest, _ = guest_and_hosts(channel.ctx)
     features, _ = tables.feature_matrix(table, module.estimators[0].header)
     _check_rows(channel, guest, table)
     for index in sorted(module.estimators):
