@@ -369,13 +369,15 @@ class Scheduler:
         for attempt in latest.values():
             if attempt.status is TaskStatus.RUNNING:
                 await self._end_attempt(job, dag, attempt, TaskStatus.CANCELED, reason, may_retry=False)
+        latest = latest_attempts(await self._store.list_attempts(job.job_id))
+        # As in FATE, the job's progress counts the tasks that ended, not those that never started.
+        progress = planning.progress(a.status for a in latest.values())
         never_started = [a for a in latest.values() if a.status is TaskStatus.WAITING]
         await self._parties.end_never_started(
             dag, never_started, f"the job ended {status.value} before the task started"
         )
-        statuses = [a.status for a in latest_attempts(await self._store.list_attempts(job.job_id)).values()]
         job = await self._store.transition_job(
-            job.job_id, expected=job.status, to=status, reason=reason, progress=planning.progress(statuses)
+            job.job_id, expected=job.status, to=status, reason=reason, progress=progress
         )
         await self._parties.push_job_status(job)
         await self.queue.return_everywhere(job.job_id, list(dag.party_ids()))

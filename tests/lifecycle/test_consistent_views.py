@@ -83,6 +83,16 @@ async def job_everywhere(fed: Federation, job_id: str) -> set[JobStatus]:
     return {(await node.store.get_job(job_id)).status for node in fed.nodes.values()}
 
 
+async def progress_everywhere(fed: Federation, job_id: str) -> set[int]:
+    """The job's progress as each party stores it and as each party's job query shows it."""
+    stored = {(await node.store.get_job(job_id)).progress for node in fed.nodes.values()}
+    shown = {
+        (await fed.client(pid).QueryJob(client_pb2.QueryJobRequest(job_id=job_id), timeout=10)).job.progress
+        for pid in fed.nodes
+    }
+    return stored | shown
+
+
 async def flow_cli(conf: Path, *args: str) -> tuple[int, dict]:
     """The `flow` command as a user runs it (a separate process with its own settings file)."""
     done = await anyio.run_process(
@@ -135,6 +145,7 @@ async def test_stop_cancels_running_and_never_started_tasks_at_every_party(tmp_p
 
         assert stopped.status == common_pb2.JOB_STATUS_CANCELED
         assert await job_everywhere(fed, job_id) == {JobStatus.CANCELED}
+        assert await progress_everywhere(fed, job_id) == {50}, "2 of 4 tasks ended, 2 never started"
         expected = {("first", p): "success" for p in (GUEST, HOST)}
         expected |= {(t, p): "canceled" for t in ("slow", "next", "last") for p in (GUEST, HOST)}
         assert_all_agree(await everything_seen(fed, job_id), expected)
@@ -229,6 +240,7 @@ async def test_tasks_below_a_failed_or_timed_out_task_end_canceled_everywhere(
 
         assert common_pb2.JobStatus.Name(view.status) == f"JOB_STATUS_{ending.upper()}"
         assert await job_everywhere(fed, job_id) == {JobStatus(ending)}
+        assert view.progress == 50 and await progress_everywhere(fed, job_id) == {50}
         seen = await everything_seen(fed, job_id)
         culprit_rows = {p: seen[f"flow task query at {GUEST}"][("culprit", p)][0] for p in (GUEST, HOST)}
         assert culprit_rows[HOST] == ending
