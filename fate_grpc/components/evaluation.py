@@ -35,7 +35,8 @@ SPEC = ComponentSpec(
             "default_eval_setting", default="binary", check=checks.choice(*KINDS)
         ),
         "metrics": ParamSpec(
-            "metrics", check=checks.list_of(checks.string(), wanted="a list of metric names")
+            "metrics",
+            check=checks.list_of(checks.choice(*supported_metrics()), wanted="a list of metric names"),
         ),
         "predict_column_name": ParamSpec("predict_column_name", check=checks.string()),
         "label_column_name": ParamSpec("label_column_name", check=checks.string()),
@@ -59,7 +60,9 @@ def run(ctx: ComponentContext) -> None:
                 "evaluation: input %d has no label column at %s; nothing to evaluate", index, ctx.role
             )
             continue
-        predicted = _predict_column(table, ctx.parameters.get("predict_column_name"), kind)
+        # FATE: with metrics named, the default prediction column is predict_score whatever the setting.
+        default_kind = "binary" if ctx.parameters.get("metrics") is not None else kind
+        predicted = _predict_column(table, ctx.parameters.get("predict_column_name"), default_kind)
         name = ctx.input_producer(INPUT_DATAS, index) or f"input_{index}"
         results[name] = evaluate_table(table, label, predicted, kind, metrics)
     if results:

@@ -40,8 +40,8 @@ IntArray = npt.NDArray[np.int64]
 def quantile_split_points(x: npt.ArrayLike, n_bins: int, relative_error: float = 1e-6) -> list[FloatArray]:
     """Per column, the upper edges of ``n_bins`` equal-frequency bins (fewer when quantiles coincide)."""
     _check_n_bins(n_bins)
-    if not 0.0 < relative_error < 1.0:
-        raise ValueError(f"relative_error must be in (0, 1), got {relative_error}")
+    if not 0.0 < relative_error <= 1.0:
+        raise ValueError(f"relative_error must be in (0, 1] (FATE's bound), got {relative_error}")
     arr = _as_matrix(x, "x")
     ordered = np.sort(arr, axis=0)  # NaN sorts last, so column j's values fill rows 0..count_j-1
     counts = (~np.isnan(arr)).sum(axis=0).astype(np.int64)

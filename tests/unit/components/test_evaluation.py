@@ -72,7 +72,20 @@ def test_regression_metrics_equal_sklearn() -> None:
 
 
 def test_unknown_metric_and_missing_column_are_clear_errors() -> None:
-    with pytest.raises(ComponentError, match="unknown metrics"):
+    with pytest.raises(ComponentError, match=r"metrics\[1\] must be one of .*auc.*; got 'nope'"):
         run(scored(), metrics=["auc", "nope"])
     with pytest.raises(ComponentError, match="predict_column_name"):
         run(scored().drop(columns=["predict_score"]))
+
+
+def test_named_metrics_read_predict_score_whatever_the_setting() -> None:
+    # FATE: with `metrics` given, the default prediction column is predict_score, even for "multi".
+    federation = run(scored(), default_eval_setting="MULTI", metrics=["auc"])
+    [metric] = federation.contexts[GUEST].metrics
+    frame = scored()
+    train = frame[frame["type"] == "train_set"]
+    (auc,) = metric.value["input_datas_0"]["train_set"]
+    assert auc == {
+        "metric": "auc",
+        "val": pytest.approx(roc_auc_score(train["label"], train["predict_score"])),
+    }

@@ -269,3 +269,8 @@ def test_woe_iv_adjustment_factor_is_the_rate_of_a_zero_count() -> None:
     assert result["event_rate"]["x"] == [0.1, 1.0]
     assert result["non_event_rate"]["x"] == [0.5, 0.5]
     assert result["woe"]["x"][0] == pytest.approx(math.log(0.1 / 0.5))
+
+
+def test_relative_error_of_one_is_fates_upper_bound() -> None:
+    x = np.arange(10, dtype=float).reshape(-1, 1)
+    assert quantile_split_points(x, 2, relative_error=1.0)[0].tolist() == [4.0, 9.0]
