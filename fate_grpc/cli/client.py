@@ -10,7 +10,7 @@ from typing import Any
 
 import grpc
 
-from fate_grpc.client.v1 import client_pb2, client_pb2_grpc, data_pb2
+from fate_grpc.client.v1 import client_pb2, client_pb2_grpc, data_pb2, jobs_pb2
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.errors import ErrorCode, FateGrpcError
 from fate_grpc.services.edge import error_from_rpc
@@ -139,11 +139,16 @@ class FlowClient:
 
         return self._call("UploadTable", requests(), timeout=3600)
 
-    def upload_data(self, header: data_pb2.UploadDataHeader, file: Path) -> data_pb2.UploadDataResponse:
-        """Upload a file with FATE's upload conf (streamed from this machine)."""
+    def upload_data(
+        self, header: data_pb2.UploadDataHeader, file: Path | None
+    ) -> data_pb2.UploadDataResponse:
+        """Upload a file with FATE's upload conf: streamed from this machine, or (file None) the
+        header's server_file, read by the node."""
 
         def requests() -> Iterator[data_pb2.UploadDataRequest]:
             yield data_pb2.UploadDataRequest(header=header)
+            if file is None:
+                return
             with open(file, "rb") as source:
                 while chunk := source.read(CHUNK_BYTES):
                     yield data_pb2.UploadDataRequest(chunk=chunk)
@@ -223,17 +228,49 @@ class FlowClient:
     def clean_job(self, job_id: str) -> client_pb2.CleanJobResponse:
         return self._call("CleanJob", client_pb2.CleanJobRequest(job_id=job_id))
 
-    def list_jobs(
-        self, *, status: str = "", party_id: str = "", limit: int = 10
-    ) -> client_pb2.ListJobsResponse:
+    def list_jobs(self, *, limit: int = 10, **filters: str) -> client_pb2.ListJobsResponse:
+        """Filters: status, party_id, job_id (contained in the id), role (this node's)."""
+        return self._call("ListJobs", client_pb2.ListJobsRequest(limit=limit, **filters))
+
+    def list_tasks(self, *, limit: int = 10, **filters: str) -> client_pb2.ListTasksResponse:
+        """Filters: job_id, status, role, party_id, task_name."""
+        return self._call("ListTasks", client_pb2.ListTasksRequest(limit=limit, **filters))
+
+    def job_dependency(self, job_id: str, role: str, party_id: str) -> jobs_pb2.GetJobDependencyResponse:
         return self._call(
-            "ListJobs", client_pb2.ListJobsRequest(status=status, party_id=party_id, limit=limit)
+            "GetJobDependency",
+            jobs_pb2.GetJobDependencyRequest(job_id=job_id, role=role, party_id=party_id),
         )
 
-    def list_tasks(
-        self, *, job_id: str = "", status: str = "", limit: int = 10
-    ) -> client_pb2.ListTasksResponse:
-        return self._call("ListTasks", client_pb2.ListTasksRequest(job_id=job_id, status=status, limit=limit))
+    def add_job_notes(
+        self, job_id: str, role: str, party_id: str, notes: str
+    ) -> jobs_pb2.AddJobNotesResponse:
+        request = jobs_pb2.AddJobNotesRequest(job_id=job_id, role=role, party_id=party_id, notes=notes)
+        return self._call("AddJobNotes", request)
+
+    def download_job_log(self, job_id: str) -> Iterator[bytes]:
+        """The pieces of a tar.gz of this party's logs of the job."""
+        for answer in self.stream("DownloadJobLog", jobs_pb2.DownloadJobLogRequest(job_id=job_id)):
+            yield answer.chunk
+
+    def clean_queue(self) -> jobs_pb2.CleanQueueResponse:
+        return self._call("CleanQueue", jobs_pb2.CleanQueueRequest())
+
+    def query_log(
+        self, selector: jobs_pb2.LogSelector, begin: int = 0, end: int = 0
+    ) -> jobs_pb2.QueryLogResponse:
+        return self._call("QueryLog", jobs_pb2.QueryLogRequest(log=selector, begin=begin, end=end))
+
+    def count_log(self, selector: jobs_pb2.LogSelector) -> jobs_pb2.CountLogResponse:
+        return self._call("CountLog", jobs_pb2.CountLogRequest(log=selector))
+
+    def check_partners(self, timeout_s: float = 0.0) -> jobs_pb2.CheckPartnersResponse:
+        # The node checks every partner concurrently within timeout_s; leave it time to answer.
+        return self._call(
+            "CheckPartners",
+            jobs_pb2.CheckPartnersRequest(timeout_s=timeout_s),
+            timeout=(timeout_s or 2.0) + 10,
+        )
 
     def job_log(self, job_id: str, **filters: Any) -> Iterator[client_pb2.GetJobLogResponse]:
         try:

@@ -1,4 +1,11 @@
-"""`flow token ...` and `flow permission ...`: this party's client tokens and partners' grants."""
+"""`flow token ...` and `flow permission ...`: this party's client tokens and partners' grants.
+
+FATE's permission commands come in two kinds. The resource ones (grant-resource, delete-resource,
+query-resource) are partners' grants here too. The app-role ones (grant/delete/query with --app-id and
+-r) give an app the role client or super_client; here an app is a client token and its role is fixed
+when the token is made (`flow token create -n NAME [--admin]`), so query answers and grant/delete
+answer with that command.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,12 @@ import click
 
 from fate_grpc.cli.flow_cli import Settings, cli, load_json_conf, pass_settings, run, success
 from fate_grpc.errors import ErrorCode, FateGrpcError
-from fate_grpc.security.permissions import parse_components
+from fate_grpc.security.permissions import COMPONENT, DATASET, parse_components
+
+# FATE's app roles (`flow permission grant -r`).
+APP_ROLES = click.Choice(["site", "client", "super_client"])
+USER_COMMANDS = "user commands: job, task, data, table, output, model, log, provider query"
+ADMIN_COMMANDS = "admin commands: token, permission grant/revoke, provider register/delete"
 
 
 # -- tokens and permissions -------------------------------------------------------------------------
@@ -121,6 +133,8 @@ def _grant_rows(grants: Any) -> list[dict[str, Any]]:
 @click.option("--component", help='Components it may run here: "reader,psi" or "*".')
 @click.option("--dataset", multiple=True, help="A table it may read: NAMESPACE/NAME (repeatable; * allowed).")
 @click.option("-c", "--conf-path", "conf", type=click.Path(dir_okay=False), help="FATE grant-resource conf.")
+@click.option("--app-id", help="FATE: the app to give a role (here: a token name).")
+@click.option("-r", "--role", type=APP_ROLES, metavar="TEXT", help="FATE: site, client or super_client.")
 @pass_settings
 def permission_grant(
     settings: Settings,
@@ -128,10 +142,15 @@ def permission_grant(
     component: str | None,
     dataset: tuple[str, ...],
     conf: str | None,
+    app_id: str | None,
+    role: str | None,
 ) -> None:
-    """Allow a partner to create jobs here, with these components and tables."""
+    """Allow a partner to create jobs here, with these components and tables (FATE's --app-id -r:
+    app roles, see `flow token create`)."""
 
     def action() -> None:
+        if app_id or role:
+            raise app_roles_are_tokens("grant", app_id, role)
         party, components, datasets = _grant_args(party_id, component, dataset, conf)
         with settings.client() as client:
             answer = client.grant(party, components, datasets)
@@ -168,13 +187,116 @@ def permission_revoke(
 
 @permission.command("query")
 @click.option("-p", "--party-id", default="", help="Only this partner.")
+@click.option("--app-id", default="", help="FATE: the roles of an app (here: of the token with this name).")
 @pass_settings
-def permission_query(settings: Settings, party_id: str) -> None:
-    """Grants held by partners, and the rule for partners without grants."""
+def permission_query(settings: Settings, party_id: str, app_id: str) -> None:
+    """Grants held by partners, and the rule for partners without grants; with --app-id, FATE's
+    answer {role: [what it may do]} for the token of that name."""
 
     def action() -> None:
         with settings.client() as client:
+            if app_id:
+                success(token_roles(client.list_tokens().tokens, app_id))
+                return
             answer = client.query_permission(party_id)
         success({"default_policy": answer.default_policy, "grants": _grant_rows(answer.grants)})
 
     run(action)
+
+
+@permission.command("delete")
+@click.option("--app-id", required=True, help="FATE: the app to take a role from (here: a token name).")
+@click.option("-r", "--role", type=APP_ROLES, required=True, metavar="TEXT")
+def permission_delete(app_id: str, role: str) -> None:
+    """FATE's role removal: a token's role is fixed; revoke the token (and make a new one)."""
+    run(lambda: _raise(app_roles_are_tokens("delete", app_id, role)))
+
+
+@permission.command("grant-resource")
+@click.option("-c", "--conf-path", "conf", required=True, type=click.Path(dir_okay=False))
+@pass_settings
+def permission_grant_resource(settings: Settings, conf: str) -> None:
+    """FATE's conf {"party_id", "component": "a,b" or "*", "dataset": [{"namespace", "name"}]}."""
+
+    def action() -> None:
+        party, components, datasets = _grant_args(None, None, (), conf)
+        with settings.client() as client:
+            client.grant(party, components, datasets)
+        success()
+
+    run(action)
+
+
+@permission.command("delete-resource")
+@click.option("-c", "--conf-path", "conf", required=True, type=click.Path(dir_okay=False))
+@pass_settings
+def permission_delete_resource(settings: Settings, conf: str) -> None:
+    """Take back what a FATE grant-resource conf grants."""
+
+    def action() -> None:
+        party, components, datasets = _grant_args(None, None, (), conf)
+        with settings.client() as client:
+            answer = client.revoke(party, components, datasets)
+        success({"party_id": party, "removed": answer.removed})
+
+    run(action)
+
+
+@permission.command("query-resource")
+@click.option("-p", "--party-id", required=True)
+@pass_settings
+def permission_query_resource(settings: Settings, party_id: str) -> None:
+    """What a partner may use here, in FATE's shape {"component": [...], "dataset": [{namespace, name}]}."""
+
+    def action() -> None:
+        with settings.client() as client:
+            answer = client.query_permission(party_id)
+        success(resource_data(answer.grants))
+
+    run(action)
+
+
+def resource_data(grants: Any) -> dict[str, list[Any]]:
+    result: dict[str, list[Any]] = {"component": [], "dataset": []}
+    for grant in grants:
+        if grant.kind == COMPONENT:
+            result["component"].append(grant.value)
+        elif grant.kind == DATASET:
+            namespace, _, name = grant.value.partition("/")
+            result["dataset"].append({"namespace": namespace, "name": name})
+    result["component"].sort()
+    result["dataset"].sort(key=lambda d: (d["namespace"], d["name"]))
+    return result
+
+
+def token_roles(tokens: Any, app_id: str) -> dict[str, list[str]]:
+    """FATE's {role: permissions} for the token named app_id."""
+    for token in tokens:
+        if token.name == app_id:
+            if token.admin:
+                return {"super_client": [USER_COMMANDS, ADMIN_COMMANDS]}
+            return {"client": [USER_COMMANDS]}
+    raise FateGrpcError(
+        ErrorCode.NOT_FOUND, f"no token named {app_id}", hint="flow token list shows the tokens of this node"
+    )
+
+
+def app_roles_are_tokens(action: str, app_id: str | None, role: str | None) -> FateGrpcError:
+    name = app_id or "NAME"
+    command = (
+        f"flow token create -n {name}" + (" --admin" if role == "super_client" else "")
+        if action == "grant"
+        else f"flow token revoke -n {name}"
+    )
+    return FateGrpcError(
+        ErrorCode.CLIENT_INPUT,
+        f"permission {action} --app-id -r: FATE's app roles are client tokens here, and a token's role"
+        " (admin or not) is fixed when it is made",
+        hint=f"use: {command}"
+        + ("; partners authenticate with certificates, not site apps" if role == "site" else ""),
+        fields={"equivalent": command},
+    )
+
+
+def _raise(error: FateGrpcError) -> None:
+    raise error

@@ -14,10 +14,30 @@ import yaml
 
 from fate_grpc import __version__
 from fate_grpc.cli.client import ClientTls, FlowClient
-from fate_grpc.cli.render import job_rows, job_status_name, task_rows
+from fate_grpc.cli.render import (
+    job_list_rows,
+    job_rows,
+    job_status_name,
+    task_rows,
+    task_status_name,
+)
 from fate_grpc.errors import CATALOG, OMITTED_VIOLATIONS_FIELD, ErrorCode, FateGrpcError
 
 CONF_ENV = "FATE_GRPC_FLOW_CONF"
+
+
+class FateChoice(click.Choice):
+    """FATE's fixed choices; an unset option (empty default) stays empty."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return value if value in ("", None) else super().convert(value, param, ctx)
+
+
+# FATE's choices for -r and -s (fate_client's cli_args).
+ROLE_CHOICE = FateChoice(["guest", "host", "arbiter", "local"])
+STATUS_CHOICE = FateChoice(
+    ["success", "failed", "running", "waiting", "timeout", "canceled", "partial", "deleted"]
+)
 
 
 def conf_path() -> Path:
@@ -135,7 +155,13 @@ def cli(
 @cli.command()
 @click.option("--ip", help="IP of the node's client API.")
 @click.option("--port", type=int, help="Port of the node's client API.")
-@click.option("--token", "init_token", help="Client token to send (see `flow token create`).")
+@click.option(
+    "--token",
+    "--app-token",
+    "init_token",
+    help="Client token to send (see `flow token create`; FATE's app token).",
+)
+@click.option("--app-id", "app_id", help="FATE's app id: here the name of the token (informational).")
 @click.option("--ca", "init_ca", type=click.Path(exists=True, dir_okay=False), help="CA certificate (TLS).")
 @click.option("--cert", "init_cert", type=click.Path(exists=True, dir_okay=False), help="Client certificate.")
 @click.option("--key", "init_key", type=click.Path(exists=True, dir_okay=False), help="Client key.")
@@ -147,6 +173,7 @@ def init(
     ip: str | None,
     port: int | None,
     init_token: str | None,
+    app_id: str | None,
     init_ca: str | None,
     init_cert: str | None,
     init_key: str | None,
@@ -171,6 +198,8 @@ def init(
             settings["server_name"] = server_name
         if init_token:
             settings["token"] = init_token
+        if app_id:
+            settings["app_id"] = app_id
         path.parent.mkdir(parents=True, exist_ok=True)
         # The file may hold a token: readable by its owner only.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -184,8 +213,8 @@ def init(
 
 @cli.command()
 def version() -> None:
-    """Client version."""
-    success({"version": __version__})
+    """Client version (the bare version string, as FATE's `flow version` prints it)."""
+    click.echo(__version__)
 
 
 # -- job ---------------------------------------------------------------------------------------------
@@ -213,21 +242,35 @@ def job_submit(settings: Settings, conf: str) -> None:
 
 
 @job.command("query")
-@click.option("-j", "--job-id", required=True)
-@click.option("-r", "--role", default=None)
+@click.option("-j", "--job-id", default="", help="The job (all jobs at this node when omitted).")
+@click.option("-r", "--role", type=ROLE_CHOICE, default=None, metavar="TEXT")
 @click.option("-p", "--party-id", default=None)
+@click.option("-s", "--status", type=STATUS_CHOICE, default=None, metavar="TEXT")
 @pass_settings
-def job_query(settings: Settings, job_id: str, role: str | None, party_id: str | None) -> None:
-    """A job's status at every party."""
+def job_query(
+    settings: Settings, job_id: str, role: str | None, party_id: str | None, status: str | None
+) -> None:
+    """A job's status at every party (FATE's job rows, with the DAG); without -j, every job here."""
+
+    def keep(row: dict[str, Any]) -> bool:
+        return (
+            (role is None or row["role"] == role)
+            and (party_id is None or row["party_id"] == party_id)
+            and (status is None or row["status"] == status)
+        )
 
     def action() -> None:
         with settings.client() as client:
+            if not job_id:
+                answer = client.list_jobs(
+                    status=status or "", party_id=party_id or "", role=role or "", limit=1000
+                )
+                success([row for view in answer.jobs for row in job_list_rows(view) if keep(row)])
+                return
             answer = client.query_job(job_id)
-        rows = [
-            r
-            for r in job_rows(answer.job)
-            if (role is None or r["role"] == role) and (party_id is None or r["party_id"] == party_id)
-        ]
+        rows = [row for row in job_rows(answer.job) if keep(row)]
+        if not rows:
+            raise FateGrpcError(ErrorCode.NOT_FOUND, f"no row of job {job_id} matches the filters")
         extra: dict[str, Any] = {"warning": answer.warning} if answer.warning else {}
         success(rows, **extra)
 
@@ -255,10 +298,13 @@ def task() -> None:
 
 
 @task.command("query")
-@click.option("-j", "--job-id", required=True)
-@click.option("-r", "--role", default="")
+@click.option("-j", "--job-id", default="", help="The job (else taken from -tid).")
+@click.option("-r", "--role", type=ROLE_CHOICE, default="", metavar="TEXT")
 @click.option("-p", "--party-id", default="")
 @click.option("-tn", "--task-name", default="")
+@click.option("-s", "--status", type=STATUS_CHOICE, default=None, metavar="TEXT")
+@click.option("-tid", "--task-id", default="", help="FATE's task id: <job_id>_<task_name>.")
+@click.option("-tv", "--task-version", type=int, default=None, help="The attempt (FATE's task version).")
 @click.option("--all-attempts", is_flag=True, help="Show every attempt, not only the latest.")
 @click.option("--traceback", is_flag=True, help="Add the tracebacks of this party's failed tasks.")
 @pass_settings
@@ -268,25 +314,50 @@ def task_query(
     role: str,
     party_id: str,
     task_name: str,
+    status: str | None,
+    task_id: str,
+    task_version: int | None,
     all_attempts: bool,
     traceback: bool,
 ) -> None:
     """Task status per party (role, party id, task, status, times, elapsed, error)."""
 
     def action() -> None:
+        job, name = _task_ref(job_id, task_name, task_id)
         with settings.client() as client:
             answer = client.query_tasks(
-                job_id,
+                job,
                 role=role,
                 party_id=party_id,
-                task_name=task_name,
-                all_attempts=all_attempts,
+                task_name=name,
+                all_attempts=all_attempts or task_version is not None,
                 traceback=traceback,
             )
+        tasks = [
+            t
+            for t in answer.tasks
+            if (task_version is None or t.attempt == task_version)
+            and (status is None or task_status_name(t.status) == status)
+        ]
         extra: dict[str, Any] = {"warning": answer.warning} if answer.warning else {}
-        success(task_rows(answer.tasks, traceback=traceback), **extra)
+        success(task_rows(tasks, traceback=traceback), **extra)
 
     run(action)
+
+
+def _task_ref(job_id: str, task_name: str, task_id: str) -> tuple[str, str]:
+    """(job id, task name) from -j/-tn or FATE's task id (<job_id>_<task_name>; job ids hold no '_')."""
+    if task_id:
+        tid_job, sep, tid_task = task_id.partition("_")
+        if not sep or not tid_task or (job_id and job_id != tid_job) or (task_name and task_name != tid_task):
+            raise FateGrpcError(
+                ErrorCode.CLIENT_INPUT,
+                f"task id {task_id!r} must be <job_id>_<task_name> and agree with -j/-tn",
+            )
+        return tid_job, tid_task
+    if not job_id:
+        raise FateGrpcError(ErrorCode.CLIENT_INPUT, "say which job: -j JOB_ID or -tid TASK_ID")
+    return job_id, task_name
 
 
 # -- data / table ------------------------------------------------------------------------------------
@@ -298,24 +369,6 @@ def data() -> None:
 @cli.group()
 def table() -> None:
     """Query, bind and delete stored tables (commands in flow_data)."""
-
-
-@cli.group()
-def server() -> None:
-    """The node flow talks to."""
-
-
-@server.command("info")
-@pass_settings
-def server_info(settings: Settings) -> None:
-    """Party id, version and route table of the node."""
-
-    def action() -> None:
-        with settings.client() as client:
-            info = client.node_info()
-        success({"party_id": info.party_id, "version": info.version, "routes": dict(info.routes)})
-
-    run(action)
 
 
 # -- helpers -----------------------------------------------------------------------------------------
@@ -341,8 +394,17 @@ def load_json_conf(path: str) -> dict[str, Any]:
     return loaded
 
 
-# Token, permission, lifecycle and provider commands live in their own modules; importing registers them.
-from fate_grpc.cli import flow_admin, flow_data, flow_jobs, flow_outputs, flow_test  # noqa: E402, F401
+# Token, permission, client-app, lifecycle, provider, log, site and server commands live in their own
+# modules; importing registers them.
+from fate_grpc.cli import (  # noqa: E402, F401
+    flow_admin,
+    flow_apps,
+    flow_data,
+    flow_jobs,
+    flow_node,
+    flow_outputs,
+    flow_test,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

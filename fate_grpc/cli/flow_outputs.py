@@ -133,7 +133,7 @@ def query_model(settings: Settings, job_id: str, role: str, party_id: str, task_
 
 @output.command("download-model")
 @task_options
-@click.option("-o", "--output-path", "path", required=True, help="Directory to write into.")
+@click.option("-o", "--path", "--output-path", "path", required=True, help="Directory to write into.")
 @pass_settings
 def download_model(
     settings: Settings, job_id: str, role: str, party_id: str, task_name: str, path: str
@@ -211,7 +211,7 @@ def display_data(
 
 @output.command("download-data")
 @task_options
-@click.option("-o", "--output-path", "path", required=True, help="Directory to write into.")
+@click.option("-o", "--path", "--output-path", "path", required=True, help="Directory to write into.")
 @click.option("--output-key", default="", help="Only this output.")
 @pass_settings
 def download_data(
@@ -317,7 +317,7 @@ def model_delete(
 @click.option("-mv", "--model-version", required=True)
 @click.option("-r", "--role", required=True)
 @click.option("-p", "--party-id", required=True)
-@click.option("-o", "--output-path", "path", required=True, help="Directory to write the zip into.")
+@click.option("-o", "--path", "--output-path", "path", required=True, help="Directory to write the zip into.")
 @pass_settings
 def model_export(
     settings: Settings, model_id: str, model_version: str, role: str, party_id: str, path: str
@@ -346,7 +346,9 @@ def model_export(
 @model.command("import")
 @click.option("-mid", "--model-id", required=True, help="File the models under this model id.")
 @click.option("-mv", "--model-version", required=True, help="... and this version.")
-@click.option("-i", "--input-path", "path", required=True, type=click.Path(dir_okay=False), help="The zip.")
+@click.option(
+    "-i", "--path", "--input-path", "path", required=True, type=click.Path(dir_okay=False), help="The zip."
+)
 @pass_settings
 def model_import(settings: Settings, model_id: str, model_version: str, path: str) -> None:
     """Load a zip made by `flow model export` into this party's warehouse."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
+import yaml
 from google.protobuf import json_format
 
 from fate_grpc.common.v1 import common_pb2
@@ -20,34 +20,59 @@ def task_status_name(value: int) -> str:
     return common_pb2.TaskStatus.Name(value).removeprefix("TASK_STATUS_").lower()
 
 
-def _time(ms: int) -> str | None:
-    return datetime.fromtimestamp(ms / 1000).isoformat(sep=" ", timespec="milliseconds") if ms else None
+def epoch_ms(ms: int) -> int | None:
+    """FATE's time form: unix milliseconds, None while unset."""
+    return ms or None
+
+
+def job_row(view: common_pb2.JobView, party: common_pb2.PartyJobView) -> dict[str, Any]:
+    """A job at one party, with FATE's field names (times in unix ms, elapsed in ms)."""
+    return {
+        "job_id": view.job_id,
+        "role": party.role,
+        "party_id": party.party_id,
+        "status": job_status_name(party.status),
+        "status_reason": view.status_reason,
+        "progress": view.progress,
+        "description": party.description,
+        "initiator_party_id": view.initiator_party_id,
+        "scheduler_party_id": view.scheduler_party_id,
+        "stage": view.stage,
+        "create_time": epoch_ms(view.create_time_ms),
+        "update_time": epoch_ms(view.update_time_ms),
+        "start_time": epoch_ms(view.start_time_ms),
+        "end_time": epoch_ms(view.end_time_ms),
+        "elapsed": view.elapsed_ms,
+    }
 
 
 def job_rows(view: common_pb2.JobView) -> list[dict[str, Any]]:
-    """One row per party, like FATE's job query."""
+    """One row per party, like FATE's job query, with each party's task statuses and, when the
+    answer carries it, the submitted DAG (FATE's `dag`)."""
+    dag = _dag(view.dag_yaml)
     rows = []
     for party in view.parties:
         tasks = [t for t in view.tasks if t.party_id == party.party_id and t.role == party.role]
-        rows.append(
-            {
-                "job_id": view.job_id,
-                "role": party.role,
-                "party_id": party.party_id,
-                "status": job_status_name(party.status),
-                "status_reason": view.status_reason,
-                "progress": view.progress,
-                "initiator_party_id": view.initiator_party_id,
-                "scheduler_party_id": view.scheduler_party_id,
-                "stage": view.stage,
-                "create_time": _time(view.create_time_ms),
-                "start_time": _time(view.start_time_ms),
-                "end_time": _time(view.end_time_ms),
-                "elapsed": view.elapsed_ms,
-                "tasks": {t.task_name: task_status_name(t.status) for t in tasks},
-            }
-        )
+        row = job_row(view, party)
+        row["tasks"] = {t.task_name: task_status_name(t.status) for t in tasks}
+        if dag is not None:
+            row["dag"] = dag
+        rows.append(row)
     return rows
+
+
+def job_list_rows(view: common_pb2.JobView) -> list[dict[str, Any]]:
+    """The rows of a job at the answering party (one per role it plays), with its partners."""
+    own = [p for p in view.parties if p.party_id == view.answered_by_party_id] or list(view.parties)[:1]
+    partners = sorted({p.party_id for p in view.parties} - {view.answered_by_party_id})
+    return [
+        {
+            **job_row(view, party),
+            "partners": partners,
+            "parties": [f"{p.role} {p.party_id}" for p in view.parties],
+        }
+        for party in own
+    ]
 
 
 def task_rows(tasks: Iterable[common_pb2.TaskView], *, traceback: bool = False) -> list[dict[str, Any]]:
@@ -62,14 +87,24 @@ def task_rows(tasks: Iterable[common_pb2.TaskView], *, traceback: bool = False) 
             "role": t.role,
             "party_id": t.party_id,
             "status": task_status_name(t.status),
-            "start_time": _time(t.start_time_ms),
-            "end_time": _time(t.end_time_ms),
+            "update_time": epoch_ms(t.update_time_ms),
+            "start_time": epoch_ms(t.start_time_ms),
+            "end_time": epoch_ms(t.end_time_ms),
             "elapsed": t.elapsed_ms,
             "progress": t.progress,
             "error": t.error,
         }
         for t in tasks
     ]
+
+
+def _dag(dag_yaml: str) -> Any:
+    if not dag_yaml:
+        return None
+    try:
+        return yaml.safe_load(dag_yaml)
+    except yaml.YAMLError:
+        return dag_yaml
 
 
 def table_info(info: common_pb2.TableInfo) -> dict[str, Any]:
@@ -82,7 +117,7 @@ def table_info(info: common_pb2.TableInfo) -> dict[str, Any]:
         "label_name": info.label_name,
         "weight_name": info.weight_name,
         "delimiter": info.delimiter,
-        "create_time": _time(info.create_time_ms),
+        "create_time": epoch_ms(info.create_time_ms),
         "meta": json_format.MessageToDict(info.meta),
     }
 

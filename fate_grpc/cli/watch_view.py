@@ -1,10 +1,12 @@
-"""`flow job watch`: a live terminal view of a job (a progress bar per task), or plain lines when the
-output is not a terminal."""
+"""`flow job watch`: a live terminal view of a job (a progress bar per task), plain lines when the
+output is not a terminal, or one JSON document per change (FATE's job and task rows; times in unix
+milliseconds, elapsed in milliseconds, as every flow answer gives them)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -12,7 +14,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from fate_grpc.cli.render import job_status_name, task_status_name
+from fate_grpc.cli.render import job_row, job_status_name, task_rows, task_status_name
 from fate_grpc.common.v1 import common_pb2
 
 STATUS_STYLE = {
@@ -44,10 +46,10 @@ def render(view: common_pb2.JobView) -> Group:
         (view.job_id, "bold"),
         "  ",
         (status, STATUS_STYLE.get(status, "")),
-        f"  {view.progress}%  {view.elapsed_ms / 1000:.1f}s",
+        f"  {view.progress}%  elapsed {view.elapsed_ms} ms",
     )
     table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
-    for column in ("task", "party", "attempt", "status", "progress", "elapsed", "error"):
+    for column in ("task", "party", "attempt", "status", "progress", "elapsed (ms)", "error"):
         table.add_column(column)
     for task in sorted(view.tasks, key=lambda t: (t.start_time_ms or 2**62, t.task_name, t.role, t.party_id)):
         task_status = task_status_name(task.status)
@@ -57,7 +59,7 @@ def render(view: common_pb2.JobView) -> Group:
             str(task.attempt),
             Text(task_status, STATUS_STYLE.get(task_status, "")),
             ProgressBar(total=100, completed=task_percent(task), width=24),
-            f"{task.elapsed_ms / 1000:.1f}s",
+            str(task.elapsed_ms),
             Text(task.error[:80], "red") if task.error else "",
         )
     parts: list[Text | Table] = [header, table]
@@ -71,7 +73,10 @@ def plain_lines(previous: common_pb2.JobView | None, view: common_pb2.JobView) -
     lines = []
     if previous is None or previous.status != view.status or previous.status_reason != view.status_reason:
         reason = f" ({view.status_reason})" if view.status_reason else ""
-        lines.append(f"job {view.job_id} {job_status_name(view.status)} {view.progress}%{reason}")
+        lines.append(
+            f"job {view.job_id} {job_status_name(view.status)} {view.progress}%"
+            f" elapsed {view.elapsed_ms} ms{reason}"
+        )
     before = {(t.task_name, t.attempt, t.role, t.party_id): t for t in (previous.tasks if previous else [])}
     for task in view.tasks:
         old = before.get((task.task_name, task.attempt, task.role, task.party_id))
@@ -79,14 +84,31 @@ def plain_lines(previous: common_pb2.JobView | None, view: common_pb2.JobView) -
             error = f" - {task.error}" if task.error else ""
             lines.append(
                 f"  {task.task_name} attempt {task.attempt} at {task.role} {task.party_id}:"
-                f" {task_status_name(task.status)} {int(task_percent(task))}%{error}"
+                f" {task_status_name(task.status)} {int(task_percent(task))}%"
+                f" elapsed {task.elapsed_ms} ms{error}"
             )
     return lines
 
 
-def follow(views: Iterable[common_pb2.JobView], out: TextIO, *, live: bool) -> common_pb2.JobView | None:
+def json_document(view: common_pb2.JobView) -> dict[str, Any]:
+    """A view as FATE's rows: the job (status, times, elapsed) and its tasks."""
+    job = job_row(view, common_pb2.PartyJobView(status=view.status))
+    for key in ("role", "party_id", "description"):
+        job.pop(key)
+    job["parties"] = [f"{p.role} {p.party_id}" for p in view.parties]
+    return {"job": job, "tasks": task_rows(view.tasks)}
+
+
+def follow(
+    views: Iterable[common_pb2.JobView], out: TextIO, *, live: bool, as_json: bool = False
+) -> common_pb2.JobView | None:
     """Show each view as it comes; returns the last one."""
     last = None
+    if as_json:
+        for view in views:
+            print(json.dumps(json_document(view), ensure_ascii=False), file=out, flush=True)
+            last = view
+        return last
     if live:
         console = Console(file=out)
         with Live(console=console, refresh_per_second=8, transient=False) as screen:

@@ -1,5 +1,5 @@
 """The scheduler's log of each job it schedules (data_dir/jobs/<job>/scheduler.log), readable with
-`flow job log` at the scheduler party."""
+`flow job log` and `flow log query --log-type schedule_info|schedule_error` at the scheduler party."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from fate_grpc.domain.ids import check_name
+from fate_grpc.domain.log_types import error_line
 
 MAX_OPEN = 64
 
@@ -33,7 +34,9 @@ class JobLog:
         stamp = (
             time.strftime("%Y-%m-%d %H:%M:%S", time.localtime()) + f".{int(time.time() * 1000) % 1000:03d}"
         )
-        handle.write(f"{stamp} {text}\n")
+        # A level on every line, so that `--log-type schedule_error` can pick the failures out.
+        level = "ERROR" if error_line(text) else "INFO"
+        handle.write(f"{stamp} {level} {text}\n")
 
     def close(self, job_id: str) -> None:
         handle = self._files.pop(job_id, None)

@@ -100,6 +100,7 @@ class JobViews:
             create_time_ms=job.create_time_ms,
             start_time_ms=job.start_time_ms,
             end_time_ms=job.end_time_ms,
+            update_time_ms=job.update_time_ms,
             elapsed_ms=elapsed_ms(job.start_time_ms, job.end_time_ms, now),
             parties=[
                 common_pb2.PartyJobView(

@@ -1,14 +1,17 @@
-"""The admin part of ClientService: client tokens and partner permissions."""
+"""The admin part of ClientService: client tokens, partner permissions, providers, partner reachability."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
-from fate_grpc.client.v1 import client_pb2
+from fate_grpc.client.v1 import client_pb2, jobs_pb2
 from fate_grpc.components.providers import BUILTIN_NAME, Provider, ProviderRegistry, parse_provider
+from fate_grpc.control.v1 import control_pb2
 from fate_grpc.domain.ids import check_name, check_party_id
-from fate_grpc.errors import invalid_argument
+from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument
+from fate_grpc.node.peers import PartyGateway
 from fate_grpc.security.identity import ClientAuthenticator, hash_token, new_token
 from fate_grpc.security.permissions import COMPONENT, DATASET, GrantRequest, dataset_value
 from fate_grpc.services.edge import unary_edge
@@ -16,6 +19,12 @@ from fate_grpc.store.interface import Store
 from fate_grpc.store.records import GrantRecord, ProviderRecord, TokenRecord
 
 MAX_TOKEN_LIFETIME_S = 10 * 365 * 24 * 3600
+DEFAULT_PARTNER_CHECK_S = 2.0
+MAX_PARTNER_CHECK_S = 30.0
+# A job id no job can have: asking a partner for its view costs the partner one indexed lookup and
+# proves the whole path (network, TLS, the partner's service) without side effects.
+PROBE_JOB_ID = "reachability-probe"
+UNREACHABLE = {ErrorCode.PARTY_UNAVAILABLE, ErrorCode.DEADLINE_EXCEEDED, ErrorCode.NODE_UNREACHABLE}
 
 
 def _grant(record: GrantRecord) -> client_pb2.Grant:
@@ -31,6 +40,8 @@ class ClientAdminRpcs:
     _store: Store
     _default_policy: str
     _providers: ProviderRegistry
+    _gateway: PartyGateway
+    _party_id: str
 
     @unary_edge
     async def CreateToken(self, request: Any, context: Any) -> client_pb2.CreateTokenResponse:
@@ -138,6 +149,35 @@ class ClientAdminRpcs:
         deleted = await self._store.delete_provider(ref.name, ref.version, ref.device)
         self._providers.remove(ref)
         return client_pb2.DeleteProviderResponse(deleted=deleted)
+
+    @unary_edge
+    async def CheckPartners(self, request: Any, context: Any) -> jobs_pb2.CheckPartnersResponse:
+        await self._auth.user(context)
+        if not 0 <= request.timeout_s <= MAX_PARTNER_CHECK_S:
+            raise invalid_argument(
+                f"timeout_s must be between 0 and {MAX_PARTNER_CHECK_S:g}", field_path="timeout_s"
+            )
+        timeout_s = request.timeout_s or DEFAULT_PARTNER_CHECK_S
+        partners = sorted(p for p in self._gateway.routes() if p != self._party_id)
+        checks = await asyncio.gather(*(self._check_partner(p, timeout_s) for p in partners))
+        return jobs_pb2.CheckPartnersResponse(partners=checks)
+
+    async def _check_partner(self, party_id: str, timeout_s: float) -> jobs_pb2.PartnerReachability:
+        """One round trip to the partner's node; any answer from its service means it is reachable."""
+        address = self._gateway.address_of(party_id)
+        started = time.monotonic()
+        error = ""
+        try:
+            await self._gateway.call_control(
+                party_id, "GetJobView", control_pb2.GetJobViewRequest(job_id=PROBE_JOB_ID), timeout=timeout_s
+            )
+        except FateGrpcError as exc:
+            if exc.code in UNREACHABLE:
+                error = exc.message
+        latency_ms = int((time.monotonic() - started) * 1000)
+        return jobs_pb2.PartnerReachability(
+            party_id=party_id, address=address, reachable=not error, latency_ms=latency_ms, error=error
+        )
 
 
 def _provider_info(provider: Provider) -> client_pb2.ProviderInfo:

@@ -1,7 +1,9 @@
-"""ClientService RPCs of the job lifecycle: watch, rerun, list, clean, logs (mixed into ClientServicer)."""
+"""ClientService RPCs of the job lifecycle: watch, rerun, list, clean, logs, dependency graph, notes,
+queue cleaning (mixed into ClientServicer)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,11 +12,15 @@ from typing import Any
 import anyio
 import grpc
 
-from fate_grpc.client.v1 import client_pb2
+from fate_grpc.client.v1 import client_pb2, jobs_pb2
+from fate_grpc.common.v1 import common_pb2
+from fate_grpc.components.providers import ProviderRegistry
 from fate_grpc.control.v1 import control_pb2
+from fate_grpc.domain.component_spec import ROLES
 from fate_grpc.domain.ids import check_name, check_party_id
+from fate_grpc.domain.job_dependency import dependency_graph
 from fate_grpc.domain.status import JobStatus, TaskStatus
-from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument
+from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument, not_found
 from fate_grpc.node.participant import DagCache
 from fate_grpc.node.paths import NodePaths
 from fate_grpc.node.peers import PartyGateway
@@ -25,9 +31,11 @@ from fate_grpc.security.identity import ClientAuthenticator
 from fate_grpc.services.convert import job_status_to_proto, now_ms, task_view
 from fate_grpc.services.edge import error_from_rpc, stream_edge, unary_edge
 from fate_grpc.store.interface import Store
+from fate_grpc.store.records import JobRecord
 
 LOG_LINES_PER_MESSAGE = 200
 MAX_LIST = 1000
+MAX_NOTES_CHARS = 4096
 
 
 class ClientJobRpcs:
@@ -44,6 +52,7 @@ class ClientJobRpcs:
     _party_id: str
     _rpc_timeout: float
     _submit_timeout: float
+    _providers: ProviderRegistry
 
     @stream_edge
     async def WatchJob(self, request: Any, context: Any) -> AsyncIterator[client_pb2.WatchJobResponse]:
@@ -102,21 +111,34 @@ class ClientJobRpcs:
         await self._auth.user(context)
         statuses = [_job_status(request.status)] if request.status else []
         party = check_party_id(request.party_id) if request.party_id else ""
+        role = _role(request.role) if request.role else ""
         limit = max(1, min(request.limit or 10, MAX_LIST))
-        jobs = await self._store.list_jobs(statuses=statuses, limit=MAX_LIST)
-        views = []
-        for job in jobs:
-            if party and party not in (await self._dags.get(job.job_id)).party_ids():
+        views: list[common_pb2.JobView] = []
+        count = 0
+        for job in await self._store.list_jobs(statuses=statuses, limit=MAX_LIST):
+            if request.job_id and request.job_id not in job.job_id:
                 continue
-            views.append(await self._views.summary(job))
-            if len(views) >= limit:
-                break
-        return client_pb2.ListJobsResponse(jobs=views)
+            dag = await self._dags.get(job.job_id)
+            if party and party not in dag.party_ids():
+                continue
+            if role and role not in dag.roles_of(self._party_id):
+                continue
+            count += 1
+            if len(views) < limit:
+                views.append(await self._job_summary(job))
+        return client_pb2.ListJobsResponse(jobs=views, count=count)
+
+    async def _job_summary(self, job: JobRecord) -> common_pb2.JobView:
+        view = await self._views.summary(job)
+        add_local_notes(view, job, self._party_id)
+        return view
 
     @unary_edge
     async def ListTasks(self, request: Any, context: Any) -> client_pb2.ListTasksResponse:
         await self._auth.user(context)
         status = _task_status(request.status) if request.status else None
+        role = _role(request.role) if request.role else ""
+        party = check_party_id(request.party_id) if request.party_id else ""
         limit = max(1, min(request.limit or 10, MAX_LIST))
         job_ids = (
             [check_name(request.job_id, "job_id")]
@@ -124,14 +146,96 @@ class ClientJobRpcs:
             else [j.job_id for j in await self._store.list_jobs(limit=MAX_LIST)]
         )
         now = now_ms()
-        views = []
+        views: list[common_pb2.TaskView] = []
+        count = 0
         for job_id in job_ids:
             for row in reversed(await self._store.list_tasks(job_id)):
-                if status is None or row.party_status is status:
+                if (status is not None and row.party_status is not status) or (role and row.key.role != role):
+                    continue
+                if (party and row.key.party_id != party) or (
+                    request.task_name and row.key.task_name != request.task_name
+                ):
+                    continue
+                count += 1
+                if len(views) < limit:
                     views.append(task_view(row, row.component, now, status=row.party_status))
-                if len(views) >= limit:
-                    return client_pb2.ListTasksResponse(tasks=views)
-        return client_pb2.ListTasksResponse(tasks=views)
+        return client_pb2.ListTasksResponse(tasks=views, count=count)
+
+    @unary_edge
+    async def GetJobDependency(self, request: Any, context: Any) -> jobs_pb2.GetJobDependencyResponse:
+        await self._auth.user(context)
+        job = await self._store.get_job(check_name(request.job_id, "job_id"))
+        role, party_id = _role(request.role), check_party_id(request.party_id)
+        dag = await self._dags.get(job.job_id)
+        if role not in dag.roles_of(party_id):
+            raise not_found(f"{role} {party_id} takes no part in job {job.job_id}", job_id=job.job_id)
+        nodes = dependency_graph(dag, role, party_id, self._providers.catalog)
+        return jobs_pb2.GetJobDependencyResponse(
+            tasks=[
+                jobs_pb2.TaskDependency(
+                    task_name=node.task_name,
+                    component=node.component,
+                    stage=node.stage,
+                    upstreams=[
+                        jobs_pb2.TaskUpstream(
+                            input_key=u.input_key,
+                            kind=u.kind,
+                            producer_task=u.producer_task,
+                            output_artifact_key=u.output_artifact_key,
+                        )
+                        for u in node.upstreams
+                    ],
+                )
+                for node in nodes
+            ]
+        )
+
+    @unary_edge
+    async def AddJobNotes(self, request: Any, context: Any) -> jobs_pb2.AddJobNotesResponse:
+        await self._auth.user(context)
+        job = await self._store.get_job(check_name(request.job_id, "job_id"))
+        role, party_id = _role(request.role), check_party_id(request.party_id)
+        if party_id != self._party_id:
+            raise FateGrpcError(
+                ErrorCode.WRONG_PARTY,
+                f"notes on party {party_id}'s job are kept at its own node;"
+                f" this node is party {self._party_id}",
+                hint=f"ask party {party_id}'s node: flow --node HOST:PORT job add-notes ... -p {party_id}",
+                fields={"party_id": party_id},
+            )
+        if role not in (await self._dags.get(job.job_id)).roles_of(party_id):
+            raise not_found(f"{role} {party_id} takes no part in job {job.job_id}", job_id=job.job_id)
+        if len(request.notes) > MAX_NOTES_CHARS:
+            raise invalid_argument(f"notes are limited to {MAX_NOTES_CHARS} characters", field_path="notes")
+        await self._store.set_job_description(job.job_id, request.notes)
+        return jobs_pb2.AddJobNotesResponse(job_id=job.job_id)
+
+    @unary_edge
+    async def CleanQueue(self, request: Any, context: Any) -> jobs_pb2.CleanQueueResponse:
+        await self._auth.user(context)
+        waiting = await self._store.list_jobs(statuses=[JobStatus.WAITING], limit=MAX_LIST)
+        jobs = list(await asyncio.gather(*(self._cancel_waiting(job) for job in waiting)))
+        jobs.sort(key=lambda j: j.job_id)
+        return jobs_pb2.CleanQueueResponse(jobs=jobs)
+
+    async def _cancel_waiting(self, job: JobRecord) -> jobs_pb2.CanceledJob:
+        """Cancel one waiting job through its scheduler (FATE's clean-queue stops with CANCELED)."""
+        try:
+            if job.is_scheduler:
+                status = job_status_to_proto(await self._scheduler.stop_job(job.job_id, self._party_id))
+            else:
+                answer = await self._gateway.call_control(
+                    job.scheduler_party_id,
+                    "RequestStopJob",
+                    control_pb2.RequestStopJobRequest(job_id=job.job_id, requester_party_id=self._party_id),
+                    timeout=self._submit_timeout,
+                )
+                status = answer.status
+        except FateGrpcError as exc:
+            return jobs_pb2.CanceledJob(
+                job_id=job.job_id, status=job_status_to_proto(job.status), error=exc.message
+            )
+        return jobs_pb2.CanceledJob(job_id=job.job_id, status=status)
 
     @stream_edge
     async def GetJobLog(self, request: Any, context: Any) -> AsyncIterator[client_pb2.GetJobLogResponse]:
@@ -172,6 +276,19 @@ def _read_lines(path: Path, tail: int) -> list[str]:
         if tail > 0:
             return [line.rstrip("\n") for line in deque(source, maxlen=tail)]
         return [line.rstrip("\n") for line in source]
+
+
+def add_local_notes(view: Any, job: JobRecord, party_id: str) -> None:
+    """Put this party's notes on its own rows of a job view (other parties' notes stay with them)."""
+    for party in view.parties:
+        if party.party_id == party_id:
+            party.description = job.description
+
+
+def _role(name: str) -> str:
+    if name not in ROLES:
+        raise invalid_argument(f"role {name!r} must be one of {', '.join(ROLES)}", field_path="role")
+    return name
 
 
 def _job_status(name: str) -> JobStatus:

@@ -28,7 +28,8 @@ from fate_grpc.scheduler.views import JobViews
 from fate_grpc.security.identity import ClientAuthenticator, User
 from fate_grpc.services.client_admin import ClientAdminRpcs
 from fate_grpc.services.client_data import ClientDataRpcs
-from fate_grpc.services.client_jobs import ClientJobRpcs
+from fate_grpc.services.client_jobs import ClientJobRpcs, add_local_notes
+from fate_grpc.services.client_logs import ClientLogRpcs
 from fate_grpc.services.client_outputs import ClientOutputRpcs
 from fate_grpc.services.control_servicer import check_dag_size
 from fate_grpc.services.convert import job_status_to_proto, table_to_proto
@@ -41,7 +42,12 @@ log = logging.getLogger("fate_grpc.client_api")
 
 
 class ClientServicer(
-    ClientAdminRpcs, ClientDataRpcs, ClientJobRpcs, ClientOutputRpcs, client_pb2_grpc.ClientServiceServicer
+    ClientAdminRpcs,
+    ClientDataRpcs,
+    ClientJobRpcs,
+    ClientLogRpcs,
+    ClientOutputRpcs,
+    client_pb2_grpc.ClientServiceServicer,
 ):
     def __init__(
         self,
@@ -165,6 +171,10 @@ class ClientServicer(
     async def QueryJob(self, request, context):  # type: ignore[override]
         await self._auth.user(context)
         view, warning = await self._job_view(request.job_id)
+        # The submitted DAG and this party's notes, as FATE's job query shows them (dag, description).
+        job = await self._store.get_job(request.job_id)
+        view.dag_yaml = job.dag_yaml
+        add_local_notes(view, job, self._party_id)
         return client_pb2.QueryJobResponse(job=view, warning=warning)
 
     @unary_edge

@@ -85,6 +85,13 @@ class Store(ABC):
         """Jobs, newest first, optionally filtered by status and by being scheduled here."""
 
     @abstractmethod
+    async def set_job_description(self, job_id: str, description: str) -> JobRecord:
+        """Replace the job's notes (FATE's description) and return the updated record.
+
+        MUST raise NotFound if the job is absent; MUST leave the status and times unchanged.
+        """
+
+    @abstractmethod
     async def delete_job(self, job_id: str) -> bool:
         """Remove a job and everything keyed by it; True if it existed."""
 

@@ -48,6 +48,8 @@ class JobRecord:
     cores: int = 0
     """Cores this party reserved for the job."""
     resources_held: bool = False
+    description: str = ""
+    """Notes this party's users keep on the job (FATE's description)."""
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ def job_record(row: sqlite3.Row) -> JobRecord:
         update_time_ms=row["update_time_ms"],
         cores=row["cores"],
         resources_held=bool(row["resources_held"]),
+        description=row["description"],
     )
 
 

@@ -29,6 +29,7 @@ from fate_grpc.store.records import (
     TaskRecord,
 )
 from fate_grpc.store.sqlite_lifecycle import SqliteLifecycleTables
+from fate_grpc.store.sqlite_notes import SqliteJobNotes
 from fate_grpc.store.sqlite_outputs import SqliteOutputTables
 from fate_grpc.store.sqlite_security import SqliteSecurityTables
 
@@ -57,7 +58,7 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, SqliteOutputTables, Store):
+class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, SqliteOutputTables, SqliteJobNotes, Store):
     """One writer connection (serialised by a lock, transactions BEGIN IMMEDIATE) and one reader."""
 
     def __init__(self, path: str | Path, *, clock: Callable[[], int] = now_ms) -> None:

@@ -1,3 +1,4 @@
+from fate_grpc.client.v1 import jobs_pb2 as _jobs_pb2
 from fate_grpc.client.v1 import data_pb2 as _data_pb2
 from fate_grpc.client.v1 import outputs_pb2 as _outputs_pb2
 from fate_grpc.common.v1 import common_pb2 as _common_pb2
@@ -317,36 +318,50 @@ class RerunJobResponse(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., status: _Optional[_Union[_common_pb2.JobStatus, str]] = ..., tasks: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListJobsRequest(_message.Message):
-    __slots__ = ("status", "party_id", "limit")
+    __slots__ = ("status", "party_id", "limit", "job_id", "role")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     PARTY_ID_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
     status: str
     party_id: str
     limit: int
-    def __init__(self, status: _Optional[str] = ..., party_id: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    job_id: str
+    role: str
+    def __init__(self, status: _Optional[str] = ..., party_id: _Optional[str] = ..., limit: _Optional[int] = ..., job_id: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...
 
 class ListJobsResponse(_message.Message):
-    __slots__ = ("jobs",)
+    __slots__ = ("jobs", "count")
     JOBS_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
     jobs: _containers.RepeatedCompositeFieldContainer[_common_pb2.JobView]
-    def __init__(self, jobs: _Optional[_Iterable[_Union[_common_pb2.JobView, _Mapping]]] = ...) -> None: ...
+    count: int
+    def __init__(self, jobs: _Optional[_Iterable[_Union[_common_pb2.JobView, _Mapping]]] = ..., count: _Optional[int] = ...) -> None: ...
 
 class ListTasksRequest(_message.Message):
-    __slots__ = ("job_id", "status", "limit")
+    __slots__ = ("job_id", "status", "limit", "role", "party_id", "task_name")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_NAME_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     status: str
     limit: int
-    def __init__(self, job_id: _Optional[str] = ..., status: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    role: str
+    party_id: str
+    task_name: str
+    def __init__(self, job_id: _Optional[str] = ..., status: _Optional[str] = ..., limit: _Optional[int] = ..., role: _Optional[str] = ..., party_id: _Optional[str] = ..., task_name: _Optional[str] = ...) -> None: ...
 
 class ListTasksResponse(_message.Message):
-    __slots__ = ("tasks",)
+    __slots__ = ("tasks", "count")
     TASKS_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
     tasks: _containers.RepeatedCompositeFieldContainer[_common_pb2.TaskView]
-    def __init__(self, tasks: _Optional[_Iterable[_Union[_common_pb2.TaskView, _Mapping]]] = ...) -> None: ...
+    count: int
+    def __init__(self, tasks: _Optional[_Iterable[_Union[_common_pb2.TaskView, _Mapping]]] = ..., count: _Optional[int] = ...) -> None: ...
 
 class CleanJobRequest(_message.Message):
     __slots__ = ("job_id",)

@@ -5,6 +5,7 @@ import warnings
 
 from fate_grpc.client.v1 import client_pb2 as fate__grpc_dot_client_dot_v1_dot_client__pb2
 from fate_grpc.client.v1 import data_pb2 as fate__grpc_dot_client_dot_v1_dot_data__pb2
+from fate_grpc.client.v1 import jobs_pb2 as fate__grpc_dot_client_dot_v1_dot_jobs__pb2
 from fate_grpc.client.v1 import outputs_pb2 as fate__grpc_dot_client_dot_v1_dot_outputs__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -221,6 +222,41 @@ class ClientServiceStub:
                 '/fate_grpc.client.v1.ClientService/DeleteModels',
                 request_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsRequest.SerializeToString,
                 response_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsResponse.FromString,
+                _registered_method=True)
+        self.GetJobDependency = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/GetJobDependency',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.GetJobDependencyRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.GetJobDependencyResponse.FromString,
+                _registered_method=True)
+        self.AddJobNotes = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/AddJobNotes',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.AddJobNotesRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.AddJobNotesResponse.FromString,
+                _registered_method=True)
+        self.DownloadJobLog = channel.unary_stream(
+                '/fate_grpc.client.v1.ClientService/DownloadJobLog',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.DownloadJobLogRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.DownloadJobLogResponse.FromString,
+                _registered_method=True)
+        self.CleanQueue = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/CleanQueue',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CleanQueueRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CleanQueueResponse.FromString,
+                _registered_method=True)
+        self.QueryLog = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/QueryLog',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.QueryLogRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.QueryLogResponse.FromString,
+                _registered_method=True)
+        self.CountLog = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/CountLog',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CountLogRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CountLogResponse.FromString,
+                _registered_method=True)
+        self.CheckPartners = channel.unary_unary(
+                '/fate_grpc.client.v1.ClientService/CheckPartners',
+                request_serializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CheckPartnersRequest.SerializeToString,
+                response_deserializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CheckPartnersResponse.FromString,
                 _registered_method=True)
         self.UploadData = channel.stream_unary(
                 '/fate_grpc.client.v1.ClientService/UploadData',
@@ -512,6 +548,54 @@ class ClientServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetJobDependency(self, request, context):
+        """The job's task dependency graph at one party (flow job dependency).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddJobNotes(self, request, context):
+        """Store notes (FATE's job description) on this party's job (flow job add-notes).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DownloadJobLog(self, request, context):
+        """This party's logs of a job as a tar.gz stream (flow job download-log).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CleanQueue(self, request, context):
+        """Cancel every job waiting at this node (flow job clean-queue).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QueryLog(self, request, context):
+        """Lines of a log by FATE's log types (flow log query / flow log count).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountLog(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckPartners(self, request, context):
+        """Whether each partner's node answers, checked concurrently (flow server info).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def UploadData(self, request_iterator, context):
         """Upload a file with FATE's upload conf (flow data upload / upload-file).
         """
@@ -734,6 +818,41 @@ def add_ClientServiceServicer_to_server(servicer, server):
                     servicer.DeleteModels,
                     request_deserializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsRequest.FromString,
                     response_serializer=fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsResponse.SerializeToString,
+            ),
+            'GetJobDependency': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetJobDependency,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.GetJobDependencyRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.GetJobDependencyResponse.SerializeToString,
+            ),
+            'AddJobNotes': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddJobNotes,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.AddJobNotesRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.AddJobNotesResponse.SerializeToString,
+            ),
+            'DownloadJobLog': grpc.unary_stream_rpc_method_handler(
+                    servicer.DownloadJobLog,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.DownloadJobLogRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.DownloadJobLogResponse.SerializeToString,
+            ),
+            'CleanQueue': grpc.unary_unary_rpc_method_handler(
+                    servicer.CleanQueue,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CleanQueueRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CleanQueueResponse.SerializeToString,
+            ),
+            'QueryLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryLog,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.QueryLogRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.QueryLogResponse.SerializeToString,
+            ),
+            'CountLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountLog,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CountLogRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CountLogResponse.SerializeToString,
+            ),
+            'CheckPartners': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckPartners,
+                    request_deserializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CheckPartnersRequest.FromString,
+                    response_serializer=fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CheckPartnersResponse.SerializeToString,
             ),
             'UploadData': grpc.stream_unary_rpc_method_handler(
                     servicer.UploadData,
@@ -1761,6 +1880,195 @@ class ClientService:
             '/fate_grpc.client.v1.ClientService/DeleteModels',
             fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsRequest.SerializeToString,
             fate__grpc_dot_client_dot_v1_dot_outputs__pb2.DeleteModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetJobDependency(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/GetJobDependency',
+            fate__grpc_dot_client_dot_v1_dot_jobs__pb2.GetJobDependencyRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_jobs__pb2.GetJobDependencyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddJobNotes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/AddJobNotes',
+            fate__grpc_dot_client_dot_v1_dot_jobs__pb2.AddJobNotesRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_jobs__pb2.AddJobNotesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadJobLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/DownloadJobLog',
+            fate__grpc_dot_client_dot_v1_dot_jobs__pb2.DownloadJobLogRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_jobs__pb2.DownloadJobLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CleanQueue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/CleanQueue',
+            fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CleanQueueRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CleanQueueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/QueryLog',
+            fate__grpc_dot_client_dot_v1_dot_jobs__pb2.QueryLogRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_jobs__pb2.QueryLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/CountLog',
+            fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CountLogRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CountLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckPartners(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fate_grpc.client.v1.ClientService/CheckPartners',
+            fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CheckPartnersRequest.SerializeToString,
+            fate__grpc_dot_client_dot_v1_dot_jobs__pb2.CheckPartnersResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n fate_grpc/common/v1/common.proto\x12\x13\x66\x61te_grpc.common.v1\x1a\x1cgoogle/protobuf/struct.proto\"*\n\x08PartyRef\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x10\n\x08party_id\x18\x02 \x01(\t\"<\n\tViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x10\n\x08party_id\x18\x03 \x01(\t\"\xdb\x01\n\x0b\x45rrorDetail\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0c\n\x04hint\x18\x03 \x01(\t\x12<\n\x06\x66ields\x18\x04 \x03(\x0b\x32,.fate_grpc.common.v1.ErrorDetail.FieldsEntry\x12\x32\n\nviolations\x18\x05 \x03(\x0b\x32\x1e.fate_grpc.common.v1.Violation\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xaf\x01\n\tObjectKey\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\ttask_name\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x0b\n\x03tag\x18\x04 \x01(\t\x12-\n\x06source\x18\x05 \x01(\x0b\x32\x1d.fate_grpc.common.v1.PartyRef\x12\x32\n\x0b\x64\x65stination\x18\x06 \x01(\x0b\x32\x1d.fate_grpc.common.v1.PartyRef\"\x96\x02\n\x08TaskView\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\ttask_name\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x11\n\tcomponent\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12\x10\n\x08party_id\x18\x06 \x01(\t\x12/\n\x06status\x18\x07 \x01(\x0e\x32\x1f.fate_grpc.common.v1.TaskStatus\x12\x15\n\rstart_time_ms\x18\x08 \x01(\x03\x12\x13\n\x0b\x65nd_time_ms\x18\t \x01(\x03\x12\x12\n\nelapsed_ms\x18\n \x01(\x03\x12\r\n\x05\x65rror\x18\x0b \x01(\t\x12\x10\n\x08progress\x18\x0c \x01(\x05\x12\x11\n\ttraceback\x18\r \x01(\t\"^\n\x0cPartyJobView\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x10\n\x08party_id\x18\x02 \x01(\t\x12.\n\x06status\x18\x03 \x01(\x0e\x32\x1e.fate_grpc.common.v1.JobStatus\"\xa9\x03\n\x07JobView\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.fate_grpc.common.v1.JobStatus\x12\x15\n\rstatus_reason\x18\x03 \x01(\t\x12\x1a\n\x12initiator_party_id\x18\x04 \x01(\t\x12\x1a\n\x12scheduler_party_id\x18\x05 \x01(\t\x12\x10\n\x08progress\x18\x06 \x01(\x05\x12\x16\n\x0e\x63reate_time_ms\x18\x07 \x01(\x03\x12\x15\n\rstart_time_ms\x18\x08 \x01(\x03\x12\x13\n\x0b\x65nd_time_ms\x18\t \x01(\x03\x12\x12\n\nelapsed_ms\x18\n \x01(\x03\x12\x32\n\x07parties\x18\x0b \x03(\x0b\x32!.fate_grpc.common.v1.PartyJobView\x12,\n\x05tasks\x18\x0c \x03(\x0b\x32\x1d.fate_grpc.common.v1.TaskView\x12\x1c\n\x14\x61nswered_by_party_id\x18\r \x01(\t\x12\x16\n\x0e\x66rom_scheduler\x18\x0e \x01(\x08\x12\r\n\x05stage\x18\x0f \x01(\t\"\xdd\x01\n\tTableInfo\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x03\x12\x0e\n\x06header\x18\x04 \x03(\t\x12\x15\n\rmatch_id_name\x18\x05 \x01(\t\x12\x12\n\nlabel_name\x18\x06 \x01(\t\x12\x13\n\x0bweight_name\x18\x07 \x01(\t\x12\x11\n\tdelimiter\x18\x08 \x01(\t\x12\x16\n\x0e\x63reate_time_ms\x18\t \x01(\x03\x12%\n\x04meta\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\"9\n\x0bMetricGroup\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\x05index\x18\x02 \x01(\x03H\x00\x88\x01\x01\x42\x08\n\x06_index\"d\n\x0bMetricPoint\x12&\n\x06metric\x18\x01 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x11\n\x04step\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x11\n\ttimestamp\x18\x03 \x01(\x01\x42\x07\n\x05_step\"\xac\x01\n\x06Metric\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x30\n\x06groups\x18\x03 \x03(\x0b\x32 .fate_grpc.common.v1.MetricGroup\x12\x16\n\tstep_axis\x18\x04 \x01(\tH\x00\x88\x01\x01\x12.\n\x04\x64\x61ta\x18\x05 \x03(\x0b\x32 .fate_grpc.common.v1.MetricPointB\x0c\n\n_step_axis\"\xd7\x01\n\tModelInfo\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x15\n\rmodel_version\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x10\n\x08party_id\x18\x04 \x01(\t\x12\x11\n\ttask_name\x18\x05 \x01(\t\x12\x12\n\noutput_key\x18\x06 \x01(\t\x12\x0e\n\x06job_id\x18\x07 \x01(\t\x12\x11\n\tcomponent\x18\x08 \x01(\t\x12\x11\n\ttype_name\x18\t \x01(\t\x12\x0c\n\x04size\x18\n \x01(\x03\x12\x16\n\x0e\x63reate_time_ms\x18\x0b \x01(\x03\"V\n\x08\x46ilePart\x12\x31\n\x06header\x18\x01 \x01(\x0b\x32\x1f.fate_grpc.common.v1.FileHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"(\n\nFileHeader\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\"\xa3\x02\n\nTypedValue\x12\x30\n\nnull_value\x18\x01 \x01(\x0e\x32\x1a.google.protobuf.NullValueH\x00\x12\x14\n\nbool_value\x18\x02 \x01(\x08H\x00\x12\x13\n\tint_value\x18\x03 \x01(\x12H\x00\x12\x17\n\rbig_int_value\x18\x04 \x01(\tH\x00\x12\x15\n\x0b\x66loat_value\x18\x05 \x01(\x01H\x00\x12\x16\n\x0cstring_value\x18\x06 \x01(\tH\x00\x12\x34\n\nlist_value\x18\x07 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TypedListH\x00\x12\x32\n\tmap_value\x18\x08 \x01(\x0b\x32\x1d.fate_grpc.common.v1.TypedMapH\x00\x42\x06\n\x04kind\"<\n\tTypedList\x12/\n\x06values\x18\x01 \x03(\x0b\x32\x1f.fate_grpc.common.v1.TypedValue\"?\n\x08TypedMap\x12\x33\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\".fate_grpc.common.v1.TypedMapEntry\"m\n\rTypedMapEntry\x12,\n\x03key\x18\x01 \x01(\x0b\x32\x1f.fate_grpc.common.v1.TypedValue\x12.\n\x05value\x18\x02 \x01(\x0b\x32\x1f.fate_grpc.common.v1.TypedValue*\xb7\x01\n\tJobStatus\x12\x1a\n\x16JOB_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12JOB_STATUS_WAITING\x10\x01\x12\x16\n\x12JOB_STATUS_RUNNING\x10\x02\x12\x16\n\x12JOB_STATUS_SUCCESS\x10\x03\x12\x15\n\x11JOB_STATUS_FAILED\x10\x04\x12\x17\n\x13JOB_STATUS_CANCELED\x10\x05\x12\x16\n\x12JOB_STATUS_TIMEOUT\x10\x06*\xd5\x01\n\nTaskStatus\x12\x1b\n\x17TASK_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13TASK_STATUS_WAITING\x10\x01\x12\x17\n\x13TASK_STATUS_RUNNING\x10\x02\x12\x17\n\x13TASK_STATUS_SUCCESS\x10\x03\x12\x16\n\x12TASK_STATUS_FAILED\x10\x04\x12\x18\n\x14TASK_STATUS_CANCELED\x10\x05\x12\x17\n\x13TASK_STATUS_TIMEOUT\x10\x06\x12\x14\n\x10TASK_STATUS_PASS\x10\x07*\x94\x01\n\x0bSyncOutcome\x12\x1c\n\x18SYNC_OUTCOME_UNSPECIFIED\x10\x00\x12\x18\n\x14SYNC_OUTCOME_APPLIED\x10\x01\x12\x1a\n\x16SYNC_OUTCOME_DUPLICATE\x10\x02\x12\x16\n\x12SYNC_OUTCOME_STALE\x10\x03\x12\x19\n\x15SYNC_OUTCOME_REJECTED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n fate_grpc/common/v1/common.proto\x12\x13\x66\x61te_grpc.common.v1\x1a\x1cgoogle/protobuf/struct.proto\"*\n\x08PartyRef\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x10\n\x08party_id\x18\x02 \x01(\t\"<\n\tViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x10\n\x08party_id\x18\x03 \x01(\t\"\xdb\x01\n\x0b\x45rrorDetail\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0c\n\x04hint\x18\x03 \x01(\t\x12<\n\x06\x66ields\x18\x04 \x03(\x0b\x32,.fate_grpc.common.v1.ErrorDetail.FieldsEntry\x12\x32\n\nviolations\x18\x05 \x03(\x0b\x32\x1e.fate_grpc.common.v1.Violation\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xaf\x01\n\tObjectKey\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\ttask_name\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x0b\n\x03tag\x18\x04 \x01(\t\x12-\n\x06source\x18\x05 \x01(\x0b\x32\x1d.fate_grpc.common.v1.PartyRef\x12\x32\n\x0b\x64\x65stination\x18\x06 \x01(\x0b\x32\x1d.fate_grpc.common.v1.PartyRef\"\xae\x02\n\x08TaskView\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\ttask_name\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x11\n\tcomponent\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12\x10\n\x08party_id\x18\x06 \x01(\t\x12/\n\x06status\x18\x07 \x01(\x0e\x32\x1f.fate_grpc.common.v1.TaskStatus\x12\x15\n\rstart_time_ms\x18\x08 \x01(\x03\x12\x13\n\x0b\x65nd_time_ms\x18\t \x01(\x03\x12\x12\n\nelapsed_ms\x18\n \x01(\x03\x12\r\n\x05\x65rror\x18\x0b \x01(\t\x12\x10\n\x08progress\x18\x0c \x01(\x05\x12\x11\n\ttraceback\x18\r \x01(\t\x12\x16\n\x0eupdate_time_ms\x18\x0e \x01(\x03\"s\n\x0cPartyJobView\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x10\n\x08party_id\x18\x02 \x01(\t\x12.\n\x06status\x18\x03 \x01(\x0e\x32\x1e.fate_grpc.common.v1.JobStatus\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\"\xd3\x03\n\x07JobView\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.fate_grpc.common.v1.JobStatus\x12\x15\n\rstatus_reason\x18\x03 \x01(\t\x12\x1a\n\x12initiator_party_id\x18\x04 \x01(\t\x12\x1a\n\x12scheduler_party_id\x18\x05 \x01(\t\x12\x10\n\x08progress\x18\x06 \x01(\x05\x12\x16\n\x0e\x63reate_time_ms\x18\x07 \x01(\x03\x12\x15\n\rstart_time_ms\x18\x08 \x01(\x03\x12\x13\n\x0b\x65nd_time_ms\x18\t \x01(\x03\x12\x12\n\nelapsed_ms\x18\n \x01(\x03\x12\x32\n\x07parties\x18\x0b \x03(\x0b\x32!.fate_grpc.common.v1.PartyJobView\x12,\n\x05tasks\x18\x0c \x03(\x0b\x32\x1d.fate_grpc.common.v1.TaskView\x12\x1c\n\x14\x61nswered_by_party_id\x18\r \x01(\t\x12\x16\n\x0e\x66rom_scheduler\x18\x0e \x01(\x08\x12\r\n\x05stage\x18\x0f \x01(\t\x12\x16\n\x0eupdate_time_ms\x18\x10 \x01(\x03\x12\x10\n\x08\x64\x61g_yaml\x18\x11 \x01(\t\"\xdd\x01\n\tTableInfo\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x03\x12\x0e\n\x06header\x18\x04 \x03(\t\x12\x15\n\rmatch_id_name\x18\x05 \x01(\t\x12\x12\n\nlabel_name\x18\x06 \x01(\t\x12\x13\n\x0bweight_name\x18\x07 \x01(\t\x12\x11\n\tdelimiter\x18\x08 \x01(\t\x12\x16\n\x0e\x63reate_time_ms\x18\t \x01(\x03\x12%\n\x04meta\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\"9\n\x0bMetricGroup\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\x05index\x18\x02 \x01(\x03H\x00\x88\x01\x01\x42\x08\n\x06_index\"d\n\x0bMetricPoint\x12&\n\x06metric\x18\x01 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x11\n\x04step\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x11\n\ttimestamp\x18\x03 \x01(\x01\x42\x07\n\x05_step\"\xac\x01\n\x06Metric\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x30\n\x06groups\x18\x03 \x03(\x0b\x32 .fate_grpc.common.v1.MetricGroup\x12\x16\n\tstep_axis\x18\x04 \x01(\tH\x00\x88\x01\x01\x12.\n\x04\x64\x61ta\x18\x05 \x03(\x0b\x32 .fate_grpc.common.v1.MetricPointB\x0c\n\n_step_axis\"\xd7\x01\n\tModelInfo\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x15\n\rmodel_version\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x10\n\x08party_id\x18\x04 \x01(\t\x12\x11\n\ttask_name\x18\x05 \x01(\t\x12\x12\n\noutput_key\x18\x06 \x01(\t\x12\x0e\n\x06job_id\x18\x07 \x01(\t\x12\x11\n\tcomponent\x18\x08 \x01(\t\x12\x11\n\ttype_name\x18\t \x01(\t\x12\x0c\n\x04size\x18\n \x01(\x03\x12\x16\n\x0e\x63reate_time_ms\x18\x0b \x01(\x03\"V\n\x08\x46ilePart\x12\x31\n\x06header\x18\x01 \x01(\x0b\x32\x1f.fate_grpc.common.v1.FileHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"(\n\nFileHeader\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\"\xa3\x02\n\nTypedValue\x12\x30\n\nnull_value\x18\x01 \x01(\x0e\x32\x1a.google.protobuf.NullValueH\x00\x12\x14\n\nbool_value\x18\x02 \x01(\x08H\x00\x12\x13\n\tint_value\x18\x03 \x01(\x12H\x00\x12\x17\n\rbig_int_value\x18\x04 \x01(\tH\x00\x12\x15\n\x0b\x66loat_value\x18\x05 \x01(\x01H\x00\x12\x16\n\x0cstring_value\x18\x06 \x01(\tH\x00\x12\x34\n\nlist_value\x18\x07 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TypedListH\x00\x12\x32\n\tmap_value\x18\x08 \x01(\x0b\x32\x1d.fate_grpc.common.v1.TypedMapH\x00\x42\x06\n\x04kind\"<\n\tTypedList\x12/\n\x06values\x18\x01 \x03(\x0b\x32\x1f.fate_grpc.common.v1.TypedValue\"?\n\x08TypedMap\x12\x33\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\".fate_grpc.common.v1.TypedMapEntry\"m\n\rTypedMapEntry\x12,\n\x03key\x18\x01 \x01(\x0b\x32\x1f.fate_grpc.common.v1.TypedValue\x12.\n\x05value\x18\x02 \x01(\x0b\x32\x1f.fate_grpc.common.v1.TypedValue*\xb7\x01\n\tJobStatus\x12\x1a\n\x16JOB_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12JOB_STATUS_WAITING\x10\x01\x12\x16\n\x12JOB_STATUS_RUNNING\x10\x02\x12\x16\n\x12JOB_STATUS_SUCCESS\x10\x03\x12\x15\n\x11JOB_STATUS_FAILED\x10\x04\x12\x17\n\x13JOB_STATUS_CANCELED\x10\x05\x12\x16\n\x12JOB_STATUS_TIMEOUT\x10\x06*\xd5\x01\n\nTaskStatus\x12\x1b\n\x17TASK_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13TASK_STATUS_WAITING\x10\x01\x12\x17\n\x13TASK_STATUS_RUNNING\x10\x02\x12\x17\n\x13TASK_STATUS_SUCCESS\x10\x03\x12\x16\n\x12TASK_STATUS_FAILED\x10\x04\x12\x18\n\x14TASK_STATUS_CANCELED\x10\x05\x12\x17\n\x13TASK_STATUS_TIMEOUT\x10\x06\x12\x14\n\x10TASK_STATUS_PASS\x10\x07*\x94\x01\n\x0bSyncOutcome\x12\x1c\n\x18SYNC_OUTCOME_UNSPECIFIED\x10\x00\x12\x18\n\x14SYNC_OUTCOME_APPLIED\x10\x01\x12\x1a\n\x16SYNC_OUTCOME_DUPLICATE\x10\x02\x12\x16\n\x12SYNC_OUTCOME_STALE\x10\x03\x12\x19\n\x15SYNC_OUTCOME_REJECTED\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,12 +34,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ERRORDETAIL_FIELDSENTRY']._loaded_options = None
   _globals['_ERRORDETAIL_FIELDSENTRY']._serialized_options = b'8\001'
-  _globals['_JOBSTATUS']._serialized_start=2839
-  _globals['_JOBSTATUS']._serialized_end=3022
-  _globals['_TASKSTATUS']._serialized_start=3025
-  _globals['_TASKSTATUS']._serialized_end=3238
-  _globals['_SYNCOUTCOME']._serialized_start=3241
-  _globals['_SYNCOUTCOME']._serialized_end=3389
+  _globals['_JOBSTATUS']._serialized_start=2926
+  _globals['_JOBSTATUS']._serialized_end=3109
+  _globals['_TASKSTATUS']._serialized_start=3112
+  _globals['_TASKSTATUS']._serialized_end=3325
+  _globals['_SYNCOUTCOME']._serialized_start=3328
+  _globals['_SYNCOUTCOME']._serialized_end=3476
   _globals['_PARTYREF']._serialized_start=87
   _globals['_PARTYREF']._serialized_end=129
   _globals['_VIOLATION']._serialized_start=131
@@ -51,31 +51,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OBJECTKEY']._serialized_start=416
   _globals['_OBJECTKEY']._serialized_end=591
   _globals['_TASKVIEW']._serialized_start=594
-  _globals['_TASKVIEW']._serialized_end=872
-  _globals['_PARTYJOBVIEW']._serialized_start=874
-  _globals['_PARTYJOBVIEW']._serialized_end=968
-  _globals['_JOBVIEW']._serialized_start=971
-  _globals['_JOBVIEW']._serialized_end=1396
-  _globals['_TABLEINFO']._serialized_start=1399
-  _globals['_TABLEINFO']._serialized_end=1620
-  _globals['_METRICGROUP']._serialized_start=1622
-  _globals['_METRICGROUP']._serialized_end=1679
-  _globals['_METRICPOINT']._serialized_start=1681
-  _globals['_METRICPOINT']._serialized_end=1781
-  _globals['_METRIC']._serialized_start=1784
-  _globals['_METRIC']._serialized_end=1956
-  _globals['_MODELINFO']._serialized_start=1959
-  _globals['_MODELINFO']._serialized_end=2174
-  _globals['_FILEPART']._serialized_start=2176
-  _globals['_FILEPART']._serialized_end=2262
-  _globals['_FILEHEADER']._serialized_start=2264
-  _globals['_FILEHEADER']._serialized_end=2304
-  _globals['_TYPEDVALUE']._serialized_start=2307
-  _globals['_TYPEDVALUE']._serialized_end=2598
-  _globals['_TYPEDLIST']._serialized_start=2600
-  _globals['_TYPEDLIST']._serialized_end=2660
-  _globals['_TYPEDMAP']._serialized_start=2662
-  _globals['_TYPEDMAP']._serialized_end=2725
-  _globals['_TYPEDMAPENTRY']._serialized_start=2727
-  _globals['_TYPEDMAPENTRY']._serialized_end=2836
+  _globals['_TASKVIEW']._serialized_end=896
+  _globals['_PARTYJOBVIEW']._serialized_start=898
+  _globals['_PARTYJOBVIEW']._serialized_end=1013
+  _globals['_JOBVIEW']._serialized_start=1016
+  _globals['_JOBVIEW']._serialized_end=1483
+  _globals['_TABLEINFO']._serialized_start=1486
+  _globals['_TABLEINFO']._serialized_end=1707
+  _globals['_METRICGROUP']._serialized_start=1709
+  _globals['_METRICGROUP']._serialized_end=1766
+  _globals['_METRICPOINT']._serialized_start=1768
+  _globals['_METRICPOINT']._serialized_end=1868
+  _globals['_METRIC']._serialized_start=1871
+  _globals['_METRIC']._serialized_end=2043
+  _globals['_MODELINFO']._serialized_start=2046
+  _globals['_MODELINFO']._serialized_end=2261
+  _globals['_FILEPART']._serialized_start=2263
+  _globals['_FILEPART']._serialized_end=2349
+  _globals['_FILEHEADER']._serialized_start=2351
+  _globals['_FILEHEADER']._serialized_end=2391
+  _globals['_TYPEDVALUE']._serialized_start=2394
+  _globals['_TYPEDVALUE']._serialized_end=2685
+  _globals['_TYPEDLIST']._serialized_start=2687
+  _globals['_TYPEDLIST']._serialized_end=2747
+  _globals['_TYPEDMAP']._serialized_start=2749
+  _globals['_TYPEDMAP']._serialized_end=2812
+  _globals['_TYPEDMAPENTRY']._serialized_start=2814
+  _globals['_TYPEDMAPENTRY']._serialized_end=2923
 # @@protoc_insertion_point(module_scope)

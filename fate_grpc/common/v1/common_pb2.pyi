@@ -113,7 +113,7 @@ class ObjectKey(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., task_name: _Optional[str] = ..., attempt: _Optional[int] = ..., tag: _Optional[str] = ..., source: _Optional[_Union[PartyRef, _Mapping]] = ..., destination: _Optional[_Union[PartyRef, _Mapping]] = ...) -> None: ...
 
 class TaskView(_message.Message):
-    __slots__ = ("job_id", "task_name", "attempt", "component", "role", "party_id", "status", "start_time_ms", "end_time_ms", "elapsed_ms", "error", "progress", "traceback")
+    __slots__ = ("job_id", "task_name", "attempt", "component", "role", "party_id", "status", "start_time_ms", "end_time_ms", "elapsed_ms", "error", "progress", "traceback", "update_time_ms")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_NAME_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
@@ -127,6 +127,7 @@ class TaskView(_message.Message):
     ERROR_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     TRACEBACK_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     task_name: str
     attempt: int
@@ -140,20 +141,23 @@ class TaskView(_message.Message):
     error: str
     progress: int
     traceback: str
-    def __init__(self, job_id: _Optional[str] = ..., task_name: _Optional[str] = ..., attempt: _Optional[int] = ..., component: _Optional[str] = ..., role: _Optional[str] = ..., party_id: _Optional[str] = ..., status: _Optional[_Union[TaskStatus, str]] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., elapsed_ms: _Optional[int] = ..., error: _Optional[str] = ..., progress: _Optional[int] = ..., traceback: _Optional[str] = ...) -> None: ...
+    update_time_ms: int
+    def __init__(self, job_id: _Optional[str] = ..., task_name: _Optional[str] = ..., attempt: _Optional[int] = ..., component: _Optional[str] = ..., role: _Optional[str] = ..., party_id: _Optional[str] = ..., status: _Optional[_Union[TaskStatus, str]] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., elapsed_ms: _Optional[int] = ..., error: _Optional[str] = ..., progress: _Optional[int] = ..., traceback: _Optional[str] = ..., update_time_ms: _Optional[int] = ...) -> None: ...
 
 class PartyJobView(_message.Message):
-    __slots__ = ("role", "party_id", "status")
+    __slots__ = ("role", "party_id", "status", "description")
     ROLE_FIELD_NUMBER: _ClassVar[int]
     PARTY_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     role: str
     party_id: str
     status: JobStatus
-    def __init__(self, role: _Optional[str] = ..., party_id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ...) -> None: ...
+    description: str
+    def __init__(self, role: _Optional[str] = ..., party_id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., description: _Optional[str] = ...) -> None: ...
 
 class JobView(_message.Message):
-    __slots__ = ("job_id", "status", "status_reason", "initiator_party_id", "scheduler_party_id", "progress", "create_time_ms", "start_time_ms", "end_time_ms", "elapsed_ms", "parties", "tasks", "answered_by_party_id", "from_scheduler", "stage")
+    __slots__ = ("job_id", "status", "status_reason", "initiator_party_id", "scheduler_party_id", "progress", "create_time_ms", "start_time_ms", "end_time_ms", "elapsed_ms", "parties", "tasks", "answered_by_party_id", "from_scheduler", "stage", "update_time_ms", "dag_yaml")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
@@ -169,6 +173,8 @@ class JobView(_message.Message):
     ANSWERED_BY_PARTY_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_SCHEDULER_FIELD_NUMBER: _ClassVar[int]
     STAGE_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    DAG_YAML_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     status: JobStatus
     status_reason: str
@@ -184,7 +190,9 @@ class JobView(_message.Message):
     answered_by_party_id: str
     from_scheduler: bool
     stage: str
-    def __init__(self, job_id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., status_reason: _Optional[str] = ..., initiator_party_id: _Optional[str] = ..., scheduler_party_id: _Optional[str] = ..., progress: _Optional[int] = ..., create_time_ms: _Optional[int] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., elapsed_ms: _Optional[int] = ..., parties: _Optional[_Iterable[_Union[PartyJobView, _Mapping]]] = ..., tasks: _Optional[_Iterable[_Union[TaskView, _Mapping]]] = ..., answered_by_party_id: _Optional[str] = ..., from_scheduler: _Optional[bool] = ..., stage: _Optional[str] = ...) -> None: ...
+    update_time_ms: int
+    dag_yaml: str
+    def __init__(self, job_id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., status_reason: _Optional[str] = ..., initiator_party_id: _Optional[str] = ..., scheduler_party_id: _Optional[str] = ..., progress: _Optional[int] = ..., create_time_ms: _Optional[int] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., elapsed_ms: _Optional[int] = ..., parties: _Optional[_Iterable[_Union[PartyJobView, _Mapping]]] = ..., tasks: _Optional[_Iterable[_Union[TaskView, _Mapping]]] = ..., answered_by_party_id: _Optional[str] = ..., from_scheduler: _Optional[bool] = ..., stage: _Optional[str] = ..., update_time_ms: _Optional[int] = ..., dag_yaml: _Optional[str] = ...) -> None: ...
 
 class TableInfo(_message.Message):
     __slots__ = ("namespace", "name", "count", "header", "match_id_name", "label_name", "weight_name", "delimiter", "create_time_ms", "meta")
