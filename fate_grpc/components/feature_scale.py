@@ -88,6 +88,8 @@ def select_columns(table: Table, params: dict[str, Any], role: str, party_id: st
     positions = params.get("scale_idx")
     if names is None and positions is None:
         return features
+    if names is not None and positions is not None:
+        raise ComponentError("scale_col and scale_idx cannot both be set (as in FATE); set one of them")
     chosen: set[str] = set()
     if names is not None:
         prefix = f"{role}_{party_id}_"

@@ -78,14 +78,20 @@ def test_predict_applies_the_trained_model_and_clips_in_strict_range(tables: dic
 
 
 def test_scale_idx_and_anonymous_names_choose_columns(tables: dict[Party, Table]) -> None:
-    federation = train(
+    by_index = train({HOST: tables[HOST], GUEST: tables[GUEST]}, scale_idx=[1, 2])
+    assert by_index.contexts[HOST].models["output_model"].data["select_col"] == ["x1", "x2"]
+    anonymous = train(
         {HOST: tables[HOST], GUEST: tables[GUEST]},
-        scale_idx=[1],
         scale_col=["host_10000_2", "guest_9999_0"],
         use_anonymous=True,
     )
-    assert federation.contexts[HOST].models["output_model"].data["select_col"] == ["x1", "x2"]
-    assert federation.contexts[GUEST].models["output_model"].data["select_col"] == ["x0", "x1"]
+    assert anonymous.contexts[HOST].models["output_model"].data["select_col"] == ["x2"]
+    assert anonymous.contexts[GUEST].models["output_model"].data["select_col"] == ["x0"]
+
+
+def test_scale_col_and_scale_idx_together_are_refused_as_in_fate(tables: dict[Party, Table]) -> None:
+    with pytest.raises(ComponentError, match="scale_col and scale_idx cannot both be set"):
+        train(tables, scale_idx=[1], scale_col=["x0"])
 
 
 def test_unknown_column_is_a_clear_error(tables: dict[Party, Table]) -> None:
