@@ -175,9 +175,9 @@ def run(ctx: ComponentContext) -> None:
 
 def _train(ctx: ComponentContext) -> None:
     table = ctx.read_input_table("train_data")
-    params = ctx.parameters
-    methods = _methods(params.get("method"))
     features = list(table.schema.feature_names)
+    params = _named_by_column(ctx, features) if ctx.parameters.get("use_anonymous") else ctx.parameters
+    methods = _methods(params.get("method"))
     candidates = _candidates(features, params.get("select_col"))
     models = [ctx.read_input_model("input_models", i) for i in range(ctx.input_count("input_models"))]
     selector = _PartySelection(ctx, features, candidates, models, bool(params.get("keep_one", True)))
@@ -395,6 +395,33 @@ def _methods(value: Any) -> list[str]:
     if unknown:
         raise ComponentError(f"method {unknown} unknown; choose from {', '.join(METHODS)}")
     return methods
+
+
+def _named_by_column(ctx: ComponentContext, features: list[str]) -> dict[str, Any]:
+    """With use_anonymous, select_col, keep_col and filter_out_col name columns anonymously
+    (``<role>_<party_id>_<i>``); this party's names become its column names, other parties' are dropped
+    (one list serves every party)."""
+    prefix = f"{ctx.role}_{ctx.party_id}_"
+    own = {f"{prefix}{i}": f for i, f in enumerate(features)}
+
+    def columns(names: Any, where: str) -> Any:
+        if names is None:
+            return None
+        mine = [n for n in names if str(n).startswith(prefix)]
+        unknown = [n for n in mine if n not in own]
+        if unknown:
+            raise ComponentError(
+                f"{where} names {unknown}, not anonymous columns of {ctx.role} {ctx.party_id}"
+            )
+        return [own[n] for n in mine]
+
+    params = dict(ctx.parameters)
+    params["select_col"] = columns(params.get("select_col"), "select_col")
+    manual = dict(params.get("manual_param") or {})
+    for key in ("keep_col", "filter_out_col"):
+        manual[key] = columns(manual.get(key), f"manual_param.{key}") or []
+    params["manual_param"] = manual
+    return params
 
 
 def _candidates(features: list[str], select_col: Any) -> list[str]:

@@ -172,3 +172,18 @@ def test_keep_col_keeps_a_column_an_earlier_filter_dropped(
     # FATE's manual step sets keep_col columns back to selected, whatever the IV filter decided.
     assert weakest not in kept(iv_only, GUEST)
     assert kept(federation, GUEST) == [c for c in own if c in {weakest, *kept(iv_only, GUEST)}]
+
+
+def test_use_anonymous_reads_select_col_and_manual_param_as_anonymous_names(
+    tables: dict[Party, Table], binning_models: dict[Party, InputModel]
+) -> None:
+    federation = select(
+        tables,
+        binning_models,
+        method=["manual"],
+        use_anonymous=True,
+        select_col=["guest_9999_0", "guest_9999_1", "host_10000_3", "host_10000_4"],
+        manual_param={"filter_out_col": ["guest_9999_1", "host_10000_4"]},
+    )
+    assert kept(federation, GUEST) == [f"x{i}" for i in range(10) if i != 1]
+    assert kept(federation, HOST) == [f"x{i}" for i in range(20) if i != 4]
