@@ -15,7 +15,10 @@ weights and no L1 the sum of updates equals the weights).
 
 from __future__ import annotations
 
+import numpy as np
+
 from fate_grpc.components.context import ComponentContext, ComponentError, InputModel, Party
+from fate_grpc.components.coordinated_lr import timing
 from fate_grpc.components.coordinated_lr.channel import Channel, roles
 from fate_grpc.components.coordinated_lr.common import (
     LOSS_NAME,
@@ -33,8 +36,10 @@ TRAIN_GROUPS: Groups = (("default", None), ("train", None))
 
 
 def train(ctx: ComponentContext, task: Task) -> None:
+    timing.reset()
     settings, restored = _settings_and_state(ctx, task)
     coordinators = fit(ctx, Channel(ctx, f"{task}.train"), task, settings, restored, TRAIN_GROUPS)
+    ctx.log.info(timing.summary())
     ovr = len(coordinators) > 1 or restored_ovr(ctx)
     estimators = {str(i): c.estimator() for i, c in sorted(coordinators.items())}
     data = {"estimator": estimators if ovr else estimators["0"]}
@@ -85,7 +90,8 @@ def fit(
     """Coordinate one training: key, then per class (one-vs-rest) the batches and epochs."""
     guest, hosts, _ = roles(ctx)
     check_loss_available(settings, len(hosts))
-    public_key, private_key = paillier.generate_keypair(settings.key_length)
+    with timing.measure("encrypt"):  # key generation counts as encryption set-up
+        public_key, private_key = paillier.generate_keypair(settings.key_length)
     channel.send_public_key([guest, *hosts], public_key)
     classes, ovr = 1, False
     if task == "lr":
@@ -121,15 +127,14 @@ def _coordinate(
         for number in range(batches):
             scope = channel.child(f"e{epoch}.b{number}")
             gradients = [
-                paillier.decrypt(private_key, scope.receive_vector("gradient", p, public_key)).reshape(-1, 1)
-                for p in parties
+                _decrypt(private_key, scope.receive_vector("gradient", p, public_key)) for p in parties
             ]
             deltas = coordinator.step(gradients)
             for party, delta in zip(parties, deltas, strict=True):
                 scope.send_arrays("delta", party, value=delta.reshape(-1))
             if len(hosts) == 1:
-                loss = paillier.decrypt(private_key, scope.receive_vector("loss", guest, public_key, 1))
-                coordinator.add_loss(float(loss[0]))
+                loss = _decrypt(private_key, scope.receive_vector("loss", guest, public_key, 1))
+                coordinator.add_loss(float(loss[0, 0]))
         converged = coordinator.end_epoch_check(epoch)
         if coordinator.epoch_loss is not None:
             step = coordinator.epochs_done + epoch
@@ -147,3 +152,8 @@ def _coordinate(
         if converged:
             break
     coordinator.finish()
+
+
+def _decrypt(private_key: paillier.PrivateKey, vector: paillier.EncryptedVector) -> np.ndarray:
+    with timing.measure("decrypt"):
+        return paillier.decrypt(private_key, vector).reshape(-1, 1)

@@ -12,6 +12,7 @@ import numpy as np
 
 from fate_grpc.components.codec import decode_arrays, encode_arrays
 from fate_grpc.components.context import ComponentContext, ComponentError, Party
+from fate_grpc.components.coordinated_lr import timing
 from fate_grpc.crypto import paillier
 
 # How long a party waits for a peer's message: a batch can take minutes on big data with 2048-bit keys.
@@ -33,11 +34,12 @@ class Channel:
 
     def send_arrays(self, name: str, to: Party | Sequence[Party], **arrays: np.ndarray) -> None:
         payload = encode_arrays(arrays)
-        for party in _parties(to):
-            self.ctx.send(self.tag(name), party, payload)
+        with timing.measure("transfer"):
+            for party in _parties(to):
+                self.ctx.send(self.tag(name), party, payload)
 
     def receive_arrays(self, name: str, source: Party) -> dict[str, np.ndarray]:
-        payload = self.ctx.receive(self.tag(name), source, timeout_s=RECEIVE_TIMEOUT_S)
+        payload = self._receive(name, source)
         try:
             return decode_arrays(payload)
         except (ValueError, OSError) as exc:
@@ -57,13 +59,14 @@ class Channel:
 
     def send_vector(self, name: str, to: Party | Sequence[Party], vector: paillier.EncryptedVector) -> None:
         payload = vector.to_bytes()
-        for party in _parties(to):
-            self.ctx.send(self.tag(name), party, payload)
+        with timing.measure("transfer"):
+            for party in _parties(to):
+                self.ctx.send(self.tag(name), party, payload)
 
     def receive_vector(
         self, name: str, source: Party, public_key: paillier.PublicKey, length: int | None = None
     ) -> paillier.EncryptedVector:
-        payload = self.ctx.receive(self.tag(name), source, timeout_s=RECEIVE_TIMEOUT_S)
+        payload = self._receive(name, source)
         try:
             vector = paillier.EncryptedVector.from_bytes(public_key, payload)
         except ValueError as exc:
@@ -72,13 +75,17 @@ class Channel:
             raise ComponentError(f"{source} sent {len(vector)} values of {name!r}; {length} were expected")
         return vector
 
+    def _receive(self, name: str, source: Party) -> bytes:
+        with timing.waiting_for_peer():
+            return self.ctx.receive(self.tag(name), source, timeout_s=RECEIVE_TIMEOUT_S)
+
     def send_public_key(self, to: Sequence[Party], public_key: paillier.PublicKey) -> None:
         payload = public_key.to_bytes()
         for party in to:
             self.ctx.send(self.tag("public_key"), party, payload)
 
     def receive_public_key(self, source: Party) -> paillier.PublicKey:
-        payload = self.ctx.receive(self.tag("public_key"), source, timeout_s=RECEIVE_TIMEOUT_S)
+        payload = self._receive("public_key", source)
         try:
             key = paillier.PublicKey.from_bytes(payload)
         except ValueError as exc:

@@ -17,12 +17,10 @@ it receives each host's plaintext ``X_h w_h`` per row, as in FATE.
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
-
 import numpy as np
 
 from fate_grpc.components.context import ComponentContext, ComponentError, Party
-from fate_grpc.components.coordinated_lr import tables
+from fate_grpc.components.coordinated_lr import tables, timing
 from fate_grpc.components.coordinated_lr.channel import Channel, guest_and_hosts, ids_digest, roles
 from fate_grpc.components.coordinated_lr.common import (
     VALUE_PRECISION_BITS,
@@ -35,6 +33,7 @@ from fate_grpc.components.coordinated_lr.common import (
     saved_estimators,
     settings_from_meta,
 )
+from fate_grpc.components.coordinated_lr.obfuscators import Encryptor, ObfuscatorFiller
 from fate_grpc.components.coordinated_lr.settings import train_settings
 from fate_grpc.components.coordinated_lr.workers import CryptoWorkers
 from fate_grpc.components.table import Table
@@ -46,9 +45,11 @@ from fate_grpc.ml.linear.training import PartyModel
 
 
 def train(ctx: ComponentContext, task: Task) -> None:
+    timing.reset()
     table = ctx.read_input_table("train_data")
     validate = ctx.read_input_table("validate_data") if ctx.has_input("validate_data") else None
     module = fit(ctx, Channel(ctx, f"{task}.train"), task, table)
+    ctx.log.info(timing.summary())
     ctx.write_output_model("output_model", *document(module))
     ctx.report_progress(90)
     parts = [predict_rows(Channel(ctx, f"{task}.predict_train"), module, table, tables.TRAIN_SET)]
@@ -103,14 +104,16 @@ def fit(ctx: ComponentContext, channel: Channel, task: Task, table: Table) -> Pa
     channel.send_arrays("rows", hosts, digest=ids_digest(table.ids.tolist()))
     classes = _classes(channel, module, targets, hosts, arbiter)
     public_key = channel.receive_public_key(arbiter)
-    with CryptoWorkers(min(len(targets), module.settings.batch_size or len(targets))) as executor:
+    batch_rows = min(len(targets), module.settings.batch_size or len(targets))
+    with CryptoWorkers(batch_rows) as executor, ObfuscatorFiller(public_key, 2 * batch_rows + 2) as pool:
+        encryptor = Encryptor(public_key, pool, executor)
         for index, positive in enumerate(classes):
             scope = channel.child(f"c{index}") if module.ovr else channel
             model = module.estimators.get(index) or PartyModel.new(
                 module.settings, header, with_intercept=module.settings.fit_intercept
             )
             y = _training_targets(task, targets, positive)
-            _fit_one(scope, model, features, y, hosts, arbiter, public_key, executor, ctx)
+            _fit_one(scope, model, features, y, hosts, arbiter, encryptor, ctx)
             module.estimators[index] = model
     return module
 
@@ -152,8 +155,7 @@ def _fit_one(
     y: np.ndarray,
     hosts: list[Party],
     arbiter: Party,
-    public_key: paillier.PublicKey,
-    executor: Executor | None,
+    encryptor: Encryptor,
     ctx: ComponentContext,
 ) -> None:
     settings = model.settings
@@ -162,9 +164,10 @@ def _fit_one(
     channel.send_arrays("plan", [arbiter, *hosts], bounds=np.asarray(bounds, dtype=np.int64))
     for epoch in range(settings.epochs):
         for number, (start, stop) in enumerate(bounds):
-            batch = _Batch(channel.child(f"e{epoch}.b{number}"), matrix[start:stop], y[start:stop])
-            gradient = batch.gradient(model, hosts, public_key, executor)
-            batch.channel.send_vector("gradient", arbiter, gradient)
+            batch = _Batch(channel.child(f"e{epoch}.b{number}"), matrix[start:stop], y[start:stop], encryptor)
+            batch.channel.send_vector("gradient", arbiter, batch.gradient(model, hosts))
+            if len(hosts) == 1:
+                batch.send_loss(model, hosts[0], arbiter)
             delta = batch.channel.receive_array("delta", arbiter)
             model.apply(delta.reshape(-1, 1), epoch)
         converged = channel.receive_flag(f"e{epoch}.converged", arbiter)
@@ -178,70 +181,60 @@ def _fit_one(
 class _Batch:
     """One batch of the guest: residual, gradient and (one host) loss."""
 
-    def __init__(self, channel: Channel, matrix: np.ndarray, y: np.ndarray) -> None:
-        self.channel, self.matrix, self.y = channel, matrix, y
+    def __init__(self, channel: Channel, matrix: np.ndarray, y: np.ndarray, encryptor: Encryptor) -> None:
+        self.channel, self.matrix, self.y, self.encryptor = channel, matrix, y, encryptor
         self.rows = len(y)
+        self.own = np.zeros((self.rows, 1))
+        self.host_forward: paillier.EncryptedVector | None = None
 
-    def gradient(
-        self, model: PartyModel, hosts: list[Party], public_key: paillier.PublicKey, executor: Executor | None
-    ) -> paillier.EncryptedVector:
-        task = model.settings.task
-        own = kernels.forward(self.matrix, model.weights)
+    def gradient(self, model: PartyModel, hosts: list[Party]) -> paillier.EncryptedVector:
+        task, public_key = model.settings.task, self.encryptor.public_key
+        own = self.own = kernels.forward(self.matrix, model.weights)
         half = kernels.label_residual(task, own, self.y)
+        # Encrypt before waiting for the hosts: their encryption runs at the same time.
+        encrypted_half = self.encryptor.encrypt(half, VALUE_PRECISION_BITS)
+        if len(hosts) == 1:
+            self.channel.send_vector("residual", hosts[0], encrypted_half)
         forwards = [self.channel.receive_vector("forward", h, public_key, self.rows) for h in hosts]
         precision = matrix_precision(model.settings, self.rows)
         scaled = self.matrix / self.rows
+        executor = self.encryptor.executor
         if len(hosts) == 1:
-            encrypted_half = paillier.encrypt(
-                public_key, half.reshape(-1), precision_bits=VALUE_PRECISION_BITS, executor=executor
-            )
-            self.channel.send_vector("residual", hosts[0], encrypted_half)
-            cross = transpose_matvec(scaled, forwards[0], precision_bits=precision, executor=executor)
-            plain = model.penalised(kernels.gradient_sum(scaled, half))
-            self._send_loss(model, own, half, forwards[0], hosts[0], public_key)
-            return cross.add(plain.reshape(-1))
-        encrypted_half = paillier.encrypt(
-            public_key, half.reshape(-1), precision_bits=VALUE_PRECISION_BITS, executor=executor
-        )
-        residual = encrypted_half
-        for forward in forwards:
-            residual = residual + forward
-        residual = residual.rerandomize()
+            self.host_forward = forwards[0]
+            with timing.measure("homomorphic"):
+                cross = transpose_matvec(scaled, forwards[0], precision_bits=precision, executor=executor)
+                plain = model.penalised(kernels.gradient_sum(scaled, half))
+                return cross.add(plain.reshape(-1))
+        with timing.measure("homomorphic"):
+            residual = encrypted_half
+            for forward in forwards:
+                residual = residual + forward
+        residual = self.encryptor.rerandomize(residual)
         for host in hosts:
             self.channel.send_vector("residual", host, residual)
-        gradient = transpose_matvec(scaled, residual, precision_bits=precision, executor=executor)
-        return gradient.add(model.penalised(np.zeros_like(model.weights)).reshape(-1))
+        with timing.measure("homomorphic"):
+            gradient = transpose_matvec(scaled, residual, precision_bits=precision, executor=executor)
+            return gradient.add(model.penalised(np.zeros_like(model.weights)).reshape(-1))
 
-    def _send_loss(
-        self,
-        model: PartyModel,
-        own: np.ndarray,
-        half: np.ndarray,
-        host_forward: paillier.EncryptedVector,
-        host: Party,
-        public_key: paillier.PublicKey,
-    ) -> None:
+    def send_loss(self, model: PartyModel, host: Party, arbiter: Party) -> None:
         """[[batch loss]] = plaintext part + cross term with the host's forward + the host's square sum and
         penalty (FATE's Taylor loss; for linr the cross term 2 (Xw_g - y) X_h w_h is included)."""
-        task, rows = model.settings.task, self.rows
+        task, rows, public_key = model.settings.task, self.rows, self.encryptor.public_key
+        own, host_forward = self.own, self.host_forward
         host_terms = self.channel.receive_vector("host_loss", host, public_key, 2)
         plain = kernels.loss_sum(task, own, self.y) / rows + model.penalty_loss()
         if task == "lr":
             cross_weights, square_factor = (own - 2.0 * self.y) / rows, 2.0 / rows
         else:
-            cross_weights, square_factor = half / rows, 0.5 / rows
-        cross = transpose_matvec(
-            cross_weights, host_forward, precision_bits=matrix_precision(model.settings, rows)
-        )
-        squares = host_terms.take([0]) * square_factor
-        loss = cross + squares + host_terms.take([1])
-        self.channel.send_vector(
-            "loss", model_arbiter(self.channel), loss.add(np.array([plain])).rerandomize()
-        )
-
-
-def model_arbiter(channel: Channel) -> Party:
-    return roles(channel.ctx)[2]
+            cross_weights, square_factor = kernels.label_residual(task, own, self.y) / rows, 0.5 / rows
+        assert host_forward is not None, "send_loss follows gradient"
+        with timing.measure("homomorphic"):
+            precision = matrix_precision(model.settings, rows)
+            cross = transpose_matvec(cross_weights, host_forward, precision_bits=precision)
+            loss = (cross + host_terms.take([0]) * square_factor + host_terms.take([1])).add(
+                np.array([plain])
+            )
+        self.channel.send_vector("loss", arbiter, self.encryptor.rerandomize(loss))
 
 
 def predict_rows(channel: Channel, module: PartyModule, table: Table, kind: str) -> Table:

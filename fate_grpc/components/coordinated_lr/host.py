@@ -14,12 +14,10 @@ it sends its plaintext ``X_h w_h`` to the guest, as in FATE.
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
-
 import numpy as np
 
 from fate_grpc.components.context import ComponentContext, ComponentError, InputModel, Party
-from fate_grpc.components.coordinated_lr import tables
+from fate_grpc.components.coordinated_lr import tables, timing
 from fate_grpc.components.coordinated_lr.channel import Channel, guest_and_hosts, ids_digest, roles
 from fate_grpc.components.coordinated_lr.common import (
     VALUE_PRECISION_BITS,
@@ -32,6 +30,7 @@ from fate_grpc.components.coordinated_lr.common import (
     saved_estimators,
     settings_from_meta,
 )
+from fate_grpc.components.coordinated_lr.obfuscators import Encryptor, ObfuscatorFiller
 from fate_grpc.components.coordinated_lr.settings import train_settings
 from fate_grpc.components.coordinated_lr.workers import CryptoWorkers
 from fate_grpc.components.table import Table
@@ -42,9 +41,11 @@ from fate_grpc.ml.linear.training import PartyModel
 
 
 def train(ctx: ComponentContext, task: kernels.Task) -> None:
+    timing.reset()
     table = ctx.read_input_table("train_data")
     validate = ctx.read_input_table("validate_data") if ctx.has_input("validate_data") else None
     module = fit(ctx, Channel(ctx, f"{task}.train"), task, table)
+    ctx.log.info(timing.summary())
     ctx.write_output_model("output_model", *document(module))
     ctx.report_progress(90)
     send_predictions(Channel(ctx, f"{task}.predict_train"), module, table)
@@ -100,13 +101,15 @@ def fit(ctx: ComponentContext, channel: Channel, task: kernels.Task, table: Tabl
         module.label_count, module.ovr = count, bool(ovr)
         classes = count if module.ovr else 1
     public_key = channel.receive_public_key(arbiter)
-    with CryptoWorkers(min(len(features), module.settings.batch_size or len(features))) as executor:
+    batch_rows = min(len(features), module.settings.batch_size or len(features))
+    with CryptoWorkers(batch_rows) as executor, ObfuscatorFiller(public_key, batch_rows + 2) as pool:
+        encryptor = Encryptor(public_key, pool, executor)
         for index in range(classes):
             scope = channel.child(f"c{index}") if module.ovr else channel
             model = module.estimators.get(index) or PartyModel.new(
                 module.settings, header, with_intercept=False
             )
-            _fit_one(scope, model, features, guest, arbiter, len(hosts), public_key, executor, ctx)
+            _fit_one(scope, model, features, guest, arbiter, len(hosts), encryptor, ctx)
             module.estimators[index] = model
     return module
 
@@ -126,8 +129,7 @@ def _fit_one(
     guest: Party,
     arbiter: Party,
     host_count: int,
-    public_key: paillier.PublicKey,
-    executor: Executor | None,
+    encryptor: Encryptor,
     ctx: ComponentContext,
 ) -> None:
     settings = model.settings
@@ -137,9 +139,7 @@ def _fit_one(
     for epoch in range(settings.epochs):
         for number, (start, stop) in enumerate(bounds):
             scope = channel.child(f"e{epoch}.b{number}")
-            gradient = _batch_gradient(
-                scope, model, features[start:stop], guest, host_count, public_key, executor
-            )
+            gradient = _batch_gradient(scope, model, features[start:stop], guest, host_count, encryptor)
             scope.send_vector("gradient", arbiter, gradient)
             model.apply(scope.receive_array("delta", arbiter).reshape(-1, 1), epoch)
         converged = channel.receive_flag(f"e{epoch}.converged", arbiter)
@@ -151,34 +151,25 @@ def _fit_one(
 
 
 def _batch_gradient(
-    scope: Channel,
-    model: PartyModel,
-    matrix: np.ndarray,
-    guest: Party,
-    host_count: int,
-    public_key: paillier.PublicKey,
-    executor: Executor | None,
+    scope: Channel, model: PartyModel, matrix: np.ndarray, guest: Party, host_count: int, encryptor: Encryptor
 ) -> paillier.EncryptedVector:
-    task, rows = model.settings.task, len(matrix)
+    task, rows, public_key = model.settings.task, len(matrix), encryptor.public_key
     forward = kernels.FORWARD_FACTOR[task] * kernels.forward(matrix, model.weights)
-    encrypted = paillier.encrypt(
-        public_key, forward.reshape(-1), precision_bits=VALUE_PRECISION_BITS, executor=executor
-    )
-    scope.send_vector("forward", guest, encrypted)
+    scope.send_vector("forward", guest, encryptor.encrypt(forward, VALUE_PRECISION_BITS))
+    if host_count == 1:
+        # The loss terms depend only on this host's forward and weights: send them before waiting.
+        squares = float((forward.T @ forward).item())
+        terms = encryptor.encrypt(np.array([squares, model.penalty_loss()]), VALUE_PRECISION_BITS)
+        scope.send_vector("host_loss", guest, terms)
     residual = scope.receive_vector("residual", guest, public_key, rows)
     scaled = matrix / rows
-    gradient = transpose_matvec(
-        scaled, residual, precision_bits=matrix_precision(model.settings, rows), executor=executor
-    )
-    if host_count == 1:
-        own_part = kernels.gradient_sum(scaled, forward)  # the host's own f X_h w_h completes d
-        squares = float((forward.T @ forward).item())
-        terms = paillier.encrypt(
-            public_key, np.array([squares, model.penalty_loss()]), precision_bits=VALUE_PRECISION_BITS
-        )
-        scope.send_vector("host_loss", guest, terms)
-        return gradient.add(model.penalised(own_part).reshape(-1))
-    return gradient.add(model.penalised(np.zeros_like(model.weights)).reshape(-1))
+    precision = matrix_precision(model.settings, rows)
+    with timing.measure("homomorphic"):
+        gradient = transpose_matvec(scaled, residual, precision_bits=precision, executor=encryptor.executor)
+        if host_count == 1:
+            own_part = kernels.gradient_sum(scaled, forward)  # the host's own f X_h w_h completes d
+            return gradient.add(model.penalised(own_part).reshape(-1))
+        return gradient.add(model.penalised(np.zeros_like(model.weights)).reshape(-1))
 
 
 def send_predictions(channel: Channel, module: PartyModule, table: Table) -> None:
