@@ -58,17 +58,18 @@ def _derived_data_meta(info: common_pb2.TableInfo) -> dict[str, Any]:
 # -- data ----------------------------------------------------------------------------------------------
 
 
-def _upload(settings: Settings, conf: str) -> None:
+def _upload(settings: Settings, conf: str, *, server_side: bool) -> None:
     raw = load_json_conf(conf)
     _refuse_unknown(raw, UPLOAD_KEYS, conf)
     if not raw.get("file"):
         raise FateGrpcError(ErrorCode.CLIENT_INPUT, f"upload conf {conf} needs 'file'")
-    file = _resolve_file(str(raw["file"]), Path(conf))
+    file = _local_file(str(raw["file"]), Path(conf), server_side=server_side)
     header = data_pb2.UploadDataHeader(
         namespace=_text(raw, "namespace", conf),
         name=_text(raw, "name", conf),
         extend_sid=_flag(raw, "extend_sid", conf, default=False),
-        source_file=file.name,
+        source_file=file.name if file else "",
+        server_file="" if file else str(raw["file"]),
     )
     if raw.get("head") is not None:
         header.head = _flag(raw, "head", conf, default=True)
@@ -91,16 +92,18 @@ def _upload(settings: Settings, conf: str) -> None:
 def data_upload(settings: Settings, conf: str, overwrite: bool) -> None:
     """Upload a file with FATE's upload conf (file, head, partitions, meta, extend_sid, namespace, name).
 
-    The file is read on this machine and streamed to the node; a table of the same name is replaced."""
-    run(lambda: _upload(settings, conf))
+    A file found on this machine is streamed to the node; otherwise an absolute path is read by the node
+    on its machine (as FATE does), if it lies in the node's server_data_dirs. A table of the same name
+    is replaced."""
+    run(lambda: _upload(settings, conf, server_side=True))
 
 
 @data.command("upload-file")
 @click.option("-c", "--conf-path", "conf", required=True, type=click.Path(dir_okay=False), help="Conf.")
 @pass_settings
 def data_upload_file(settings: Settings, conf: str) -> None:
-    """Upload a file from this machine with FATE's upload conf (the same as `flow data upload` here)."""
-    run(lambda: _upload(settings, conf))
+    """Upload a file from this machine with FATE's upload conf (sent to the node, as FATE does)."""
+    run(lambda: _upload(settings, conf, server_side=False))
 
 
 @data.command("transformer")
@@ -289,13 +292,17 @@ def _integer(value: Any, key: str, conf: str) -> int:
     return value
 
 
-def _resolve_file(file: str, conf: Path) -> Path:
+def _local_file(file: str, conf: Path, *, server_side: bool) -> Path | None:
+    """The file on this machine; None when it is not here but the node may read it on its machine."""
     candidate = Path(file).expanduser()
     for option in (candidate, conf.parent / candidate):
         if option.is_file():
             return option
+    if server_side and candidate.is_absolute():
+        return None
+    also = " (an absolute path not found here is read by the node on its machine)" if server_side else ""
     raise FateGrpcError(
         ErrorCode.CLIENT_INPUT,
-        f"data file {file} not found on this machine (relative paths are tried from the current directory"
-        " and from the conf file's directory)",
+        f"data file {file} not found on this machine: relative paths are tried from the current"
+        f" directory and from the conf file's directory{also}",
     )

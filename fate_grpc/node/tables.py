@@ -77,6 +77,19 @@ class TableService:
                 staging.unlink()
         return table
 
+    async def upload_server_file(
+        self, request: UploadRequest, server_file: str, rest: AsyncIterator[object]
+    ) -> TableRecord:
+        """FATE's `data upload`: the file is read on this machine, from one of server_data_dirs."""
+        file = self._server_path(server_file, "upload", must_exist=True)
+        if not file.is_file():
+            raise invalid_argument(f"server_file {server_file} is not a file", field_path="server_file")
+        async for _ in rest:
+            raise invalid_argument(
+                "no chunks may follow a header that names a server_file", field_path="chunk"
+            )
+        return await self.upload(replace(request, source_file=file.name), _file_chunks(file))
+
     async def display(
         self, namespace: str, name: str, limit: int
     ) -> tuple[TableRecord, list[tuple[str, str]]]:
@@ -319,7 +332,15 @@ def _move_into_place(staging: Path, final_path: Path) -> None:
     os.replace(staging, final_path)
 
 
+async def _file_chunks(path: Path, size: int = 1024 * 1024) -> AsyncIterator[bytes]:
+    async with await anyio.open_file(path, "rb") as source:
+        while chunk := await source.read(size):
+            yield chunk
+
+
 _SERVER_PATH_HINTS = {
+    "upload": "send the file from your machine instead: run flow where the file is "
+    "(flow data upload-file -c CONF always reads it there)",
     "bind": "ask the node's operator to add the directory to server_data_dirs, or upload the file "
     "from your machine with `flow data upload -c CONF`",
     "download-component": "stream the table to your machine instead: "

@@ -34,7 +34,10 @@ class ClientDataRpcs:
         await self._auth.user(context)
         header = await first_header(request_iterator)
         upload = upload_request(header)
-        table = await self._tables.upload(upload, chunk_stream(request_iterator, self._max_chunk))
+        if header.server_file:
+            table = await self._tables.upload_server_file(upload, header.server_file, request_iterator)
+        else:
+            table = await self._tables.upload(upload, chunk_stream(request_iterator, self._max_chunk))
         return data_pb2.UploadDataResponse(table=table_to_proto(table))
 
     @unary_edge

@@ -134,6 +134,13 @@ def test_bad_upload_confs_name_the_field(cluster: LocalCluster, tmp_path: Path) 
     code, answer = flow(cluster, "9999", "table", "query", "-n", "bad", "-ns", "experiment")
     assert code != 0 and answer["code"] == 1003
 
+    # A file not on this machine: `upload` asks the node to read it on its machine, `upload-file` refuses.
+    absent = write_conf(tmp_path, "d", upload_conf(tmp_path / "absent.csv", "experiment", "bad"))
+    code, answer = flow(cluster, "9999", "data", "upload", "-c", absent)
+    assert code != 0 and answer["code"] in (1001, 1008) and "absent.csv" in answer["message"]
+    code, answer = flow(cluster, "9999", "data", "upload-file", "-c", absent)
+    assert code != 0 and answer["code"] == 2002 and "not found on this machine" in answer["message"]
+
 
 def test_upload_without_a_name_then_transformer(cluster: LocalCluster, tmp_path: Path) -> None:
     raw = upload_conf(

@@ -135,3 +135,23 @@ def test_server_data_dirs_in_the_node_conf(tmp_path: Path) -> None:
         with pytest.raises(FateGrpcError) as caught:
             config_from_mapping({**base, "server_data_dirs": bad}, base_dir=tmp_path)
         assert [v.field for v in caught.value.violations] == [field]
+
+
+async def test_upload_of_a_file_on_the_node_reads_it_from_the_allowed_dirs(
+    store: SqliteStore, tmp_path: Path
+) -> None:
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    await anyio.Path(allowed / "t.csv").write_bytes(CSV)
+    await anyio.Path(tmp_path / "outside.csv").write_bytes(CSV)
+    tables = service(store, tmp_path, allowed)
+
+    table = await tables.upload_server_file(fate_upload("ns", "t"), str(allowed / "t.csv"), chunks())
+    assert (table.count, table.meta["source_file"]) == (2, "t.csv")
+    assert await anyio.Path(table.path).read_bytes() == CSV
+    with pytest.raises(FateGrpcError) as outside:
+        await tables.upload_server_file(fate_upload("ns", "u"), str(tmp_path / "outside.csv"), chunks())
+    assert outside.value.code is ErrorCode.PERMISSION_DENIED and "upload-file" in outside.value.hint
+    with pytest.raises(FateGrpcError) as mixed:
+        await tables.upload_server_file(fate_upload("ns", "u"), str(allowed / "t.csv"), chunks(b"x"))
+    assert [v.field for v in mixed.value.violations] == ["chunk"]

@@ -26,7 +26,7 @@ from fate_grpc.common.v1 import common_pb2 as fate__grpc_dot_common_dot_v1_dot_c
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x66\x61te_grpc/client/v1/data.proto\x12\x13\x66\x61te_grpc.client.v1\x1a fate_grpc/common/v1/common.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xc7\x01\n\x10UploadDataHeader\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\x04head\x18\x03 \x01(\x08H\x00\x88\x01\x01\x12\x17\n\npartitions\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x12\n\nextend_sid\x18\x05 \x01(\x08\x12%\n\x04meta\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x13\n\x0bsource_file\x18\x07 \x01(\tB\x07\n\x05_headB\r\n\x0b_partitions\"e\n\x11UploadDataRequest\x12\x37\n\x06header\x18\x01 \x01(\x0b\x32%.fate_grpc.client.v1.UploadDataHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"C\n\x12UploadDataResponse\x12-\n\x05table\x18\x01 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo\"E\n\x13\x44isplayTableRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"(\n\nDisplayRow\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"t\n\x14\x44isplayTableResponse\x12-\n\x05table\x18\x01 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo\x12-\n\x04rows\x18\x02 \x03(\x0b\x32\x1f.fate_grpc.client.v1.DisplayRow\"\x96\x01\n\x15TransformTableRequest\x12\x18\n\x10source_namespace\x18\x01 \x01(\t\x12\x13\n\x0bsource_name\x18\x02 \x01(\t\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x11\n\tsite_name\x18\x05 \x01(\t\x12\x11\n\x04\x64rop\x18\x06 \x01(\x08H\x00\x88\x01\x01\x42\x07\n\x05_drop\"G\n\x16TransformTableResponse\x12-\n\x05table\x18\x01 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo\"A\n\x10\x42indTableRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\"B\n\x11\x42indTableResponse\x12-\n\x05table\x18\x01 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo\"G\n\x16SaveTableOnNodeRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\"6\n\x17SaveTableOnNodeResponse\x12\x0c\n\x04\x66ile\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x66\x61te_grpc/client/v1/data.proto\x12\x13\x66\x61te_grpc.client.v1\x1a fate_grpc/common/v1/common.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xdc\x01\n\x10UploadDataHeader\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\x04head\x18\x03 \x01(\x08H\x00\x88\x01\x01\x12\x17\n\npartitions\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x12\n\nextend_sid\x18\x05 \x01(\x08\x12%\n\x04meta\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x13\n\x0bsource_file\x18\x07 \x01(\t\x12\x13\n\x0bserver_file\x18\x08 \x01(\tB\x07\n\x05_headB\r\n\x0b_partitions\"e\n\x11UploadDataRequest\x12\x37\n\x06header\x18\x01 \x01(\x0b\x32%.fate_grpc.client.v1.UploadDataHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"C\n\x12UploadDataResponse\x12-\n\x05table\x18\x01 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo\"E\n\x13\x44isplayTableRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"(\n\nDisplayRow\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"t\n\x14\x44isplayTableResponse\x12-\n\x05table\x18\x01 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo\x12-\n\x04rows\x18\x02 \x03(\x0b\x32\x1f.fate_grpc.client.v1.DisplayRow\"\x96\x01\n\x15TransformTableRequest\x12\x18\n\x10source_namespace\x18\x01 \x01(\t\x12\x13\n\x0bsource_name\x18\x02 \x01(\t\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x11\n\tsite_name\x18\x05 \x01(\t\x12\x11\n\x04\x64rop\x18\x06 \x01(\x08H\x00\x88\x01\x01\x42\x07\n\x05_drop\"G\n\x16TransformTableResponse\x12-\n\x05table\x18\x01 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo\"A\n\x10\x42indTableRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\"B\n\x11\x42indTableResponse\x12-\n\x05table\x18\x01 \x01(\x0b\x32\x1e.fate_grpc.common.v1.TableInfo\"G\n\x16SaveTableOnNodeRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\"6\n\x17SaveTableOnNodeResponse\x12\x0c\n\x04\x66ile\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,27 +34,27 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fate_grpc.client.v1.data_pb
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_UPLOADDATAHEADER']._serialized_start=120
-  _globals['_UPLOADDATAHEADER']._serialized_end=319
-  _globals['_UPLOADDATAREQUEST']._serialized_start=321
-  _globals['_UPLOADDATAREQUEST']._serialized_end=422
-  _globals['_UPLOADDATARESPONSE']._serialized_start=424
-  _globals['_UPLOADDATARESPONSE']._serialized_end=491
-  _globals['_DISPLAYTABLEREQUEST']._serialized_start=493
-  _globals['_DISPLAYTABLEREQUEST']._serialized_end=562
-  _globals['_DISPLAYROW']._serialized_start=564
-  _globals['_DISPLAYROW']._serialized_end=604
-  _globals['_DISPLAYTABLERESPONSE']._serialized_start=606
-  _globals['_DISPLAYTABLERESPONSE']._serialized_end=722
-  _globals['_TRANSFORMTABLEREQUEST']._serialized_start=725
-  _globals['_TRANSFORMTABLEREQUEST']._serialized_end=875
-  _globals['_TRANSFORMTABLERESPONSE']._serialized_start=877
-  _globals['_TRANSFORMTABLERESPONSE']._serialized_end=948
-  _globals['_BINDTABLEREQUEST']._serialized_start=950
-  _globals['_BINDTABLEREQUEST']._serialized_end=1015
-  _globals['_BINDTABLERESPONSE']._serialized_start=1017
-  _globals['_BINDTABLERESPONSE']._serialized_end=1083
-  _globals['_SAVETABLEONNODEREQUEST']._serialized_start=1085
-  _globals['_SAVETABLEONNODEREQUEST']._serialized_end=1156
-  _globals['_SAVETABLEONNODERESPONSE']._serialized_start=1158
-  _globals['_SAVETABLEONNODERESPONSE']._serialized_end=1212
+  _globals['_UPLOADDATAHEADER']._serialized_end=340
+  _globals['_UPLOADDATAREQUEST']._serialized_start=342
+  _globals['_UPLOADDATAREQUEST']._serialized_end=443
+  _globals['_UPLOADDATARESPONSE']._serialized_start=445
+  _globals['_UPLOADDATARESPONSE']._serialized_end=512
+  _globals['_DISPLAYTABLEREQUEST']._serialized_start=514
+  _globals['_DISPLAYTABLEREQUEST']._serialized_end=583
+  _globals['_DISPLAYROW']._serialized_start=585
+  _globals['_DISPLAYROW']._serialized_end=625
+  _globals['_DISPLAYTABLERESPONSE']._serialized_start=627
+  _globals['_DISPLAYTABLERESPONSE']._serialized_end=743
+  _globals['_TRANSFORMTABLEREQUEST']._serialized_start=746
+  _globals['_TRANSFORMTABLEREQUEST']._serialized_end=896
+  _globals['_TRANSFORMTABLERESPONSE']._serialized_start=898
+  _globals['_TRANSFORMTABLERESPONSE']._serialized_end=969
+  _globals['_BINDTABLEREQUEST']._serialized_start=971
+  _globals['_BINDTABLEREQUEST']._serialized_end=1036
+  _globals['_BINDTABLERESPONSE']._serialized_start=1038
+  _globals['_BINDTABLERESPONSE']._serialized_end=1104
+  _globals['_SAVETABLEONNODEREQUEST']._serialized_start=1106
+  _globals['_SAVETABLEONNODEREQUEST']._serialized_end=1177
+  _globals['_SAVETABLEONNODERESPONSE']._serialized_start=1179
+  _globals['_SAVETABLEONNODERESPONSE']._serialized_end=1233
 # @@protoc_insertion_point(module_scope)

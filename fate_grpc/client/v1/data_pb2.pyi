@@ -9,7 +9,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class UploadDataHeader(_message.Message):
-    __slots__ = ("namespace", "name", "head", "partitions", "extend_sid", "meta", "source_file")
+    __slots__ = ("namespace", "name", "head", "partitions", "extend_sid", "meta", "source_file", "server_file")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     HEAD_FIELD_NUMBER: _ClassVar[int]
@@ -17,6 +17,7 @@ class UploadDataHeader(_message.Message):
     EXTEND_SID_FIELD_NUMBER: _ClassVar[int]
     META_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FILE_FIELD_NUMBER: _ClassVar[int]
+    SERVER_FILE_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     name: str
     head: bool
@@ -24,7 +25,8 @@ class UploadDataHeader(_message.Message):
     extend_sid: bool
     meta: _struct_pb2.Struct
     source_file: str
-    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., head: _Optional[bool] = ..., partitions: _Optional[int] = ..., extend_sid: _Optional[bool] = ..., meta: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., source_file: _Optional[str] = ...) -> None: ...
+    server_file: str
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., head: _Optional[bool] = ..., partitions: _Optional[int] = ..., extend_sid: _Optional[bool] = ..., meta: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., source_file: _Optional[str] = ..., server_file: _Optional[str] = ...) -> None: ...
 
 class UploadDataRequest(_message.Message):
     __slots__ = ("header", "chunk")
