@@ -806,7 +806,7 @@ def test_parameter_of_the_wrong_type() -> None:
 def test_parameter_not_in_choices() -> None:
     document = base()
     document["dag"]["tasks"]["psi_0"]["parameters"] = {"protocol": "rsa_psi"}
-    assert_violation(document, "dag.tasks.psi_0.parameters.protocol", "one of: ecdh_psi", "'rsa_psi'")
+    assert_violation(document, "dag.tasks.psi_0.parameters.protocol", "only 'ecdh_psi'", "'rsa_psi'")
 
 
 def trainer_document(parameters: dict[str, Any]) -> dict[str, Any]:
