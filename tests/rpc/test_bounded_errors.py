@@ -193,3 +193,29 @@ async def test_a_task_process_that_cannot_start_says_why(tmp_path: Path) -> None
     assert view.status == common_pb2.JOB_STATUS_FAILED
     assert errors and all("starting the task process failed: No such file or directory" in e for e in errors)
     assert not any("exited with code" in e for e in errors)
+
+
+LAUGHS = "\n".join(
+    ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("dag: " + "[" * 900 + "]" * 900 + "\n", "nested deeper than 100 levels at line 1"),
+        ('{"dag": ' + "[" * 900 + "]" * 900 + "}", "nested deeper than 100 levels"),
+        (LAUGHS, "expands to more than 200000 values"),
+    ],
+    ids=["deep-yaml", "deep-json", "billion-laughs"],
+)
+async def test_documents_beyond_the_loader_bounds_get_an_invalid_dag_answer(
+    tmp_path: Path, text: str, words: str
+) -> None:
+    async with federation(tmp_path, ["9999"]) as fed:
+        error = await submit_error(fed, text)
+
+        assert error.code is ErrorCode.INVALID_DAG
+        assert words in error.message
+        await assert_serving(fed, "9999")
