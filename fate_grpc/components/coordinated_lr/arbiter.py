@@ -22,6 +22,7 @@ from fate_grpc.components.coordinated_lr import timing
 from fate_grpc.components.coordinated_lr.channel import Channel, roles
 from fate_grpc.components.coordinated_lr.common import (
     LOSS_NAME,
+    TRAIN_GROUPS,
     Groups,
     check_loss_available,
     saved_estimators,
@@ -31,8 +32,6 @@ from fate_grpc.components.coordinated_lr.settings import train_settings
 from fate_grpc.crypto import paillier
 from fate_grpc.ml.linear.kernels import Task
 from fate_grpc.ml.linear.training import Coordinator, TrainSettings
-
-TRAIN_GROUPS: Groups = (("default", None), ("train", None))
 
 
 def train(ctx: ComponentContext, task: Task) -> None:

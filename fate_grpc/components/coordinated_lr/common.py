@@ -17,6 +17,7 @@ VALUE_PRECISION_BITS = 32
 UNENCODED_PRECISION_BITS = 40
 
 Groups = tuple[tuple[str, int | None], ...]
+TRAIN_GROUPS: Groups = (("default", None), ("train", None))
 
 
 def matrix_precision(settings: TrainSettings, rows: int) -> int:

@@ -20,10 +20,12 @@ from __future__ import annotations
 import numpy as np
 
 from fate_grpc.components.context import ComponentContext, ComponentError, Party
-from fate_grpc.components.coordinated_lr import tables, timing
+from fate_grpc.components.coordinated_lr import tables, timing, validation
 from fate_grpc.components.coordinated_lr.channel import Channel, guest_and_hosts, ids_digest, roles
 from fate_grpc.components.coordinated_lr.common import (
+    TRAIN_GROUPS,
     VALUE_PRECISION_BITS,
+    Groups,
     PartyModule,
     check_loss_available,
     estimators_document,
@@ -48,7 +50,7 @@ def train(ctx: ComponentContext, task: Task) -> None:
     timing.reset()
     table = ctx.read_input_table("train_data")
     validate = ctx.read_input_table("validate_data") if ctx.has_input("validate_data") else None
-    module = fit(ctx, Channel(ctx, f"{task}.train"), task, table)
+    module = fit(ctx, Channel(ctx, f"{task}.train"), task, table, validate)
     ctx.log.info(timing.summary())
     ctx.write_output_model("output_model", *document(module))
     ctx.report_progress(90)
@@ -90,8 +92,11 @@ def load(task: Task, model: object, current: dict[str, object] | None, *, what: 
     return module
 
 
-def fit(ctx: ComponentContext, channel: Channel, task: Task, table: Table) -> PartyModule:
-    """Train (or continue training) at the guest; the hosts and the arbiter run their parts."""
+def fit(
+    ctx: ComponentContext, channel: Channel, task: Task, table: Table, validate: Table | None = None
+) -> PartyModule:
+    """Train (or continue training) at the guest; the hosts and the arbiter run their parts. With
+    ``validate``, the validate rows are scored after every epoch (``validation`` metrics)."""
     _, hosts, arbiter = roles(ctx)
     if ctx.input_count("warm_start_model") > 0:
         module = load(task, ctx.read_input_model("warm_start_model"), ctx.parameters, what="warm_start_model")
@@ -102,6 +107,8 @@ def fit(ctx: ComponentContext, channel: Channel, task: Task, table: Table) -> Pa
     features, header = tables.feature_matrix(table, header)
     targets = tables.label_values(table)
     channel.send_arrays("rows", hosts, digest=ids_digest(table.ids.tolist()))
+    validation.announce(channel, hosts, validate)
+    checker = validation.GuestValidation.of(validate, header) if validate is not None else None
     classes = _classes(channel, module, targets, hosts, arbiter)
     public_key = channel.receive_public_key(arbiter)
     batch_rows = min(len(targets), module.settings.batch_size or len(targets))
@@ -113,7 +120,9 @@ def fit(ctx: ComponentContext, channel: Channel, task: Task, table: Table) -> Pa
                 module.settings, header, with_intercept=module.settings.fit_intercept
             )
             y = _training_targets(task, targets, positive)
-            _fit_one(scope, model, features, y, hosts, arbiter, encryptor, ctx)
+            groups = (*TRAIN_GROUPS, ("class", index)) if module.ovr else TRAIN_GROUPS
+            check = None if checker is None else (checker, positive, groups)
+            _fit_one(scope, model, features, y, hosts, arbiter, encryptor, check)
             module.estimators[index] = model
     return module
 
@@ -156,7 +165,7 @@ def _fit_one(
     hosts: list[Party],
     arbiter: Party,
     encryptor: Encryptor,
-    ctx: ComponentContext,
+    check: tuple[validation.GuestValidation, int | None, Groups] | None,
 ) -> None:
     settings = model.settings
     matrix = np.hstack([features, np.ones((len(features), 1))]) if model.fit_intercept else features
@@ -171,8 +180,11 @@ def _fit_one(
             delta = batch.channel.receive_array("delta", arbiter)
             model.apply(delta.reshape(-1, 1), epoch)
         converged = channel.receive_flag(f"e{epoch}.converged", arbiter)
+        if check is not None:
+            checker, positive, groups = check
+            checker.report(channel, model, hosts, epoch, positive, groups)
         model.after_epoch(epoch, converged)
-        ctx.report_progress(min(85, 5 + 80 * (epoch + 1) // settings.epochs))
+        channel.ctx.report_progress(min(85, 5 + 80 * (epoch + 1) // settings.epochs))
         if converged:
             break
     model.finish()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from fate_grpc.components.context import ComponentContext, ComponentError, InputModel, Party
-from fate_grpc.components.coordinated_lr import tables, timing
+from fate_grpc.components.coordinated_lr import tables, timing, validation
 from fate_grpc.components.coordinated_lr.channel import Channel, guest_and_hosts, ids_digest, roles
 from fate_grpc.components.coordinated_lr.common import (
     VALUE_PRECISION_BITS,
@@ -44,7 +44,7 @@ def train(ctx: ComponentContext, task: kernels.Task) -> None:
     timing.reset()
     table = ctx.read_input_table("train_data")
     validate = ctx.read_input_table("validate_data") if ctx.has_input("validate_data") else None
-    module = fit(ctx, Channel(ctx, f"{task}.train"), task, table)
+    module = fit(ctx, Channel(ctx, f"{task}.train"), task, table, validate)
     ctx.log.info(timing.summary())
     ctx.write_output_model("output_model", *document(module))
     ctx.report_progress(90)
@@ -85,7 +85,9 @@ def load(
     return module
 
 
-def fit(ctx: ComponentContext, channel: Channel, task: kernels.Task, table: Table) -> PartyModule:
+def fit(
+    ctx: ComponentContext, channel: Channel, task: kernels.Task, table: Table, validate: Table | None = None
+) -> PartyModule:
     guest, hosts, arbiter = roles(ctx)
     if ctx.input_count("warm_start_model") > 0:
         module = load(task, ctx.read_input_model("warm_start_model"), ctx.parameters, what="warm_start_model")
@@ -95,6 +97,7 @@ def fit(ctx: ComponentContext, channel: Channel, task: kernels.Task, table: Tabl
     header = module.estimators[0].header if module.estimators else None
     features, header = tables.feature_matrix(table, header)
     _check_rows(channel, guest, table)
+    validate_features = validation.host_features(channel, guest, validate, header)
     classes = 1
     if task == "lr":
         count, ovr = (int(v) for v in channel.receive_array("label_count", guest).reshape(-1)[:2])
@@ -109,7 +112,7 @@ def fit(ctx: ComponentContext, channel: Channel, task: kernels.Task, table: Tabl
             model = module.estimators.get(index) or PartyModel.new(
                 module.settings, header, with_intercept=False
             )
-            _fit_one(scope, model, features, guest, arbiter, len(hosts), encryptor, ctx)
+            _fit_one(scope, model, features, guest, arbiter, len(hosts), encryptor, validate_features)
             module.estimators[index] = model
     return module
 
@@ -130,7 +133,7 @@ def _fit_one(
     arbiter: Party,
     host_count: int,
     encryptor: Encryptor,
-    ctx: ComponentContext,
+    validate_features: np.ndarray | None,
 ) -> None:
     settings = model.settings
     bounds = [(int(a), int(b)) for a, b in channel.receive_array("plan", guest, "bounds").tolist()]
@@ -143,8 +146,10 @@ def _fit_one(
             scope.send_vector("gradient", arbiter, gradient)
             model.apply(scope.receive_array("delta", arbiter).reshape(-1, 1), epoch)
         converged = channel.receive_flag(f"e{epoch}.converged", arbiter)
+        if validate_features is not None:
+            validation.host_send(channel, guest, validate_features, model, epoch)
         model.after_epoch(epoch, converged)
-        ctx.report_progress(min(85, 5 + 80 * (epoch + 1) // settings.epochs))
+        channel.ctx.report_progress(min(85, 5 + 80 * (epoch + 1) // settings.epochs))
         if converged:
             break
     model.finish()

@@ -149,12 +149,21 @@ def test_host_receives_only_ciphertexts_its_own_update_and_control(tables: dict[
             assert len(vector) == 40 or len(vector) == 20
         elif name == "delta":
             assert decode_arrays(item.payload)["value"].shape == (20,)  # its own features' update
-        elif name in ("label_count", "plan", "rows", "converged"):
+        elif name in ("label_count", "plan", "rows", "validate_rows", "converged"):
             arrays = decode_arrays(item.payload)
             assert all(a.size <= 32 for a in arrays.values())  # counts, bounds, a digest, a flag
         else:
             raise AssertionError(f"the host received an unexpected message {item.tag}")
-    assert names == {"public_key", "residual", "delta", "label_count", "plan", "rows", "converged"}
+    assert names == {
+        "public_key",
+        "residual",
+        "delta",
+        "label_count",
+        "plan",
+        "rows",
+        "validate_rows",
+        "converged",
+    }
 
 
 def test_guest_and_arbiter_receive_what_the_protocol_allows(tables: dict[Party, Table]) -> None:
@@ -288,12 +297,18 @@ def test_predict_gives_the_train_scores(tables: dict[Party, Table], breast_run: 
     assert set(predicted["type"]) == {"test_set"}
 
 
-def test_validate_data_is_scored_as_validate_set(tables: dict[Party, Table]) -> None:
+def test_validate_data_is_scored_every_epoch_and_output_as_validate_set(tables: dict[Party, Table]) -> None:
     train, rest = small(tables, 60), {p: t.take(np.arange(60, 90)) for p, t in tables.items()}
-    fed = federation(train, quick(epochs=1), extra={p: {"validate_data": t} for p, t in rest.items()})
+    fed = federation(train, quick(epochs=2), extra={p: {"validate_data": t} for p, t in rest.items()})
     outputs = fed.run(coordinated_lr.run_lr)
-    kinds = outputs[GUEST]["train_output_data"].frame["type"].value_counts().to_dict()
-    assert kinds == {"train_set": 60, "validate_set": 30}
+    frame = outputs[GUEST]["train_output_data"].frame
+    assert frame["type"].value_counts().to_dict() == {"train_set": 60, "validate_set": 30}
+    validated = [m for m in fed.contexts[GUEST].metrics if m.name == "validation"]
+    assert [(m.step, m.step_axis, m.groups) for m in validated] == [
+        (epoch, "iterations", (("default", None), ("train", None))) for epoch in range(2)
+    ]
+    last = frame[frame["type"] == "validate_set"]
+    assert validated[-1].value["auc"] == pytest.approx(roc_auc_score(last["label"], last["predict_score"]))
 
 
 def test_one_vs_rest_for_more_than_two_labels(tables: dict[Party, Table]) -> None:
@@ -352,3 +367,10 @@ def test_whole_floats_are_accepted_where_ints_are_declared(tables: dict[Party, T
     fed = federation(small(tables, 30), quick(epochs=1.0, batch_size=20.0))
     fed.run(coordinated_lr.run_lr)
     assert fed.contexts[GUEST].models["output_model"].meta["epochs"] == 1
+
+
+def test_a_host_without_the_guests_validate_data_is_refused(tables: dict[Party, Table]) -> None:
+    train = small(tables, 40)
+    extra = {GUEST: {"validate_data": tables[GUEST].take(np.arange(40, 60))}}
+    with pytest.raises(ComponentError, match="this host has no validate_data"):
+        federation(train, quick(epochs=1), extra=extra).run(coordinated_lr.run_lr)
