@@ -87,6 +87,7 @@ def task_rows(tasks: Iterable[common_pb2.TaskView], *, traceback: bool = False) 
             "role": t.role,
             "party_id": t.party_id,
             "status": task_status_name(t.status),
+            "create_time": epoch_ms(t.create_time_ms),
             "update_time": epoch_ms(t.update_time_ms),
             "start_time": epoch_ms(t.start_time_ms),
             "end_time": epoch_ms(t.end_time_ms),

@@ -83,6 +83,7 @@ def task_view(
         end_time_ms=record.end_time_ms,
         elapsed_ms=elapsed_ms(record.start_time_ms, record.end_time_ms, now),
         update_time_ms=record.update_time_ms,
+        create_time_ms=record.create_time_ms,
         error=record.error,
         progress=task_progress(status, record.progress),
     )

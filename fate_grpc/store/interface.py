@@ -115,7 +115,8 @@ class Store(ABC):
     # -- tasks (this node's roles) ---------------------------------------------------------------
     @abstractmethod
     async def add_tasks(self, tasks: Sequence[TaskRecord]) -> None:
-        """Insert new task attempt rows. MUST raise AlreadyExists on a duplicate key."""
+        """Insert new task attempt rows, stamped with the store's clock unless `create_time_ms` is
+        given. MUST raise AlreadyExists on a duplicate key."""
 
     @abstractmethod
     async def get_task(self, key: TaskKey) -> TaskRecord:
@@ -154,7 +155,8 @@ class Store(ABC):
     async def add_attempts(
         self, attempts: Sequence[TaskAttemptRecord], schedule: Sequence[ScheduleTaskRecord]
     ) -> None:
-        """Insert new attempts and their per-party schedule rows atomically."""
+        """Insert new attempts and their per-party schedule rows atomically (schedule rows stamped
+        with the store's clock unless `create_time_ms` is given)."""
 
     @abstractmethod
     async def list_attempts(self, job_id: str) -> list[TaskAttemptRecord]:

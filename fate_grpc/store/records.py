@@ -78,6 +78,8 @@ class TaskRecord:
     update_time_ms: int = 0
     progress: int = 0
     traceback: str = ""
+    create_time_ms: int = 0
+    """When the row was made (the store's clock unless given)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class ScheduleTaskRecord:
     end_time_ms: int = 0
     update_time_ms: int = 0
     progress: int = 0
+    create_time_ms: int = 0
+    """When the row was made (the store's clock unless given)."""
 
 
 @dataclass(frozen=True)

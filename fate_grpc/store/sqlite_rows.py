@@ -75,6 +75,7 @@ def task_record(row: sqlite3.Row) -> TaskRecord:
         update_time_ms=row["update_time_ms"],
         progress=row["progress"],
         traceback=row["traceback"],
+        create_time_ms=row["create_time_ms"],
     )
 
 
@@ -87,6 +88,7 @@ def schedule_record(row: sqlite3.Row) -> ScheduleTaskRecord:
         end_time_ms=row["end_time_ms"],
         update_time_ms=row["update_time_ms"],
         progress=row["progress"],
+        create_time_ms=row["create_time_ms"],
     )
 
 

@@ -245,8 +245,8 @@ class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, SqliteOutputTable
         try:
             await db.executemany(
                 "INSERT INTO tasks (job_id, task_name, attempt, role, party_id, component, status,"
-                " party_status, error, update_time_ms, start_time_ms, end_time_ms)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " party_status, error, update_time_ms, start_time_ms, end_time_ms, create_time_ms)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         *_key_tuple(t.key),
@@ -257,6 +257,7 @@ class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, SqliteOutputTable
                         now,
                         t.start_time_ms,
                         t.end_time_ms,
+                        t.create_time_ms or now,
                     )
                     for t in tasks
                 ],
@@ -293,9 +294,17 @@ class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, SqliteOutputTable
             )
             await db.executemany(
                 "INSERT INTO schedule_tasks (job_id, task_name, attempt, role, party_id, status, error,"
-                " update_time_ms, start_time_ms, end_time_ms) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " update_time_ms, start_time_ms, end_time_ms, create_time_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [
-                    (*_key_tuple(s.key), s.status.value, s.error, now, s.start_time_ms, s.end_time_ms)
+                    (
+                        *_key_tuple(s.key),
+                        s.status.value,
+                        s.error,
+                        now,
+                        s.start_time_ms,
+                        s.end_time_ms,
+                        s.create_time_ms or now,
+                    )
                     for s in schedule
                 ],
             )

@@ -186,7 +186,8 @@ def test_task_query_and_list_with_fate_flags(nodes: dict[str, str], done_job: st
         node=nodes[GUEST],
     )
     assert (psi["task_id"], psi["task_version"], psi["component"]) == (f"{done_job}_psi_0", 0, "psi")
-    assert_fate_times(psi, "start_time", "end_time", "update_time")
+    assert_fate_times(psi, "create_time", "start_time", "end_time", "update_time")
+    assert psi["create_time"] <= psi["start_time"] <= psi["end_time"]
     by_tid = ok("task", "query", "-tid", f"{done_job}_reader_0", node=nodes[GUEST])
     assert {(r["role"], r["task_name"]) for r in by_tid} == {("guest", "reader_0"), ("host", "reader_0")}
     assert ok("task", "query", "-j", done_job, "-tv", "1", node=nodes[GUEST]) == []
@@ -207,7 +208,7 @@ def test_task_query_and_list_with_fate_flags(nodes: dict[str, str], done_job: st
         node=nodes[GUEST],
     )
     assert listed["count"] == 1 and [r["task_name"] for r in listed["data"]] == ["psi_0"]
-    assert_fate_times(listed["data"][0], "start_time", "end_time")
+    assert_fate_times(listed["data"][0], "create_time", "start_time", "end_time")
 
 
 def test_dependency_notes_and_log_download(nodes: dict[str, str], done_job: str, tmp_path: Path) -> None:

@@ -169,7 +169,9 @@ async def test_create_job_writes_job_tasks_attempts_and_schedule(store: Store, c
     assert await store.find_job("job-1") == got
 
     tasks = await store.list_tasks("job-1")
-    assert [dataclasses.replace(t, update_time_ms=0) for t in tasks] == sorted(rows.tasks, key=task_order)
+    assert [dataclasses.replace(t, update_time_ms=0, create_time_ms=0) for t in tasks] == sorted(
+        rows.tasks, key=task_order
+    )
     for record in tasks:
         assert await store.get_task(record.key) == record
     attempts = await store.list_attempts("job-1")
@@ -180,7 +182,7 @@ async def test_create_job_writes_job_tasks_attempts_and_schedule(store: Store, c
         assert await store.get_attempt(record.key) == record
     scheduled = await store.list_schedule_tasks("job-1")
     assert sorted(
-        (dataclasses.replace(s, update_time_ms=0) for s in scheduled), key=schedule_order
+        (dataclasses.replace(s, update_time_ms=0, create_time_ms=0) for s in scheduled), key=schedule_order
     ) == sorted(rows.schedule, key=schedule_order)
 
 
@@ -531,7 +533,10 @@ async def test_add_tasks_inserts_rows(store: Store) -> None:
     retry = [task(tkey("job-1", "psi_0", 1, *party)) for party in (GUEST, HOST)]
     await store.add_tasks(retry)
     for record in retry:
-        assert dataclasses.replace(await store.get_task(record.key), update_time_ms=0) == record
+        assert (
+            dataclasses.replace(await store.get_task(record.key), update_time_ms=0, create_time_ms=0)
+            == record
+        )
     assert [t.key for t in await store.list_tasks("job-1", task_name="psi_0", attempt=1)] == [
         r.key for r in sorted(retry, key=task_order)
     ]
@@ -898,7 +903,7 @@ async def test_add_attempts_inserts_attempts_and_schedule_rows(store: Store) -> 
     assert dataclasses.replace(got, update_time_ms=0) == retry.attempts[0]
     scheduled = await store.list_schedule_tasks("job-1", task_name="psi_0", attempt=1)
     assert sorted(
-        (dataclasses.replace(s, update_time_ms=0) for s in scheduled), key=schedule_order
+        (dataclasses.replace(s, update_time_ms=0, create_time_ms=0) for s in scheduled), key=schedule_order
     ) == sorted(retry.schedule, key=schedule_order)
 
 

@@ -113,7 +113,7 @@ class ObjectKey(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., task_name: _Optional[str] = ..., attempt: _Optional[int] = ..., tag: _Optional[str] = ..., source: _Optional[_Union[PartyRef, _Mapping]] = ..., destination: _Optional[_Union[PartyRef, _Mapping]] = ...) -> None: ...
 
 class TaskView(_message.Message):
-    __slots__ = ("job_id", "task_name", "attempt", "component", "role", "party_id", "status", "start_time_ms", "end_time_ms", "elapsed_ms", "error", "progress", "traceback", "update_time_ms")
+    __slots__ = ("job_id", "task_name", "attempt", "component", "role", "party_id", "status", "start_time_ms", "end_time_ms", "elapsed_ms", "error", "progress", "traceback", "update_time_ms", "create_time_ms")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_NAME_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
@@ -128,6 +128,7 @@ class TaskView(_message.Message):
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     TRACEBACK_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     task_name: str
     attempt: int
@@ -142,7 +143,8 @@ class TaskView(_message.Message):
     progress: int
     traceback: str
     update_time_ms: int
-    def __init__(self, job_id: _Optional[str] = ..., task_name: _Optional[str] = ..., attempt: _Optional[int] = ..., component: _Optional[str] = ..., role: _Optional[str] = ..., party_id: _Optional[str] = ..., status: _Optional[_Union[TaskStatus, str]] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., elapsed_ms: _Optional[int] = ..., error: _Optional[str] = ..., progress: _Optional[int] = ..., traceback: _Optional[str] = ..., update_time_ms: _Optional[int] = ...) -> None: ...
+    create_time_ms: int
+    def __init__(self, job_id: _Optional[str] = ..., task_name: _Optional[str] = ..., attempt: _Optional[int] = ..., component: _Optional[str] = ..., role: _Optional[str] = ..., party_id: _Optional[str] = ..., status: _Optional[_Union[TaskStatus, str]] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., elapsed_ms: _Optional[int] = ..., error: _Optional[str] = ..., progress: _Optional[int] = ..., traceback: _Optional[str] = ..., update_time_ms: _Optional[int] = ..., create_time_ms: _Optional[int] = ...) -> None: ...
 
 class PartyJobView(_message.Message):
     __slots__ = ("role", "party_id", "status", "description")
