@@ -75,7 +75,8 @@ class TableService:
         finally:
             with contextlib.suppress(OSError):
                 staging.unlink()
-        return table
+        # As stored (with its creation time).
+        return await self._store.get_table(request.namespace, request.name)
 
     async def upload_server_file(
         self, request: UploadRequest, server_file: str, rest: AsyncIterator[object]

@@ -90,6 +90,7 @@ def test_upload_and_upload_file_with_fate_confs_then_query_with_display(
     assert answer["data"]["count"] == 569 and answer["data"]["label_name"] == "y"
     assert answer["data"]["meta"]["sample_id_name"] == "extend_sid"
     assert answer["data"]["partitions"] == 16 and answer["data"]["data_type"] == "dataframe"
+    assert answer["data"]["create_time"]  # the table as stored
     # Uploading again replaces the table, as FATE's upload does.
     assert ok(cluster, "9999", "data", "upload", "-c", conf)["data"]["count"] == 569
 
