@@ -298,7 +298,7 @@ def task() -> None:
 
 
 @task.command("query")
-@click.option("-j", "--job-id", default="", help="The job (else taken from -tid).")
+@click.option("-j", "--job-id", default="", help="The job (else from -tid; every job here when neither).")
 @click.option("-r", "--role", type=ROLE_CHOICE, default="", metavar="TEXT")
 @click.option("-p", "--party-id", default="")
 @click.option("-tn", "--task-name", default="")
@@ -323,6 +323,14 @@ def task_query(
     """Task status per party (role, party id, task, status, times, elapsed, error)."""
 
     def action() -> None:
+        if not job_id and not task_id:
+            # FATE's task query without a job: every task of this node matching the filters.
+            with settings.client() as client:
+                listed = client.list_tasks(
+                    role=role, party_id=party_id, task_name=task_name, status=status or "", limit=1000
+                )
+            success(task_rows([t for t in listed.tasks if task_version is None or t.attempt == task_version]))
+            return
         job, name = _task_ref(job_id, task_name, task_id)
         with settings.client() as client:
             answer = client.query_tasks(
@@ -355,8 +363,6 @@ def _task_ref(job_id: str, task_name: str, task_id: str) -> tuple[str, str]:
                 f"task id {task_id!r} must be <job_id>_<task_name> and agree with -j/-tn",
             )
         return tid_job, tid_task
-    if not job_id:
-        raise FateGrpcError(ErrorCode.CLIENT_INPUT, "say which job: -j JOB_ID or -tid TASK_ID")
     return job_id, task_name
 
 

@@ -191,6 +191,11 @@ def test_task_query_and_list_with_fate_flags(nodes: dict[str, str], done_job: st
     by_tid = ok("task", "query", "-tid", f"{done_job}_reader_0", node=nodes[GUEST])
     assert {(r["role"], r["task_name"]) for r in by_tid} == {("guest", "reader_0"), ("host", "reader_0")}
     assert ok("task", "query", "-j", done_job, "-tv", "1", node=nodes[GUEST]) == []
+    anywhere = ok(
+        "task", "query", "-r", "guest", "-p", GUEST, "-tn", "psi_0", "-s", "success", node=nodes[GUEST]
+    )
+    assert (done_job, "psi_0", "guest") in {(r["job_id"], r["task_name"], r["role"]) for r in anywhere}
+    assert all(r["status"] == "success" and r["task_name"] == "psi_0" for r in anywhere)
 
     listed = ok(
         "task",
