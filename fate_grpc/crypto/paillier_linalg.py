@@ -2,8 +2,8 @@
 
 Entry j of the result is ``prod_i [[v_i]]^(k_ij) mod n^2`` with ``k_ij = round(x_ij * 2^precision_bits)``
 (fixed point: the result's scale is the vector's plus ``precision_bits``; FATE's
-``floating_point_precision`` is 23). Negative ``k`` use the inverse of the product over the rows where k is
-negative (one inversion per column instead of one per element).
+``floating_point_precision`` is 23). A negative ``k`` raises the inverse ciphertext to ``|k|`` (one
+inversion per row of a block, shared by all columns).
 
 Each column is a multi-exponentiation done with Pippenger's bucket method: for every window of ``w`` bits of
 the exponents (most significant first) the running product is raised to ``2^w``, each ciphertext is
@@ -101,11 +101,14 @@ def column_products_block(n: int, block: tuple[bytes, npt.NDArray[np.int64]]) ->
     n2 = nn * nn
     width = ciphertext_width(n)
     ciphertexts = from_fixed_bytes(data, width)
+    matrix = np.asarray(exponents)
+    # c^(-k) = (c^-1)^k: one inversion per row, shared by every column, and one pass per column.
+    inverses = [gmpy2.invert(c, n2) for c in ciphertexts] if bool((matrix < 0).any()) else ciphertexts
     results = []
-    for column in np.asarray(exponents).T:
-        positive = _multi_exponentiation(ciphertexts, column, n2)
-        negative = _multi_exponentiation(ciphertexts, -column, n2)
-        results.append(positive if negative == 1 else positive * gmpy2.invert(negative, n2) % n2)
+    for column in matrix.T:
+        negative = (column < 0).tolist()
+        bases = [inv if neg else c for c, inv, neg in zip(ciphertexts, inverses, negative, strict=True)]
+        results.append(_multi_exponentiation(bases, np.abs(column), n2))
     return to_fixed_bytes(results, width)
 
 
@@ -115,7 +118,7 @@ def _window_bits(count: int) -> int:
 
 
 def _multi_exponentiation(ciphertexts: list[mpz], exponents: npt.NDArray[np.int64], n2: mpz) -> mpz:
-    """``prod_i c_i^(e_i)`` over the rows where ``e_i > 0`` (Pippenger's buckets, most significant first)."""
+    """``prod_i c_i^(e_i)`` for non-negative ``e_i`` (Pippenger's buckets, most significant window first)."""
     rows = np.flatnonzero(exponents > 0)
     if rows.size == 0:
         return mpz(1)

@@ -76,7 +76,7 @@ class Channel:
         return vector
 
     def _receive(self, name: str, source: Party) -> bytes:
-        with timing.waiting_for_peer():
+        with timing.measure("transfer"):
             return self.ctx.receive(self.tag(name), source, timeout_s=RECEIVE_TIMEOUT_S)
 
     def send_public_key(self, to: Sequence[Party], public_key: paillier.PublicKey) -> None:

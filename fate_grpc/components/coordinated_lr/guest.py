@@ -35,7 +35,7 @@ from fate_grpc.components.coordinated_lr.common import (
     saved_estimators,
     settings_from_meta,
 )
-from fate_grpc.components.coordinated_lr.obfuscators import Encryptor, ObfuscatorFiller
+from fate_grpc.components.coordinated_lr.obfuscators import Encryptor, PrefetchedObfuscators
 from fate_grpc.components.coordinated_lr.settings import train_settings
 from fate_grpc.components.coordinated_lr.workers import CryptoWorkers
 from fate_grpc.components.table import Table
@@ -112,8 +112,12 @@ def fit(
     classes = _classes(channel, module, targets, hosts, arbiter)
     public_key = channel.receive_public_key(arbiter)
     batch_rows = min(len(targets), module.settings.batch_size or len(targets))
-    with CryptoWorkers(batch_rows) as executor, ObfuscatorFiller(public_key, 2 * batch_rows + 2) as pool:
-        encryptor = Encryptor(public_key, pool, executor)
+    per_batch = batch_rows * (1 if len(hosts) == 1 else 2) + 1
+    with (
+        CryptoWorkers(batch_rows) as executor,
+        PrefetchedObfuscators(public_key, per_batch, enabled=executor is None) as source,
+    ):
+        encryptor = Encryptor(public_key, source, executor)
         for index, positive in enumerate(classes):
             scope = channel.child(f"c{index}") if module.ovr else channel
             model = module.estimators.get(index) or PartyModel.new(

@@ -30,7 +30,7 @@ from fate_grpc.components.coordinated_lr.common import (
     saved_estimators,
     settings_from_meta,
 )
-from fate_grpc.components.coordinated_lr.obfuscators import Encryptor, ObfuscatorFiller
+from fate_grpc.components.coordinated_lr.obfuscators import Encryptor, PrefetchedObfuscators
 from fate_grpc.components.coordinated_lr.settings import train_settings
 from fate_grpc.components.coordinated_lr.workers import CryptoWorkers
 from fate_grpc.components.table import Table
@@ -105,8 +105,11 @@ def fit(
         classes = count if module.ovr else 1
     public_key = channel.receive_public_key(arbiter)
     batch_rows = min(len(features), module.settings.batch_size or len(features))
-    with CryptoWorkers(batch_rows) as executor, ObfuscatorFiller(public_key, batch_rows + 2) as pool:
-        encryptor = Encryptor(public_key, pool, executor)
+    with (
+        CryptoWorkers(batch_rows) as executor,
+        PrefetchedObfuscators(public_key, batch_rows + 2, enabled=executor is None) as source,
+    ):
+        encryptor = Encryptor(public_key, source, executor)
         for index in range(classes):
             scope = channel.child(f"c{index}") if module.ovr else channel
             model = module.estimators.get(index) or PartyModel.new(

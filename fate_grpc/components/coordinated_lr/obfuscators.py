@@ -1,67 +1,85 @@
-"""Paillier obfuscators computed while the party waits for its peers, so that encrypting a batch costs one
-multiplication per value instead of a fresh obfuscator (about 65 multiplications with 1024-bit keys).
+"""Paillier obfuscators made ahead of time in a worker process, so that encrypting a batch costs one
+multiplication per value instead of a fresh obfuscator (about 65 multiplications with 1024-bit keys) on
+the party's critical path.
 
-A daemon thread tops up an ObfuscatorPool in small chunks, only while ``timing.peer_wait`` is set (the
-party is blocked in a receive), yielding the GIL between chunks so the party resumes at once. Each
-obfuscator is handed out once (``ObfuscatorPool.take``); a shortfall is computed on the spot.
+A one-process pool computes chunks of a batch's worth of obfuscators (``paillier_pool.obfuscator_chunk``:
+its own fixed-base table with a secret base drawn in that process, fresh exponents from ``os.urandom``);
+two chunks are kept in flight. ``take`` uses finished chunks only and computes any shortfall on the spot,
+so it never waits for the worker. Each obfuscator is used once.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from concurrent.futures import Executor
+from collections import deque
+from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 
 import numpy as np
+from gmpy2 import mpz
 
 from fate_grpc.components.coordinated_lr import timing
-from fate_grpc.crypto import paillier
+from fate_grpc.crypto import fixedpoint, paillier
+from fate_grpc.crypto.paillier_pool import ciphertext_width, fixed_base, from_fixed_bytes, obfuscator_chunk
 
-CHUNK = 4  # obfuscators per step (about 0.3 ms with 1024-bit keys) before the GIL is offered back
+IN_FLIGHT = 2  # chunks computed ahead
+# Smaller batches encrypt fast enough in the party's own thread (the worker's start-up would cost more).
+PREFETCH_MIN_ROWS = 128
 
 
-class ObfuscatorFiller:
-    """``with ObfuscatorFiller(public_key, target) as pool``: a pool kept near ``target`` obfuscators."""
+class PrefetchedObfuscators:
+    """``with PrefetchedObfuscators(public_key, per_batch) as source``: ``source.take(count)``."""
 
-    def __init__(self, public_key: paillier.PublicKey, target: int) -> None:
-        self.pool = paillier.ObfuscatorPool(int(public_key.n))
-        self._target = target
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._fill, name="obfuscator-filler", daemon=True)
+    def __init__(self, public_key: paillier.PublicKey, per_batch: int, *, enabled: bool) -> None:
+        self._n = int(public_key.n)
+        self._width = ciphertext_width(self._n)
+        self._chunk = max(1, per_batch)
+        self._ready: deque[mpz] = deque()
+        self._pending: deque[Future[bytes]] = deque()
+        wanted = enabled and per_batch >= PREFETCH_MIN_ROWS
+        self._executor: Executor | None = paillier.make_executor(1) if wanted else None
 
-    def __enter__(self) -> paillier.ObfuscatorPool:
-        self._thread.start()
-        return self.pool
+    def __enter__(self) -> PrefetchedObfuscators:
+        self._refill()
+        return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        self._stop.set()
-        timing.peer_wait.set()  # wake the thread so it sees the stop
-        self._thread.join()
-        timing.peer_wait.clear()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
 
-    def _fill(self) -> None:
-        while not self._stop.is_set():
-            timing.peer_wait.wait()
-            if self._stop.is_set():
-                return
-            if len(self.pool) >= self._target:
-                self._stop.wait(0.005)
-                continue
-            self.pool.fill(CHUNK)
-            time.sleep(0)  # offer the GIL back between chunks
+    def take(self, count: int) -> list[mpz]:
+        while self._pending and self._pending[0].done() and len(self._ready) < count:
+            self._collect(self._pending.popleft())
+        taken = [self._ready.popleft() for _ in range(min(count, len(self._ready)))]
+        if len(taken) < count:
+            taken.extend(fixed_base(self._n).draw(count - len(taken)))
+        self._refill()
+        return taken
+
+    def _collect(self, future: Future[bytes]) -> None:
+        try:
+            self._ready.extend(from_fixed_bytes(future.result(), self._width))
+        except BrokenProcessPool:
+            self._executor = None  # the worker died: compute locally from now on
+
+    def _refill(self) -> None:
+        while self._executor is not None and len(self._pending) < IN_FLIGHT:
+            try:
+                self._pending.append(self._executor.submit(obfuscator_chunk, self._n, self._chunk))
+            except BrokenProcessPool:
+                self._executor = None
 
 
 class Encryptor:
-    """Encryption and re-randomisation for one party: precomputed obfuscators for batches of ordinary size,
+    """Encryption and re-randomisation for one party: prefetched obfuscators for batches of ordinary size,
     the worker processes for big ones."""
 
     def __init__(
-        self, public_key: paillier.PublicKey, pool: paillier.ObfuscatorPool, executor: Executor | None
+        self, public_key: paillier.PublicKey, source: PrefetchedObfuscators, executor: Executor | None
     ) -> None:
-        self.public_key, self.pool, self.executor = public_key, pool, executor
+        self.public_key, self.source, self.executor = public_key, source, executor
 
     def encrypt(self, values: object, precision_bits: int) -> paillier.EncryptedVector:
         array = np.asarray(values, dtype=np.float64).reshape(-1)
@@ -70,12 +88,16 @@ class Encryptor:
                 return paillier.encrypt(
                     self.public_key, array, precision_bits=precision_bits, executor=self.executor
                 )
-            return paillier.encrypt(self.public_key, array, precision_bits=precision_bits, pool=self.pool)
+            residues = fixedpoint.encode(array, int(self.public_key.n), precision_bits)
+            n, n2 = self.public_key.n, self.public_key.n2
+            noise = self.source.take(len(residues))
+            ciphertexts = [(n * m + 1) * r % n2 for m, r in zip(residues, noise, strict=True)]
+            return paillier.EncryptedVector(self.public_key, ciphertexts, precision_bits)
 
     def rerandomize(self, vector: paillier.EncryptedVector) -> paillier.EncryptedVector:
-        """The same plaintexts under fresh obfuscators from the pool."""
+        """The same plaintexts under fresh obfuscators."""
         with timing.measure("homomorphic"):
             n2 = self.public_key.n2
-            noise = self.pool.take(len(vector))
+            noise = self.source.take(len(vector))
             fresh = [c * r % n2 for c, r in zip(vector.ciphertexts, noise, strict=True)]
             return paillier.EncryptedVector(self.public_key, fresh, vector.scale)

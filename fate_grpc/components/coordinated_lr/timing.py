@@ -45,17 +45,3 @@ def summary() -> str:
     total = time.perf_counter() - getattr(_local, "started", time.perf_counter())
     parts = " ".join(f"{name}={totals[name]:.3f}s" for name in CATEGORIES)
     return f"{LOG_PREFIX} total={total:.3f}s {parts}"
-
-
-# Set while this process waits for a peer: background precomputation runs only then.
-peer_wait = threading.Event()
-
-
-@contextmanager
-def waiting_for_peer() -> Iterator[None]:
-    peer_wait.set()
-    try:
-        with measure("transfer"):
-            yield
-    finally:
-        peer_wait.clear()
