@@ -25,6 +25,8 @@ MAX_PARTNER_CHECK_S = 30.0
 # proves the whole path (network, TLS, the partner's service) without side effects.
 PROBE_JOB_ID = "reachability-probe"
 UNREACHABLE = {ErrorCode.PARTY_UNAVAILABLE, ErrorCode.DEADLINE_EXCEEDED, ErrorCode.NODE_UNREACHABLE}
+# The partner's node answered, but would not serve this node: worth showing, it breaks every job.
+REFUSED = {ErrorCode.PERMISSION_DENIED, ErrorCode.UNAUTHENTICATED}
 
 
 def _grant(record: GrantRecord) -> client_pb2.Grant:
@@ -166,7 +168,7 @@ class ClientAdminRpcs:
         """One round trip to the partner's node; any answer from its service means it is reachable."""
         address = self._gateway.address_of(party_id)
         started = time.monotonic()
-        error = ""
+        error, refused = "", ""
         try:
             await self._gateway.call_control(
                 party_id, "GetJobView", control_pb2.GetJobViewRequest(job_id=PROBE_JOB_ID), timeout=timeout_s
@@ -174,9 +176,15 @@ class ClientAdminRpcs:
         except FateGrpcError as exc:
             if exc.code in UNREACHABLE:
                 error = exc.message
+            elif exc.code in REFUSED:
+                refused = f"it answers but refuses this node: {exc.message}"
         latency_ms = int((time.monotonic() - started) * 1000)
         return jobs_pb2.PartnerReachability(
-            party_id=party_id, address=address, reachable=not error, latency_ms=latency_ms, error=error
+            party_id=party_id,
+            address=address,
+            reachable=not error,
+            latency_ms=latency_ms,
+            error=error or refused,
         )
 
 

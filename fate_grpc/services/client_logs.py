@@ -16,6 +16,7 @@ from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.domain.log_types import LogQuery, check_log_query, line_window, select_lines
 from fate_grpc.errors import ErrorCode, FateGrpcError
 from fate_grpc.node.paths import NodePaths
+from fate_grpc.node.peers import PartyGateway
 from fate_grpc.scheduler.job_log import JobLog
 from fate_grpc.security.identity import ClientAuthenticator
 from fate_grpc.services.edge import stream_edge, unary_edge
@@ -34,7 +35,7 @@ class ClientLogRpcs:
     _paths: NodePaths
     _job_log: JobLog
     _party_id: str
-    _gateway: Any
+    _gateway: PartyGateway
 
     @unary_edge
     async def QueryLog(self, request: Any, context: Any) -> jobs_pb2.QueryLogResponse:
