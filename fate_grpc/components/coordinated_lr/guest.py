@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fate_grpc.components.context import ComponentContext, ComponentError, Party
+from fate_grpc.components.context import ComponentContext, ComponentError, InputModel, Party
 from fate_grpc.components.coordinated_lr import tables, timing, validation
 from fate_grpc.components.coordinated_lr.channel import Channel, guest_and_hosts, ids_digest, roles
 from fate_grpc.components.coordinated_lr.common import (
@@ -77,15 +77,16 @@ def document(module: PartyModule) -> tuple[dict[str, object], dict[str, object]]
     return {"estimator": estimators_document(module, guest=True)}, meta
 
 
-def load(task: Task, model: object, current: dict[str, object] | None, *, what: str) -> PartyModule:
-    from fate_grpc.components.context import InputModel
-
-    assert isinstance(model, InputModel)
+def load(task: Task, model: InputModel, current: dict[str, object] | None, *, what: str) -> PartyModule:
     saved, meta = saved_estimators(model, what=what)
     settings = settings_from_meta(task, meta, current, what=what)
-    module = PartyModule(
-        task, settings, ovr=bool(meta.get("ovr")), labels=[int(v) for v in meta.get("labels") or []]
-    )
+    try:
+        labels = [int(v) for v in meta.get("labels") or []]
+    except (TypeError, ValueError):
+        raise ComponentError(f"{what}: meta.labels must be integer class labels") from None
+    if task == "lr" and len(labels) < 2:
+        raise ComponentError(f"{what} is not a coordinated_lr model (its meta has no class labels)")
+    module = PartyModule(task, settings, ovr=bool(meta.get("ovr")), labels=labels)
     for index, entry in saved.items():
         fit_intercept = bool(entry.get("fit_intercept", settings.fit_intercept))
         module.estimators[index] = restore_party(settings, entry, fit_intercept=fit_intercept, what=what)

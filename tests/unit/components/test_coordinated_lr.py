@@ -374,3 +374,13 @@ def test_a_host_without_the_guests_validate_data_is_refused(tables: dict[Party, 
     extra = {GUEST: {"validate_data": tables[GUEST].take(np.arange(40, 60))}}
     with pytest.raises(ComponentError, match="this host has no validate_data"):
         federation(train, quick(epochs=1), extra=extra).run(coordinated_lr.run_lr)
+
+
+def test_predict_with_a_model_of_another_component_is_refused(tables: dict[Party, Table]) -> None:
+    from fate_grpc.components.context import InputModel
+
+    foreign = InputModel(data={"split_points": {}}, meta={"model_type": "hetero_feature_binning"})
+    models = {p: {"input_model": foreign} for p in (GUEST, HOST)}
+    fed = federation(small(tables, 20), {}, stage="predict", key="test_data", models=models)
+    with pytest.raises(ComponentError, match="input_model is not a coordinated linear model"):
+        fed.run(coordinated_lr.run_lr)
