@@ -10,9 +10,11 @@ Per batch the guest receives each host's ``[[f * X_h w_h]]`` (f = 1/4 for lr, 1 
   is ``[[X_g^T d / n]]``; no loss is computed (as FATE).
 
 It adds its L2 term, sends ``[[gradient]]`` to the arbiter and applies the update the arbiter returns.
-What the guest learns: its own data, weights and updates, and the number of hosts; from hosts only
-ciphertexts under the arbiter's key during training. Predicting (after training, and in the predict stage)
-it receives each host's plaintext ``X_h w_h`` per row, as in FATE.
+What the guest learns: its own data, weights and updates, the number of hosts and whether training
+converged (never the loss, which only the arbiter decrypts); from hosts only
+ciphertexts under the arbiter's key during training. Predicting (after training, in the predict stage, and
+with validate_data after every epoch on the validate rows) it receives each host's plaintext ``X_h w_h``
+per row, as in FATE's predict.
 """
 
 from __future__ import annotations

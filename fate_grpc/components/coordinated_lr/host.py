@@ -9,7 +9,8 @@ arbiter returns.
 What a host learns: its own data, weights and updates; the number of classes (lr), the batch plan, whether
 training converged; everything else it receives is a ciphertext under the arbiter's key, which it does not
 hold. It never sees a label, a residual, a guest feature or weight, or another host's anything. Predicting
-it sends its plaintext ``X_h w_h`` to the guest, as in FATE.
+(and, when the task has validate_data, after every epoch on the validate rows) it sends its plaintext
+``X_h w_h`` to the guest, as in FATE's predict.
 """
 
 from __future__ import annotations
