@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from fate_grpc.cli.downloads import safe_relative
 from fate_grpc.errors import ErrorCode, FateGrpcError
 
 
@@ -15,8 +16,8 @@ def unpack_log_archive(chunks: Iterable[bytes], target: Path) -> list[str]:
     """Write the tar.gz stream to a temporary file, unpack it into a staging directory next to
     `target`, then move it into place (replacing an earlier download). Returns the unpacked names.
 
-    Only regular files inside the directory are accepted (tarfile's "data" filter refuses absolute
-    names, `..`, links and devices).
+    Only regular files with relative names that stay inside the directory are accepted (and
+    tarfile's "data" filter is applied on top).
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -40,6 +41,7 @@ def _extract(archive: object, staging: Path) -> list[str]:
         with tarfile.open(fileobj=archive, mode="r:gz") as tar:  # type: ignore[call-overload]
             members = tar.getmembers()
             for member in members:
+                safe_relative(member.name)
                 if not member.isfile():
                     raise FateGrpcError(
                         ErrorCode.INTERNAL, f"the log archive holds a non-file entry {member.name!r}"
