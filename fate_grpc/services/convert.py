@@ -122,7 +122,7 @@ def metric_from_proto(message: common_pb2.Metric) -> MetricRecord:
         raise invalid_argument("too many metric values in one report", field_path="metrics.data")
     return MetricRecord(
         name=message.name,
-        type=message.type or "custom",
+        type=message.type,  # "" is FATE's untyped metric (shown as null), not "custom"
         groups=tuple((g.name, g.index if g.HasField("index") else None) for g in message.groups),
         step_axis=message.step_axis if message.HasField("step_axis") else None,
         data=tuple(

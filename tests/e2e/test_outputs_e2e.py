@@ -407,8 +407,9 @@ def test_a_tampered_archive_is_refused(flow: Flow, train_job: str, tmp_path: Pat
 def test_delete_metric_and_output_model(flow: Flow, tmp_path: Path) -> None:
     job = flow.run_job(DAGS / "psi.yaml")
     ref = ["-j", job, "-r", "guest", "-p", GUEST, "-tn", "psi_0"]
-    assert len(flow.ok("output", "query-metric", *ref)["data"]) == 1
-    assert flow.ok("output", "delete-metric", *ref)["data"] == {"deleted": 1}
+    # psi's two metrics: intersect_id_count and summary, as FATE's.
+    assert len(flow.ok("output", "query-metric", *ref)["data"]) == 2
+    assert flow.ok("output", "delete-metric", *ref)["data"] == {"deleted": 2}
     assert flow.ok("output", "query-metric", *ref)["data"] == []
     code, answer = flow("output", "download-model", *ref, "-o", str(tmp_path))
     assert code != 0 and answer["code"] == 1003 and "no output model" in answer["message"]
