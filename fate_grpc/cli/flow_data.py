@@ -60,7 +60,8 @@ def _derived_data_meta(info: common_pb2.TableInfo) -> dict[str, Any]:
 
 def _upload(settings: Settings, conf: str, *, server_side: bool) -> None:
     raw = load_json_conf(conf)
-    _refuse_unknown(raw, UPLOAD_KEYS, conf)
+    # "overwrite" was this CLI's own key before uploads replaced tables as FATE's do; still accepted.
+    _refuse_unknown({k: v for k, v in raw.items() if k != "overwrite"}, UPLOAD_KEYS, conf)
     if not raw.get("file"):
         raise FateGrpcError(ErrorCode.CLIENT_INPUT, f"upload conf {conf} needs 'file'")
     file = _local_file(str(raw["file"]), Path(conf), server_side=server_side)
@@ -259,7 +260,7 @@ def _truthy(value: str | None) -> bool:
 
 
 def _refuse_unknown(raw: dict[str, Any], allowed: tuple[str, ...], conf: str) -> None:
-    unknown = sorted(set(raw) - set(allowed) - {"overwrite"})
+    unknown = sorted(set(raw) - set(allowed))
     if unknown:
         raise FateGrpcError(
             ErrorCode.CLIENT_INPUT,

@@ -163,6 +163,9 @@ def test_upload_without_a_name_then_transformer(cluster: LocalCluster, tmp_path:
     shown = ok(cluster, "9999", "table", "query", "-n", "breast_transformed", "-ns", "experiment")["data"]
     assert shown["header"] == csv_lines(GUEST_CSV)[0] and shown["transformed_from"].startswith("upload.")
 
+    unknown = write_conf(tmp_path, "unknown", {**transformer, "overwrite": True})
+    code, answer = flow(cluster, "9999", "data", "transformer", "-c", unknown)
+    assert code != 0 and answer["code"] == 2002 and "'overwrite'" in answer["message"]
     kept = write_conf(tmp_path, "keep", {**transformer, "drop": False})
     code, answer = flow(cluster, "9999", "data", "transformer", "-c", kept)
     assert code != 0 and answer["code"] == 1004 and '"drop": true' in answer["hint"]
