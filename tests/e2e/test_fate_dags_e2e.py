@@ -67,6 +67,11 @@ def metric(flow: Flow, job: str, task: str, name: str, party: str = GUEST) -> An
     return record["data"][0]["metric"]
 
 
+def metric_types(flow: Flow, job: str, task: str, party: str = GUEST) -> dict[str, Any]:
+    records = flow.ok("output", "query-metric", *ref(job, task, party), party=party)["data"]
+    return {r["name"]: r["type"] for r in records}
+
+
 def model(flow: Flow, job: str, task: str, party: str = GUEST, key: str = "output_model") -> Any:
     answer = flow.ok("output", "query-model", *ref(job, task, party), party=party)
     return answer["data"][key]
@@ -77,6 +82,8 @@ def test_psi(flow: Flow) -> None:
     for party in (GUEST, HOST):
         assert counts(flow, job, "psi_0", party) == {"output_data": ROWS}
     assert metric(flow, job, "psi_0", "summary")["method"] == "curve25519"
+    assert metric(flow, job, "psi_0", "intersect_id_count", HOST) == {"intersect_count": ROWS}
+    assert metric_types(flow, job, "psi_0") == {"intersect_id_count": "custom", "summary": None}
 
 
 def test_data_split_fractions_and_counts(flow: Flow) -> None:
@@ -100,6 +107,11 @@ def test_data_split_fractions_and_counts(flow: Flow) -> None:
         "test_count": 50,
     }
     assert metric(flow, job, "data_split_0", "0_summary")["original_count"] == LABEL_0
+    assert metric_types(flow, job, "data_split_0") == {
+        "summary": "data_split",
+        "0_summary": "data_split",
+        "1_summary": "data_split",
+    }
 
 
 def test_sample_per_label_rates_and_counts(flow: Flow) -> None:
@@ -125,10 +137,12 @@ def test_union_of_two_splits(flow: Flow) -> None:
     for party in (GUEST, HOST):
         assert counts(flow, job, "union_0", party) == {"output_data": 341 + 171}
     assert metric(flow, job, "union_0", "summary")["total"] == 341 + 171
+    assert metric_types(flow, job, "union_0", HOST) == {"summary": None}
 
 
 def test_statistics_with_percentiles(flow: Flow) -> None:
     job = submit(flow, "statistics")
+    assert metric_types(flow, job, "statistics_0") == {}  # FATE's statistics logs no metric
     data = model(flow, job, "statistics_0")["data"]
     guest = pd.read_csv(DATA / "breast_hetero_guest.csv")
     assert data["mean"]["x0"] == pytest.approx(guest["x0"].mean())
@@ -193,6 +207,7 @@ def test_selection_iv_statistics_manual(flow: Flow) -> None:
 
 def test_evaluation_at_the_guest(flow: Flow) -> None:
     job = submit(flow, "evaluation")
+    assert metric_types(flow, job, "evaluation_0") == {"evaluation": "evaluation"}
     result = metric(flow, job, "evaluation_0", "evaluation")
     (origin,) = result["psi_0"].values()
     names = [entry["metric"] if isinstance(entry, dict) else entry[0]["metric"] for entry in origin]
