@@ -1,0 +1,256 @@
+"""Encrypted gradient/hessian histograms for hetero SecureBoost: FATE's g/h packing, histogram sums under
+Paillier over row blocks, cumulative sums, sibling subtraction, and several bins per ciphertext.
+
+Encoding (FATE's ``gh_pack``, 52 fractional bits): g is shifted by ``g_offset`` to be non-negative (1 for
+binary:bce and multi:ce, whose g lies in [-1, 1]; ``|min g|`` for regression), and
+``G = round((g + g_offset) 2^52)``, ``H = round(h 2^52)``. With ``gh_pack`` one plaintext per row holds
+``G << shift_bit | H``, where ``shift_bit`` leaves room for the sum of all ``rows`` values of either part
+(``max(int(log2(2^52 rows g_max)) + 1, int(log2(2^52 rows h_max)) + 1)``), so sums never carry from H into
+G; without it, G and H travel as two ciphertexts per row. Sums are exact integers: the guest removes
+``g_offset`` times the row count after decryption.
+
+A histogram is a vector of ``nodes * features * n_bins`` ciphertexts in node-major order (as
+``fate_grpc.ml.secureboost.histogram``): ``encrypted_histogram`` sums a block of rows (partial results of
+disjoint blocks combine with ``+``); ``cumulative`` turns bin sums into left-child sums; ``subtract`` derives
+a sibling. ``pack_for_guest`` (FATE's ``split_info_pack``) folds ``(key_bits - 1) // slot_bits`` entries into
+one re-randomised ciphertext, as many as fit; ``decrypt_histogram`` undoes all of it at the guest.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import gmpy2
+import numpy as np
+import numpy.typing as npt
+from gmpy2 import mpz
+
+from fate_grpc.crypto import paillier
+from fate_grpc.crypto.fixedpoint import PackingLayout
+from fate_grpc.crypto.paillier_pool import ciphertext_width, from_fixed_bytes, map_chunks, to_fixed_bytes
+
+PRECISION_BITS = 52  # FATE's FIX_POINT_PRECISION for g and h
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+# Below this many (row, feature) additions a histogram is summed in the calling thread.
+PARALLEL_MIN_CELLS = 200_000
+
+
+@dataclass(frozen=True)
+class GHCodec:
+    """How g and h become non-negative integers, and how many bits a sum of one part may take."""
+
+    g_offset: float
+    shift_bit: int
+    packed: bool = True
+    precision_bits: int = PRECISION_BITS
+
+    @classmethod
+    def for_gradients(cls, g: FloatArray, rows: int, *, regression: bool, packed: bool = True) -> GHCodec:
+        """FATE's offsets and bounds: classification ``g_offset`` 1, g < 2 after the shift, h <= 1;
+        regression ``g_offset = |min g|``, ``g_max = |max g| + g_offset``, ``h_max = 2``."""
+        if regression:
+            g_offset = abs(float(np.min(g))) if len(g) else 0.0
+            g_max, h_max = abs(float(np.max(g))) + g_offset if len(g) else 1.0, 2.0
+        else:
+            g_offset, g_max, h_max = 1.0, 2.0, 1.0
+        scale = 2.0**PRECISION_BITS * max(rows, 1)
+        shift = max(int(math.log2(scale * max(g_max, 1e-300)) + 1), int(math.log2(scale * h_max) + 1))
+        return cls(g_offset=g_offset, shift_bit=shift, packed=packed)
+
+    @property
+    def channels(self) -> int:
+        """Ciphertexts per row (and per histogram entry): 1 packed, else 2 (g, h)."""
+        return 1 if self.packed else 2
+
+    @property
+    def slot_bits(self) -> int:
+        """Bits of one histogram entry when several share a ciphertext."""
+        return 2 * self.shift_bit if self.packed else self.shift_bit
+
+    def integers(self, g: FloatArray, h: FloatArray) -> tuple[list[int], list[int]]:
+        """``G`` and ``H`` of every row.
+
+        Raises:
+            ValueError: A shifted g is negative or a value needs more than ``shift_bit`` bits.
+        """
+        scale = np.float64(2.0**self.precision_bits)
+        big_g = np.rint((np.asarray(g, dtype=np.float64) + self.g_offset) * scale)
+        big_h = np.rint(np.asarray(h, dtype=np.float64) * scale)
+        if big_g.size and (big_g.min() < 0 or big_h.min() < 0):
+            raise ValueError("g + g_offset and h must be non-negative")
+        out_g, out_h = [int(v) for v in big_g.tolist()], [int(v) for v in big_h.tolist()]
+        if max([*out_g, *out_h], default=0) >> self.shift_bit:
+            raise ValueError(f"a g or h value needs more than {self.shift_bit} bits")
+        return out_g, out_h
+
+    def plaintexts(self, g: FloatArray, h: FloatArray) -> list[list[int]]:
+        """Per channel, the integer of every row: ``[G << shift | H]`` packed, else ``[G, H]``."""
+        big_g, big_h = self.integers(g, h)
+        if not self.packed:
+            return [big_g, big_h]
+        shift = self.shift_bit
+        return [[(a << shift) | b for a, b in zip(big_g, big_h, strict=True)]]
+
+    def split(self, channels: Sequence[Sequence[int]]) -> tuple[list[int], list[int]]:
+        """Decrypted sums back to ``(sum G, sum H)`` per entry."""
+        if not self.packed:
+            return [int(v) for v in channels[0]], [int(v) for v in channels[1]]
+        mask = (1 << self.shift_bit) - 1
+        values = [int(v) for v in channels[0]]
+        return [v >> self.shift_bit for v in values], [v & mask for v in values]
+
+    def to_floats(
+        self, big_g: Sequence[int], big_h: Sequence[int], counts: IntArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """Sums of g (offset removed: ``g_offset`` times the count) and of h as floats."""
+        denominator = 1 << self.precision_bits
+        g = np.asarray([v / denominator for v in big_g], dtype=np.float64)
+        h = np.asarray([v / denominator for v in big_h], dtype=np.float64)
+        return g - self.g_offset * np.asarray(counts, dtype=np.float64).reshape(-1), h
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"g_offset": self.g_offset, "shift_bit": self.shift_bit, "packed": self.packed}
+
+    @classmethod
+    def from_dict(cls, value: dict[str, Any]) -> GHCodec:
+        return cls(float(value["g_offset"]), int(value["shift_bit"]), bool(value["packed"]))
+
+
+def encrypt_gh(
+    public_key: paillier.PublicKey,
+    codec: GHCodec,
+    g: FloatArray,
+    h: FloatArray,
+    *,
+    executor: Executor | None = None,
+) -> list[paillier.EncryptedVector]:
+    """One encrypted vector per channel, one ciphertext per row."""
+    return [
+        paillier.encrypt(public_key, np.asarray(values, dtype=object), scale=0, executor=executor)
+        for values in codec.plaintexts(g, h)
+    ]
+
+
+def encrypted_histogram(
+    vector: paillier.EncryptedVector,
+    bins: IntArray,
+    node_index: IntArray,
+    n_nodes: int,
+    n_bins: int,
+    *,
+    executor: Executor | None = None,
+) -> paillier.EncryptedVector:
+    """Per (node, feature, bin), the product of the ciphertexts of the rows there (their encrypted sum),
+    node-major; rows with ``node_index`` -1 are left out. Not re-randomised: combine, then re-randomise
+    (or ``pack_for_guest``) before anything leaves the party."""
+    rows = np.flatnonzero(node_index >= 0)
+    features = bins.shape[1]
+    groups = node_index[rows, None] * n_bins + bins[rows]  # (rows, features) ids in [0, nodes * n_bins)
+    n_groups = n_nodes * n_bins
+    picked = vector.take(rows)
+    if executor is None or len(rows) * features < PARALLEL_MIN_CELLS:
+        sums = picked.sum_by_groups(groups, n_groups, rerandomize=False).ciphertexts
+    else:
+        sums = _parallel_group_sums(picked, groups, n_groups, executor)
+    # sum_by_groups is feature-major (feature, node, bin); reorder to (node, feature, bin).
+    order = np.arange(features * n_groups).reshape(features, n_nodes, n_bins).transpose(1, 0, 2).reshape(-1)
+    return paillier.EncryptedVector(vector.public_key, [sums[i] for i in order.tolist()], 0)
+
+
+def cumulative(vector: paillier.EncryptedVector, n_bins: int) -> paillier.EncryptedVector:
+    """Running encrypted sums over the bins of every (node, feature): entry b holds bins 0..b."""
+    n2 = vector.public_key.n2
+    out: list[mpz] = []
+    for start in range(0, len(vector), n_bins):
+        acc = mpz(1)
+        for c in vector.ciphertexts[start : start + n_bins]:
+            acc = acc * c % n2
+            out.append(acc)
+    return paillier.EncryptedVector(vector.public_key, out, 0)
+
+
+def subtract(parent: paillier.EncryptedVector, child: paillier.EncryptedVector) -> paillier.EncryptedVector:
+    """The sibling's histogram: the parent's minus one child's (entry by entry)."""
+    n2 = parent.public_key.n2
+    cts = [p * gmpy2.invert(c, n2) % n2 for p, c in zip(parent.ciphertexts, child.ciphertexts, strict=True)]
+    return paillier.EncryptedVector(parent.public_key, cts, 0)
+
+
+def pack_for_guest(
+    vector: paillier.EncryptedVector, codec: GHCodec, *, pack: bool = True
+) -> tuple[paillier.EncryptedVector, PackingLayout | None]:
+    """FATE's ``split_info_pack``: several entries per ciphertext (re-randomised); or each entry
+    re-randomised on its own."""
+    if not pack:
+        return vector.rerandomize(), None
+    return paillier.pack_ciphertexts(vector, codec.slot_bits)
+
+
+def decrypt_histogram(
+    private_key: paillier.PrivateKey,
+    channels: Sequence[tuple[paillier.EncryptedVector, PackingLayout | None]],
+    codec: GHCodec,
+    *,
+    executor: Executor | None = None,
+) -> tuple[list[int], list[int]]:
+    """Exact ``(sum G, sum H)`` integers of every entry (offset still in G; see ``GHCodec.to_floats``)."""
+    values: list[list[int]] = []
+    for vector, layout in channels:
+        if layout is None:
+            values.append(paillier.decrypt_residues(private_key, vector, executor=executor))
+        else:
+            values.append(
+                [int(v) for v in paillier.decrypt_packed(private_key, vector, layout, executor=executor)]
+            )
+    return codec.split(values)
+
+
+def integer_histogram(
+    codec: GHCodec,
+    g: FloatArray,
+    h: FloatArray,
+    bins: IntArray,
+    node_index: IntArray,
+    n_nodes: int,
+    n_bins: int,
+) -> tuple[list[int], list[int]]:
+    """The plaintext ``(sum G, sum H)`` per (node, feature, bin), node-major: what ``decrypt_histogram``
+    must return for the same rows (for tests and checks)."""
+    big_g, big_h = codec.integers(g, h)
+    features = bins.shape[1]
+    sums_g = [0] * (n_nodes * features * n_bins)
+    sums_h = [0] * (n_nodes * features * n_bins)
+    for row in np.flatnonzero(node_index >= 0).tolist():
+        base = int(node_index[row]) * features * n_bins
+        for f in range(features):
+            slot = base + f * n_bins + int(bins[row, f])
+            sums_g[slot] += big_g[row]
+            sums_h[slot] += big_h[row]
+    return sums_g, sums_h
+
+
+def _parallel_group_sums(
+    picked: paillier.EncryptedVector, groups: IntArray, n_groups: int, executor: Executor
+) -> list[mpz]:
+    """``sum_by_groups`` with the features split into one chunk per worker task."""
+    n = int(picked.public_key.n)
+    blob = to_fixed_bytes(picked.ciphertexts, picked.public_key.width)
+    features = groups.shape[1]
+    step = max(1, math.ceil(features / 8))
+    chunks = [(blob, groups[:, start : start + step].copy(), n_groups) for start in range(0, features, step)]
+    results = map_chunks(executor, _group_sums_chunk, n, chunks)
+    width = ciphertext_width(n)
+    return [c for result in results for c in from_fixed_bytes(result, width)]
+
+
+def _group_sums_chunk(n: int, chunk: tuple[bytes, IntArray, int]) -> bytes:
+    blob, groups, n_groups = chunk
+    width = ciphertext_width(n)
+    vector = paillier.EncryptedVector(paillier.PublicKey(n), from_fixed_bytes(blob, width), 0)
+    sums = vector.sum_by_groups(groups, n_groups, rerandomize=False).ciphertexts
+    return to_fixed_bytes(sums, width)
