@@ -380,8 +380,86 @@ def test_clean_queue_cancels_waiting_jobs(nodes: dict[str, str], done_job: str, 
 
     assert ok("job", "clean-queue", node=guest) == {waiting: "canceled"}
     assert {r["status"] for r in ok("job", "query", "-j", waiting, node=guest)} == {"canceled"}
-    release.write_text("go")
-    assert watch_until(guest, holding, {"success", "failed", "canceled", "timeout"}) == "success"
+
+    # Stop the job that holds the cores; rerun the canceled one, which can start now; then clean it.
+    assert ok("job", "stop", "--job-id", holding, node=nodes[HOST]) == {
+        "job_id": holding,
+        "status": "canceled",
+    }
+    assert watch_until(guest, holding, {"success", "failed", "canceled", "timeout"}) == "canceled"
+    rerun = ok("job", "rerun", "--job-id", waiting, node=guest)
+    assert rerun["status"] == "waiting" and set(rerun["tasks"]) == {"reader_0", "psi_0"}
+    assert watch_until(guest, waiting, {"success", "failed", "canceled", "timeout"}) == "success"
+    cleaned = ok("job", "clean", "--job-id", waiting, node=guest)
+    assert sorted(cleaned["cleaned_party_ids"]) == sorted([GUEST, HOST])
+    code, answer = flow("job", "query", "-j", waiting, node=nodes[HOST])
+    assert code != 0 and answer["code"] == 1003
+
+
+def test_output_and_model_commands_with_fate_flags(
+    nodes: dict[str, str], done_job: str, tmp_path: Path
+) -> None:
+    guest, host = nodes[GUEST], nodes[HOST]
+    psi = ("--job-id", done_job, "--role", "guest", "--party-id", GUEST, "--task-name", "psi_0")
+    keys = ok("output", "query-metric-key", *psi, node=guest)
+    assert keys and all(set(k) == {"name", "type", "groups", "step_axis"} for k in keys)
+    metrics = ok("output", "query-metric", *psi, node=guest)
+    assert [m["name"] for m in metrics] == [k["name"] for k in keys] and all(m["data"] for m in metrics)
+    [table] = ok("output", "query-data-table", *psi, node=guest)["output_data"]
+    assert table["namespace"] == f"{done_job}_psi_0"
+    code, answer = flow("output", "display-data", *psi, node=guest)
+    assert code == 0 and answer["data"]["output_data"][0][0] == "id"
+    ok("output", "delete-metric", *psi, node=guest)
+    assert ok("output", "query-metric-key", *psi, node=guest) == []
+
+    code, answer = flow("job", "submit", "--conf-path", str(DAGS / "train_scale.yaml"), node=guest)
+    assert code == 0, answer
+    train = answer["job_id"]
+    assert watch_until(guest, train, {"success", "failed", "canceled", "timeout"}) == "success"
+    scale = ("--job-id", train, "--role", "host", "--party-id", HOST, "--task-name", "scale_0")
+    assert set(ok("output", "query-model", *scale, node=host)["output_model"]) == {"data", "meta"}
+    code, answer = flow("output", "download-model", *scale, "--path", str(tmp_path / "models"), node=host)
+    assert code == 0 and (Path(answer["directory"]) / "output_model" / "model.json").is_file()
+
+    exported = ok(
+        "model",
+        "export",
+        "--model-id",
+        "breast_scale",
+        "--model-version",
+        "0",
+        "--role",
+        "host",
+        "--party-id",
+        HOST,
+        "--path",
+        str(tmp_path / "zips"),
+        node=host,
+    )
+    zipped = exported["path"]
+    imported = ok(
+        "model", "import", "--model-id", "moved", "--model-version", "1", "--path", zipped, node=host
+    )
+    assert [(m["task_name"], m["model_id"]) for m in imported] == [("scale_0", "moved")]
+    ok(
+        "model",
+        "delete",
+        "--model-id",
+        "moved",
+        "--model-version",
+        "1",
+        "--role",
+        "host",
+        "--party-id",
+        HOST,
+        "--task-name",
+        "scale_0",
+        "--output-key",
+        "output_model",
+        node=host,
+    )
+    ok("output", "delete-model", *scale, node=host)
+    assert ok("output", "query-model", *scale, node=host) == {}
 
 
 def test_provider_and_output_flags(nodes: dict[str, str], done_job: str, tmp_path: Path) -> None:
