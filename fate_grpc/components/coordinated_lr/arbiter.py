@@ -128,12 +128,12 @@ def _coordinate(
             gradients = [
                 _decrypt(private_key, scope.receive_vector("gradient", p, public_key)) for p in parties
             ]
+            if len(hosts) == 1:  # the guest's last value is the batch loss
+                coordinator.add_loss(float(gradients[0][-1, 0]))
+                gradients[0] = gradients[0][:-1]
             deltas = coordinator.step(gradients)
             for party, delta in zip(parties, deltas, strict=True):
                 scope.send_arrays("delta", party, value=delta.reshape(-1))
-            if len(hosts) == 1:
-                loss = _decrypt(private_key, scope.receive_vector("loss", guest, public_key, 1))
-                coordinator.add_loss(float(loss[0, 0]))
         converged = coordinator.end_epoch_check(epoch)
         if coordinator.epoch_loss is not None:
             step = coordinator.epochs_done + epoch

@@ -5,7 +5,8 @@ Per batch the guest receives each host's ``[[f * X_h w_h]]`` (f = 1/4 for lr, 1 
 * with one host: sends the host ``[[half_d]]``, ``half_d = f * X_g w_g - y/2`` (lr) or ``X_g w_g - y``
   (linr), a fresh encryption; its gradient is ``X_g^T half_d / n`` (plaintext) plus
   ``[[X_g^T (f X_h w_h) / n]]``; it assembles the encrypted Taylor loss from its plaintext part and the
-  host's ``[[f X_h w_h]]``, ``[[sum (f X_h w_h)^2]]`` and ``[[penalty]]``, and sends it to the arbiter;
+  host's ``[[f X_h w_h]]``, ``[[sum (f X_h w_h)^2]]`` and ``[[penalty]]``, and sends it to the arbiter
+  after its gradient values (one message);
 * with several hosts: sends every host ``[[d]] = half_d + sum_h [[f X_h w_h]]`` (re-randomised); its gradient
   is ``[[X_g^T d / n]]``; no loss is computed (as FATE).
 
@@ -181,9 +182,10 @@ def _fit_one(
     for epoch in range(settings.epochs):
         for number, (start, stop) in enumerate(bounds):
             batch = _Batch(channel.child(f"e{epoch}.b{number}"), matrix[start:stop], y[start:stop], encryptor)
-            batch.channel.send_vector("gradient", arbiter, batch.gradient(model, hosts))
-            if len(hosts) == 1:
-                batch.send_loss(model, hosts[0], arbiter)
+            gradient = batch.gradient(model, hosts)
+            if len(hosts) == 1:  # the batch loss travels with the gradient, as its last value
+                gradient = paillier.EncryptedVector.concat([gradient, batch.loss(model)])
+            batch.channel.send_vector("gradient", arbiter, gradient)
             delta = batch.channel.receive_array("delta", arbiter)
             model.apply(delta.reshape(-1, 1), epoch)
         converged = channel.receive_flag(f"e{epoch}.converged", arbiter)
@@ -205,6 +207,7 @@ class _Batch:
         self.rows = len(y)
         self.own = np.zeros((self.rows, 1))
         self.host_forward: paillier.EncryptedVector | None = None
+        self.host_terms: paillier.EncryptedVector | None = None
 
     def gradient(self, model: PartyModel, hosts: list[Party]) -> paillier.EncryptedVector:
         task, public_key = model.settings.task, self.encryptor.public_key
@@ -214,7 +217,12 @@ class _Batch:
         encrypted_half = self.encryptor.encrypt(half, VALUE_PRECISION_BITS)
         if len(hosts) == 1:
             self.channel.send_vector("residual", hosts[0], encrypted_half)
-        forwards = [self.channel.receive_vector("forward", h, public_key, self.rows) for h in hosts]
+        if len(hosts) == 1:  # the host's loss terms follow its forward values
+            received = self.channel.receive_vector("forward", hosts[0], public_key, self.rows + 2)
+            self.host_terms = received.take([self.rows, self.rows + 1])
+            forwards = [received.take(range(self.rows))]
+        else:
+            forwards = [self.channel.receive_vector("forward", h, public_key, self.rows) for h in hosts]
         precision = matrix_precision(model.settings, self.rows)
         scaled = self.matrix / self.rows
         executor = self.encryptor.executor
@@ -235,25 +243,24 @@ class _Batch:
             gradient = transpose_matvec(scaled, residual, precision_bits=precision, executor=executor)
             return gradient.add(model.penalised(np.zeros_like(model.weights)).reshape(-1))
 
-    def send_loss(self, model: PartyModel, host: Party, arbiter: Party) -> None:
+    def loss(self, model: PartyModel) -> paillier.EncryptedVector:
         """[[batch loss]] = plaintext part + cross term with the host's forward + the host's square sum and
         penalty (FATE's Taylor loss; for linr the cross term 2 (Xw_g - y) X_h w_h is included)."""
-        task, rows, public_key = model.settings.task, self.rows, self.encryptor.public_key
-        own, host_forward = self.own, self.host_forward
-        host_terms = self.channel.receive_vector("host_loss", host, public_key, 2)
+        task, rows = model.settings.task, self.rows
+        own, host_forward, host_terms = self.own, self.host_forward, self.host_terms
         plain = kernels.loss_sum(task, own, self.y) / rows + model.penalty_loss()
         if task == "lr":
             cross_weights, square_factor = (own - 2.0 * self.y) / rows, 2.0 / rows
         else:
             cross_weights, square_factor = kernels.label_residual(task, own, self.y) / rows, 0.5 / rows
-        assert host_forward is not None, "send_loss follows gradient"
+        assert host_forward is not None and host_terms is not None, "loss follows gradient"
         with timing.measure("homomorphic"):
             precision = matrix_precision(model.settings, rows)
             cross = transpose_matvec(cross_weights, host_forward, precision_bits=precision)
             loss = (cross + host_terms.take([0]) * square_factor + host_terms.take([1])).add(
                 np.array([plain])
             )
-        self.channel.send_vector("loss", arbiter, self.encryptor.rerandomize(loss))
+        return self.encryptor.rerandomize(loss)
 
 
 def predict_rows(channel: Channel, module: PartyModule, table: Table, kind: str) -> Table:

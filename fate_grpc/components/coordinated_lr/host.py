@@ -3,7 +3,8 @@
 Per batch the host sends the guest ``[[f * X_h w_h]]`` (f = 1/4 for lr, 1 for linr; fresh encryptions under
 the arbiter's key), receives ``[[half_d]]`` (one host) or ``[[d]]`` (several hosts) and computes its
 encrypted gradient ``[[X_h^T d / n]]`` (+ its L2 term), which goes to the arbiter; with one host it also
-sends the guest ``[[sum (f X_h w_h)^2]]`` and ``[[its penalty]]`` for the loss. It applies the update the
+sends the guest ``[[sum (f X_h w_h)^2]]`` and ``[[its penalty]]`` for the loss (appended to the forward
+message). It applies the update the
 arbiter returns.
 
 What a host learns: its own data, weights and updates; the number of classes (lr), the batch plan, whether
@@ -164,12 +165,12 @@ def _batch_gradient(
 ) -> paillier.EncryptedVector:
     task, rows, public_key = model.settings.task, len(matrix), encryptor.public_key
     forward = kernels.FORWARD_FACTOR[task] * kernels.forward(matrix, model.weights)
-    scope.send_vector("forward", guest, encryptor.encrypt(forward, VALUE_PRECISION_BITS))
+    values = forward.reshape(-1)
     if host_count == 1:
-        # The loss terms depend only on this host's forward and weights: send them before waiting.
+        # The loss terms depend only on this forward and the weights: they travel in the same message.
         squares = float((forward.T @ forward).item())
-        terms = encryptor.encrypt(np.array([squares, model.penalty_loss()]), VALUE_PRECISION_BITS)
-        scope.send_vector("host_loss", guest, terms)
+        values = np.concatenate([values, [squares, model.penalty_loss()]])
+    scope.send_vector("forward", guest, encryptor.encrypt(values, VALUE_PRECISION_BITS))
     residual = scope.receive_vector("residual", guest, public_key, rows)
     scaled = matrix / rows
     precision = matrix_precision(model.settings, rows)
