@@ -100,3 +100,31 @@ def test_cross_validation_without_output_data(tables: dict[Party, Table]) -> Non
     )
     outputs = fed.run(coordinated_lr.run_lr)
     assert outputs[GUEST] == {} and outputs[HOST] == {}
+
+
+def test_linr_with_two_hosts_equals_plaintext() -> None:
+    parties = regression_tables()
+    frame = parties[HOST].frame
+    from tests.support.local_context import table_from_frame
+    from tests.unit.components.coordinated import HOST_2
+
+    three = {
+        GUEST: parties[GUEST],
+        HOST: table_from_frame(frame[["id", "b0"]], "id"),
+        HOST_2: table_from_frame(frame[["id", "b1", "b2"]], "id"),
+    }
+    params = {**LINR, "early_stop": "weight_diff"}
+    fed = federation(three, params)
+    fed.run(coordinated_lr.run_linr)
+    reference = oracle("linr", three, params, compute_loss=False)
+    for index, party in enumerate((GUEST, HOST, HOST_2)):
+        assert np.allclose(weights_of(fed, party), reference.parties[index].weights.reshape(-1), atol=1e-6)
+
+
+def test_linr_cross_validation_reports_mse_per_fold() -> None:
+    fed = federation(
+        regression_tables(60), {**LINR, "cv_param": {"n_splits": 2}}, stage="cross_validation", key="cv_data"
+    )
+    fed.run(coordinated_lr.run_linr)
+    fold_metrics = [m for m in fed.contexts[GUEST].metrics if m.name == "cv_metrics"]
+    assert [m.value[0]["metric"] for m in fold_metrics] == ["mse", "mse"]
