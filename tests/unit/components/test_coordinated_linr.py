@@ -13,10 +13,12 @@ from fate_grpc.components import coordinated_lr
 from fate_grpc.components.context import Party
 from fate_grpc.components.table import Table
 from fate_grpc.ml.linear.plaintext import predict_plaintext
+from tests.support.local_context import table_from_frame
 from tests.unit.components.breast import GUEST, HOST
 from tests.unit.components.coordinated import (
     ARBITER,
     FATE_BREAST,
+    HOST_2,
     blocks,
     federation,
     oracle,
@@ -105,9 +107,6 @@ def test_cross_validation_without_output_data(tables: dict[Party, Table]) -> Non
 def test_linr_with_two_hosts_equals_plaintext() -> None:
     parties = regression_tables()
     frame = parties[HOST].frame
-    from tests.support.local_context import table_from_frame
-    from tests.unit.components.coordinated import HOST_2
-
     three = {
         GUEST: parties[GUEST],
         HOST: table_from_frame(frame[["id", "b0"]], "id"),
