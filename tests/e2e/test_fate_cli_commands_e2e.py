@@ -142,6 +142,15 @@ def test_job_query_and_list_with_fate_flags(nodes: dict[str, str], done_job: str
     assert row["dag"]["dag"]["tasks"]["psi_0"]["component_ref"] == "psi"  # the submitted DAG
     assert row["tasks"] == {"reader_0": "success", "psi_0": "success"}
 
+    watched = flow_raw("job", "watch", "-j", done_job, "--json", node=nodes[HOST])
+    assert watched.returncode == 0
+    [document] = [json.loads(line) for line in watched.stdout.splitlines()]
+    assert document["job"]["status"] == "success" and document["job"]["job_id"] == done_job
+    assert_fate_times(document["job"], "create_time", "update_time", "start_time", "end_time")
+    assert len(document["tasks"]) == 4
+    for task_row in document["tasks"]:
+        assert_fate_times(task_row, "create_time", "update_time", "start_time", "end_time")
+
     everything = ok("job", "query", "-s", "success", node=nodes[HOST])
     assert {(r["job_id"], r["role"], r["party_id"]) for r in everything} >= {(done_job, "host", HOST)}
 
