@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from sklearn.metrics import roc_auc_score
 
 from fate_grpc.cli.local_cluster import LocalCluster
@@ -103,3 +104,27 @@ def test_predict_dag_from_the_warehouse_gives_the_train_scores(
     test = pd.DataFrame(test_rows[1:], columns=test_rows[0])
     assert set(test["type"]) == {"test_set"}
     assert np.allclose(test["predict_score"].astype(float), train["predict_score"].astype(float))
+
+
+def test_cross_validation_dag(flow: Flow, tmp_path: Path) -> None:
+    document = yaml.safe_load((DAGS / "coordinated_lr.yaml").read_text())
+    tasks = document["dag"]["tasks"]
+    del tasks["evaluation_0"]
+    lr = tasks["lr_0"]
+    lr["stage"] = "cross_validation"
+    lr["inputs"]["data"] = {"cv_data": lr["inputs"]["data"]["train_data"]}
+    lr["parameters"].update(epochs=2, cv_param={"n_splits": 3})
+    document["dag"]["conf"].pop("model_id")
+    document["dag"]["conf"].pop("model_version")
+    path = tmp_path / "cv.yaml"
+    path.write_text(yaml.safe_dump(document))
+    job = flow.run_job(path)
+    ref = ["-j", job, "-tn", "lr_0", "-r", "guest", "-p", GUEST]
+    flow.ok("output", "download-data", *ref, "-o", str(tmp_path / "out"))
+    (csv,) = (tmp_path / "out").glob("*/cv_output_datas.csv")
+    frame = pd.read_csv(csv)
+    assert sorted(frame["cv_fold"].astype(int).unique().tolist()) == [0, 1, 2]
+    assert (frame["type"] == "validate_set").sum() == 569
+    metrics = flow.ok("output", "query-metric", *ref)["data"]
+    folds = [r for r in metrics if r["name"] == "cv_metrics"]
+    assert len(folds) == 3 and all(r["data"][0]["metric"][0]["val"] > 0.95 for r in folds)
