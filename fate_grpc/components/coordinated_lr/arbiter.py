@@ -5,7 +5,7 @@ every host. Per batch it decrypts each party's ``[[gradient]]``, runs the optimi
 ``optimizer_params``, the scheduler's current lr) on the concatenated gradients and returns each party its
 own slice of the update; with one host it also decrypts the batch loss. Per epoch it reports the summed
 batch losses as ``lr_loss`` / ``linr_loss`` (type loss, step_axis iterations), decides convergence and tells
-every party.
+every party with the epoch's last updates.
 
 What the arbiter learns (as in FATE): each party's plaintext gradient per batch (with the L2 term) and so
 every update, the loss per batch (one host), the number of classes, batches and features per party. It
@@ -132,9 +132,11 @@ def _coordinate(
                 coordinator.add_loss(float(gradients[0][-1, 0]))
                 gradients[0] = gradients[0][:-1]
             deltas = coordinator.step(gradients)
+            # The epoch's verdict travels with its last updates (no extra round trip per epoch).
+            last = number == batches - 1
+            converged = coordinator.end_epoch_check(epoch) if last else False
             for party, delta in zip(parties, deltas, strict=True):
-                scope.send_arrays("delta", party, value=delta.reshape(-1))
-        converged = coordinator.end_epoch_check(epoch)
+                scope.send_arrays("delta", party, value=delta.reshape(-1), converged=np.array([converged]))
         if coordinator.epoch_loss is not None:
             step = coordinator.epochs_done + epoch
             ctx.log_metric(
@@ -145,7 +147,6 @@ def _coordinate(
                 step_axis="iterations",
                 groups=groups,
             )
-        channel.send_flag(f"e{epoch}.converged", parties, converged)
         coordinator.after_epoch(epoch)
         ctx.report_progress(min(95, 5 + 90 * (epoch + 1) // settings.epochs))
         if converged:

@@ -51,12 +51,6 @@ class Channel:
             raise ComponentError(f"the {name!r} message from {source} lacks {key!r}")
         return arrays[key]
 
-    def send_flag(self, name: str, to: Party | Sequence[Party], flag: bool) -> None:
-        self.send_arrays(name, to, value=np.array([flag]))
-
-    def receive_flag(self, name: str, source: Party) -> bool:
-        return bool(self.receive_array(name, source).reshape(-1)[0])
-
     def send_vector(self, name: str, to: Party | Sequence[Party], vector: paillier.EncryptedVector) -> None:
         payload = vector.to_bytes()
         with timing.measure("transfer"):

@@ -6,7 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fate_grpc.components.context import ComponentError, InputModel
+import numpy as np
+
+from fate_grpc.components.context import ComponentError, InputModel, Party
+from fate_grpc.components.coordinated_lr.channel import Channel
 from fate_grpc.ml.linear.kernels import Task
 from fate_grpc.ml.linear.training import PartyModel, TrainSettings
 
@@ -119,3 +122,15 @@ def settings_from_meta(
         return train_settings(task, {k: v for k, v in params.items() if v is not None or k == "batch_size"})
     except ComponentError as exc:
         raise ComponentError(f"{what}: {exc}") from None
+
+
+def apply_update(channel: Channel, model: PartyModel, arbiter: Party, epoch: int) -> bool:
+    """Apply the arbiter's update for this batch; whether training has converged (set with the epoch's
+    last update, false otherwise)."""
+    message = channel.receive_arrays("delta", arbiter)
+    try:
+        delta, converged = message["value"], message["converged"]
+    except KeyError:
+        raise ComponentError(f"the update from {arbiter} lacks its values or convergence flag") from None
+    model.apply(np.asarray(delta, dtype=np.float64).reshape(-1, 1), epoch)
+    return bool(converged.reshape(-1)[0])

@@ -30,6 +30,7 @@ from fate_grpc.components.coordinated_lr.common import (
     VALUE_PRECISION_BITS,
     Groups,
     PartyModule,
+    apply_update,
     check_loss_available,
     estimators_document,
     matrix_precision,
@@ -186,9 +187,7 @@ def _fit_one(
             if len(hosts) == 1:  # the batch loss travels with the gradient, as its last value
                 gradient = paillier.EncryptedVector.concat([gradient, batch.loss(model)])
             batch.channel.send_vector("gradient", arbiter, gradient)
-            delta = batch.channel.receive_array("delta", arbiter)
-            model.apply(delta.reshape(-1, 1), epoch)
-        converged = channel.receive_flag(f"e{epoch}.converged", arbiter)
+            converged = apply_update(batch.channel, model, arbiter, epoch)
         if check is not None:
             checker, positive, groups = check
             checker.report(channel, model, hosts, epoch, positive, groups)

@@ -24,6 +24,7 @@ from fate_grpc.components.coordinated_lr.channel import Channel, guest_and_hosts
 from fate_grpc.components.coordinated_lr.common import (
     VALUE_PRECISION_BITS,
     PartyModule,
+    apply_update,
     check_loss_available,
     estimators_document,
     matrix_precision,
@@ -149,8 +150,7 @@ def _fit_one(
             scope = channel.child(f"e{epoch}.b{number}")
             gradient = _batch_gradient(scope, model, features[start:stop], guest, host_count, encryptor)
             scope.send_vector("gradient", arbiter, gradient)
-            model.apply(scope.receive_array("delta", arbiter).reshape(-1, 1), epoch)
-        converged = channel.receive_flag(f"e{epoch}.converged", arbiter)
+            converged = apply_update(scope, model, arbiter, epoch)
         if validate_features is not None:
             validation.host_send(channel, guest, validate_features, model, epoch)
         model.after_epoch(epoch, converged)
