@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from fate_grpc.cli.local_cluster import LocalCluster
@@ -95,6 +95,16 @@ def job_yaml(parameter_documents: list[Any], out_dir: Path) -> str:
     return yaml.dump(dag, default_flow_style=False)
 
 
+def unordered(value: Any) -> Any:
+    """A tagged value with every map's entries sorted, to compare maps regardless of entry order."""
+    if isinstance(value, dict) and set(value) == {"map"}:
+        pairs = [[unordered(k), unordered(v)] for k, v in value["map"]]
+        return {"map": sorted(pairs, key=lambda pair: json.dumps(pair, sort_keys=True))}
+    if isinstance(value, dict) and set(value) == {"list"}:
+        return {"list": [unordered(v) for v in value["list"]]}
+    return value
+
+
 def run_job(cluster: LocalCluster, dag_file: Path) -> None:
     guest = cluster.parties[GUEST].address
     submitted = flow("job", "submit", "-c", str(dag_file), node=guest)
@@ -108,6 +118,8 @@ def run_job(cluster: LocalCluster, dag_file: Path) -> None:
 @settings(
     max_examples=5,
     deadline=None,
+    # Each example is a job across node processes; a failure prints its DAG instead of shrinking.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(parameter_documents=st.lists(documents, min_size=DOCUMENTS_PER_JOB, max_size=DOCUMENTS_PER_JOB))
@@ -123,7 +135,11 @@ def test_components_read_exactly_what_the_dag_wrote(
     for i, document in enumerate(parameter_documents):
         for party in (f"guest_{GUEST}", f"host_{HOST}"):
             read = json.loads((out_dir / f"echo_{i}" / f"{party}.json").read_text(encoding="utf-8"))
-            assert read == tagged(document), (party, dag_file.read_text(encoding="utf-8"))
+            # PyYAML writes mapping keys sorted, so only the order of entries may differ.
+            assert unordered(read) == unordered(tagged(document)), (
+                party,
+                dag_file.read_text(encoding="utf-8"),
+            )
 
 
 def test_fate_parameter_values_arrive_typed(cluster: LocalCluster, tmp_path: Path) -> None:
@@ -167,3 +183,24 @@ def test_fate_parameter_values_arrive_typed(cluster: LocalCluster, tmp_path: Pat
     for party in (f"guest_{GUEST}", f"host_{HOST}"):
         read = json.loads((tmp_path / "echo_0" / f"{party}.json").read_text(encoding="utf-8"))
         assert read == tagged(document)
+
+
+def test_flow_job_submit_lists_every_problem_of_a_bad_dag(cluster: LocalCluster, tmp_path: Path) -> None:
+    tasks = {f"t{i}": {"component_ref": "no_such_component"} for i in range(3)}
+    tasks["t3"] = {"component_ref": "x" * 20_000}
+    dag = {
+        "schema_version": "2.1.0",
+        "dag": {"parties": [{"role": "guest", "party_id": [GUEST]}], "tasks": tasks},
+    }
+    dag_file = tmp_path / "bad.yaml"
+    dag_file.write_text(yaml.safe_dump(dag), encoding="utf-8")
+
+    done = flow("job", "submit", "-c", str(dag_file), node=cluster.parties[GUEST].address)
+
+    answer = json.loads(done.stdout)
+    assert done.returncode != 0 and answer["code"] == 1002
+    assert answer["message"].startswith("invalid DAG: 4 problems: (1) ")
+    for i in range(4):
+        assert f"dag.tasks.t{i}.component_ref: unknown component" in answer["message"]
+    assert "'" + "x" * 79 + "…" in answer["message"] and "x" * 80 not in answer["message"]
+    assert len(answer["data"]["violations"]) == 4
