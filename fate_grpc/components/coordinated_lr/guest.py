@@ -39,9 +39,9 @@ from fate_grpc.components.coordinated_lr.common import (
     saved_estimators,
     settings_from_meta,
 )
-from fate_grpc.components.coordinated_lr.obfuscators import Encryptor, PrefetchedObfuscators
+from fate_grpc.components.coordinated_lr.obfuscators import Encryptor, ObfuscatorWorker
 from fate_grpc.components.coordinated_lr.settings import train_settings
-from fate_grpc.components.coordinated_lr.workers import CryptoWorkers
+from fate_grpc.components.coordinated_lr.workers import PARALLEL_MIN_ROWS, CryptoWorkers
 from fate_grpc.components.table import Table
 from fate_grpc.crypto import paillier
 from fate_grpc.crypto.paillier_linalg import transpose_matvec
@@ -115,14 +115,14 @@ def fit(
     validation.announce(channel, hosts, validate)
     checker = validation.GuestValidation.of(validate, header) if validate is not None else None
     classes = _classes(channel, module, targets, hosts, arbiter)
-    public_key = channel.receive_public_key(arbiter)
     batch_rows = min(len(targets), module.settings.batch_size or len(targets))
     per_batch = batch_rows * (1 if len(hosts) == 1 else 2) + 1
     with (
+        ObfuscatorWorker(batch_rows, enabled=batch_rows < PARALLEL_MIN_ROWS) as worker,
         CryptoWorkers(batch_rows) as executor,
-        PrefetchedObfuscators(public_key, per_batch, enabled=executor is None) as source,
     ):
-        encryptor = Encryptor(public_key, source, executor)
+        public_key = channel.receive_public_key(arbiter)
+        encryptor = Encryptor(public_key, worker.prefetch(public_key, per_batch), executor)
         for index, positive in enumerate(classes):
             scope = channel.child(f"c{index}") if module.ovr else channel
             model = module.estimators.get(index) or PartyModel.new(

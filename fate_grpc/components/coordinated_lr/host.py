@@ -33,9 +33,9 @@ from fate_grpc.components.coordinated_lr.common import (
     saved_estimators,
     settings_from_meta,
 )
-from fate_grpc.components.coordinated_lr.obfuscators import Encryptor, PrefetchedObfuscators
+from fate_grpc.components.coordinated_lr.obfuscators import Encryptor, ObfuscatorWorker
 from fate_grpc.components.coordinated_lr.settings import train_settings
-from fate_grpc.components.coordinated_lr.workers import CryptoWorkers
+from fate_grpc.components.coordinated_lr.workers import PARALLEL_MIN_ROWS, CryptoWorkers
 from fate_grpc.components.table import Table
 from fate_grpc.crypto import paillier
 from fate_grpc.crypto.paillier_linalg import transpose_matvec
@@ -106,13 +106,13 @@ def fit(
         count, ovr = (int(v) for v in channel.receive_array("label_count", guest).reshape(-1)[:2])
         module.label_count, module.ovr = count, bool(ovr)
         classes = count if module.ovr else 1
-    public_key = channel.receive_public_key(arbiter)
     batch_rows = min(len(features), module.settings.batch_size or len(features))
     with (
+        ObfuscatorWorker(batch_rows, enabled=batch_rows < PARALLEL_MIN_ROWS) as worker,
         CryptoWorkers(batch_rows) as executor,
-        PrefetchedObfuscators(public_key, batch_rows + 2, enabled=executor is None) as source,
     ):
-        encryptor = Encryptor(public_key, source, executor)
+        public_key = channel.receive_public_key(arbiter)
+        encryptor = Encryptor(public_key, worker.prefetch(public_key, batch_rows + 2), executor)
         for index in range(classes):
             scope = channel.child(f"c{index}") if module.ovr else channel
             model = module.estimators.get(index) or PartyModel.new(

@@ -27,27 +27,40 @@ IN_FLIGHT = 2  # chunks computed ahead
 PREFETCH_MIN_ROWS = 128
 
 
-class PrefetchedObfuscators:
-    """``with PrefetchedObfuscators(public_key, per_batch) as source``: ``source.take(count)``."""
+class ObfuscatorWorker:
+    """``with ObfuscatorWorker(batch_rows, enabled=...) as worker``: the worker process, started at once
+    (before the key arrives, so its start-up overlaps the key exchange) and shut down on exit."""
 
-    def __init__(self, public_key: paillier.PublicKey, per_batch: int, *, enabled: bool) -> None:
-        self._n = int(public_key.n)
-        self._width = ciphertext_width(self._n)
-        self._chunk = max(1, per_batch)
-        self._ready: deque[mpz] = deque()
-        self._pending: deque[Future[bytes]] = deque()
-        wanted = enabled and per_batch >= PREFETCH_MIN_ROWS
-        self._executor: Executor | None = paillier.make_executor(1) if wanted else None
+    def __init__(self, batch_rows: int, *, enabled: bool) -> None:
+        wanted = enabled and batch_rows >= PREFETCH_MIN_ROWS
+        self.executor: Executor | None = paillier.make_executor(1) if wanted else None
+        if self.executor is not None:
+            self.executor.submit(ciphertext_width, 3)  # start the process and import the chunk code now
 
-    def __enter__(self) -> PrefetchedObfuscators:
-        self._refill()
+    def __enter__(self) -> ObfuscatorWorker:
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def prefetch(self, public_key: paillier.PublicKey, per_batch: int) -> PrefetchedObfuscators:
+        return PrefetchedObfuscators(public_key, per_batch, self.executor)
+
+
+class PrefetchedObfuscators:
+    """Obfuscators for ``public_key`` from the worker (``take(count)``), computed locally without one."""
+
+    def __init__(self, public_key: paillier.PublicKey, per_batch: int, executor: Executor | None) -> None:
+        self._n = int(public_key.n)
+        self._width = ciphertext_width(self._n)
+        self._chunk = max(1, per_batch)
+        self._ready: deque[mpz] = deque()
+        self._pending: deque[Future[bytes]] = deque()
+        self._executor = executor
+        self._refill()
 
     def take(self, count: int) -> list[mpz]:
         while self._pending and self._pending[0].done() and len(self._ready) < count:
