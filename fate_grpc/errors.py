@@ -88,7 +88,10 @@ STATUS_TO_CODE: dict[grpc.StatusCode, ErrorCode] = {
 MAX_ECHO_CHARS = 80
 MAX_FIELD_CHARS = 200
 MAX_REASON_CHARS = 1000
-MAX_MESSAGE_CHARS = 400
+MAX_MESSAGE_CHARS = 1000
+# Bytes the message may take on the wire (it travels twice; CJK text takes 9 bytes a character
+# percent-encoded), so that violations keep most of the budget.
+MESSAGE_BUDGET = 2500
 MAX_VIOLATIONS = 200
 # Bytes of metadata an error may take, status message and detail together (encoded for the wire).
 METADATA_BUDGET = 7000
@@ -209,15 +212,18 @@ def bounded(error: FateGrpcError) -> FateGrpcError:
     Violations are kept in order while they fit in METADATA_BUDGET (at most MAX_VIOLATIONS); how
     many were left out is in the field `omitted_violations`, counting any omitted before.
     """
-    message = cut(error.message, MAX_MESSAGE_CHARS)
-    hint = cut(error.hint, MAX_MESSAGE_CHARS)
+    message = _fitting_message(error.message)
+    hint = _fitting_message(error.hint)
     fields = {cut(k, MAX_ECHO_CHARS): cut(v, MAX_FIELD_CHARS) for k, v in list(error.fields.items())[:20]}
     used = len(quote(message, safe="")) + _base64_size(
         message + hint + "".join(k + v for k, v in fields.items())
     )
     kept: list[FieldViolation] = []
     for violation in error.violations[:MAX_VIOLATIONS]:
-        size = _base64_size(violation.field + violation.reason + violation.party_id) + 12
+        if not kept:
+            # The first problem always travels, cut if it must be.
+            violation = _fitting_violation(violation, METADATA_BUDGET - used)
+        size = _violation_size(violation)
         if kept and used + size > METADATA_BUDGET:
             break
         kept.append(violation)
@@ -226,6 +232,28 @@ def bounded(error: FateGrpcError) -> FateGrpcError:
     if omitted:
         fields[OMITTED_VIOLATIONS_FIELD] = str(omitted)
     return dataclasses.replace(error, message=message, hint=hint, fields=fields, violations=kept)
+
+
+def _violation_size(violation: FieldViolation) -> int:
+    return _base64_size(violation.field + violation.reason + violation.party_id) + 12
+
+
+def _fitting_violation(violation: FieldViolation, budget: int) -> FieldViolation:
+    while _violation_size(violation) > budget and len(violation.reason) > MAX_ECHO_CHARS:
+        violation = dataclasses.replace(violation, reason=cut(violation.reason, len(violation.reason) // 2))
+    return violation
+
+
+def _fitting_message(text: str) -> str:
+    message = cut(text, MAX_MESSAGE_CHARS)
+    while _message_size(message) > MESSAGE_BUDGET:
+        message = cut(message, len(message) * 3 // 4)
+    return message
+
+
+def _message_size(message: str) -> int:
+    # The message travels twice: as the status message (percent-encoded) and inside the detail.
+    return len(quote(message, safe="")) + _base64_size(message)
 
 
 def _base64_size(text: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import grpc
 import pytest
@@ -23,6 +24,7 @@ from fate_grpc.errors import (
     invalid_dag,
 )
 from fate_grpc.node.config import Limits, config_from_mapping
+from fate_grpc.services.edge import ERROR_METADATA_KEY, _detail
 from tests.lifecycle.dags import dag, task
 from tests.rpc.helpers import assert_no_job_anywhere, assert_serving, dump, psi_dag, rpc_error
 from tests.support.nodes import federation
@@ -219,3 +221,24 @@ async def test_documents_beyond_the_loader_bounds_get_an_invalid_dag_answer(
         assert error.code is ErrorCode.INVALID_DAG
         assert words in error.message
         await assert_serving(fed, "9999")
+
+
+def wire_size(error: FateGrpcError) -> int:
+    """Bytes of the metadata the edge sends for `error` (status message + base64 detail)."""
+    sent = bounded(error)
+    detail = _detail(sent).SerializeToString()
+    return len(quote(sent.message, safe="")) + (len(detail) + 2) // 3 * 4 + len(ERROR_METADATA_KEY)
+
+
+def test_a_worst_case_error_of_cjk_text_fits_the_metadata_limit() -> None:
+    wide = "数" * 20_000
+    error = FateGrpcError(
+        ErrorCode.JOB_REJECTED,
+        wide,
+        hint=wide,
+        fields={wide: wide, "party_id": wide},
+        violations=[FieldViolation(wide, wide, wide) for _ in range(300)],
+    )
+
+    assert wire_size(error) < 8 * 1024 - 512
+    assert bounded(error).violations, "the first problem always travels"
