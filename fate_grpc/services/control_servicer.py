@@ -10,7 +10,7 @@ from fate_grpc.common.v1 import common_pb2
 from fate_grpc.control.v1 import control_pb2, control_pb2_grpc
 from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.domain.status import Proposal, TaskStatus
-from fate_grpc.errors import ErrorCode, FateGrpcError, FieldViolation, invalid_argument
+from fate_grpc.errors import MAX_VIOLATIONS, ErrorCode, FateGrpcError, FieldViolation, invalid_argument
 from fate_grpc.node.config import Limits
 from fate_grpc.node.job_checks import JobChecks
 from fate_grpc.node.job_cleaner import JobCleaner
@@ -42,6 +42,11 @@ STOP_STATUSES = {TaskStatus.CANCELED, TaskStatus.FAILED, TaskStatus.TIMEOUT}
 
 
 def _violations(items: list[FieldViolation]) -> list[common_pb2.Violation]:
+    # The scheduler reports them to the user in an error of bounded size anyway; this bounds the
+    # answer's size (each violation is itself bounded) and still says how many there were.
+    if len(items) > MAX_VIOLATIONS:
+        more = FieldViolation("", f"and {len(items) - MAX_VIOLATIONS} more problem(s) not listed")
+        items = [*items[:MAX_VIOLATIONS], more]
     return [common_pb2.Violation(field=v.field, reason=v.reason, party_id=v.party_id) for v in items]
 
 
