@@ -351,7 +351,7 @@ def type_name(value: object) -> str:
 
 
 def load_dag_document(text: str) -> dict[str, Any]:
-    """Read a DAG document from YAML or JSON text.
+    """Read a DAG document from YAML 1.2 (core schema) or JSON text, as plain data.
 
     Args:
         text: The document.
@@ -360,9 +360,11 @@ def load_dag_document(text: str) -> dict[str, Any]:
         The top-level mapping.
 
     Raises:
-        FateGrpcError: INVALID_DAG if the text does not parse or is not a mapping.
+        FateGrpcError: INVALID_DAG if the text does not parse, is not a mapping, repeats a key,
+            uses a tag other than plain data, or goes beyond the loader's bounds (nesting depth,
+            values with aliases expanded); see `fate_grpc.domain.dag_loading`.
     """
-    return dag_validation.load_dag_document(text)
+    return dag_loading.load_dag_document(text)
 
 
 def parse_dag(document: str | Mapping[str, Any], catalog: ComponentCatalog) -> Dag:
@@ -420,4 +422,4 @@ def resolve_party(dag: Dag, role: str, party_id: str, catalog: ComponentCatalog)
 
 # The implementation modules import the model above, so they are imported last; the functions
 # above look them up at call time, which works whichever module is imported first.
-from fate_grpc.domain import dag_resolution, dag_validation  # noqa: E402
+from fate_grpc.domain import dag_loading, dag_resolution, dag_validation  # noqa: E402
