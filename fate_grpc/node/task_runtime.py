@@ -125,8 +125,8 @@ class TaskRuntime:
 
     async def _spawn(self, key: TaskKey, work_dir: Path) -> int:
         with _step(key, "starting the task process"):
-            return await self._supervisor.start(key, work_dir)
-        raise AssertionError("unreachable")  # _step re-raises every failure
+            pid = await self._supervisor.start(key, work_dir)
+        return pid
 
     async def _prepare(self, key: TaskKey) -> PreparedTask:
         with _step(key, "resolving the task from the job's DAG"):
