@@ -24,7 +24,9 @@ from fate_grpc.errors import (
     invalid_dag,
 )
 from fate_grpc.node.config import Limits, config_from_mapping
+from fate_grpc.node.task_runtime import _step
 from fate_grpc.services.edge import ERROR_METADATA_KEY, _detail
+from fate_grpc.store.records import TaskKey
 from tests.lifecycle.dags import dag, task
 from tests.rpc.helpers import assert_no_job_anywhere, assert_serving, dump, psi_dag, rpc_error
 from tests.support.nodes import federation
@@ -242,3 +244,19 @@ def test_a_worst_case_error_of_cjk_text_fits_the_metadata_limit() -> None:
 
     assert wire_size(error) < 8 * 1024 - 512
     assert bounded(error).violations, "the first problem always travels"
+
+
+def test_an_unexpected_failure_while_preparing_a_task_names_the_step(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    key = TaskKey("202401010000000000000001", "psi_0", 0, "guest", "9999")
+
+    with pytest.raises(FateGrpcError) as info, _step(key, "resolving the task's inputs"):
+        raise KeyError("output_data")
+
+    assert info.value.message == (
+        "resolving the task's inputs failed unexpectedly (KeyError; the traceback is in this node's log,"
+        " logs/node.log)"
+    )
+    assert "output_data" not in info.value.message
+    assert any(record.exc_info for record in caplog.records), "the traceback goes to the node log"
