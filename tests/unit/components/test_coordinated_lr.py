@@ -206,6 +206,11 @@ def test_multi_host_equals_plaintext_without_loss(tables: dict[Party, Table]) ->
             weights_of(fed, party), reference.parties[index].weights.reshape(-1), atol=TOLERANCE
         )
     assert not [m for m in fed.contexts[ARBITER].metrics if m.name == "lr_loss"]
+    for host in (HOST, HOST_2):  # a host hears only from the guest and the arbiter; [[d]] is a ciphertext
+        for item in received_by(fed, host):
+            assert item.source in (GUEST, ARBITER)
+            if item.tag.endswith(".residual"):
+                assert item.payload[:4] == b"PAIV"
 
 
 def test_multi_host_refuses_a_loss_based_early_stop(tables: dict[Party, Table]) -> None:
