@@ -260,3 +260,17 @@ def test_an_unexpected_failure_while_preparing_a_task_names_the_step(
     )
     assert "output_data" not in info.value.message
     assert any(record.exc_info for record in caplog.records), "the traceback goes to the node log"
+
+
+async def test_a_task_process_that_dies_without_reporting_points_to_its_log(tmp_path: Path) -> None:
+    async with federation(tmp_path, ["9999"]) as fed:
+        await fed.register_testkit()
+        job_id = await fed.submit("9999", dag({"quit": task("testkit_exit", code=3)}, parties=("9999",)))
+        view = await fed.wait_job("9999", job_id)
+        [error] = await task_errors(fed, job_id)
+
+    assert view.status == common_pb2.JOB_STATUS_FAILED
+    assert error == (
+        f"guest 9999: task process exited with code 3 before reporting a result"
+        f" (see its log: flow job log -j {job_id} -r guest -p 9999 -tn quit)"
+    )

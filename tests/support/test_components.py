@@ -79,6 +79,11 @@ def metrics(ctx: ComponentContext) -> None:
     ctx.log_metric("summary", {"steps": steps + 1, "ok": True})
 
 
+def exit_now(ctx: ComponentContext) -> None:
+    """End the task process at once with exit status `code`, reporting nothing."""
+    os._exit(int(ctx.parameters.get("code", 3)))
+
+
 def tagged(value: Any) -> Any:
     """The value as JSON with every scalar tagged by its type (1, 1.0 and True differ; nan is "nan")."""
     if isinstance(value, dict):
@@ -127,6 +132,7 @@ CATALOG = {
         "testkit_metrics",
         {"steps": ParamSpec("steps", (int,), default=3), "release": ParamSpec("release", (str,))},
     ),
+    "testkit_exit": _spec("testkit_exit", {"code": ParamSpec("code", (int,), default=3)}),
     # Any document at all: no declared type, so the node passes it on as the DAG wrote it.
     "testkit_echo_parameters": _spec(
         "testkit_echo_parameters",
@@ -139,4 +145,5 @@ RUNNERS = {
     "testkit_crash": crash,
     "testkit_metrics": metrics,
     "testkit_echo_parameters": echo_parameters,
+    "testkit_exit": exit_now,
 }
