@@ -11,6 +11,7 @@ from fate_grpc.components import (
     feature_binning,
     feature_scale,
     feature_selection,
+    hetero_secureboost,
     psi,
     reader,
     sample,
@@ -36,6 +37,7 @@ RUNNERS: dict[str, Component] = {
     "toy_example": toy_example.run,
     "coordinated_lr": coordinated_lr.run_lr,
     "coordinated_linr": coordinated_lr.run_linr,
+    "hetero_secureboost": hetero_secureboost.run,
 }
 
 

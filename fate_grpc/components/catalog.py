@@ -8,6 +8,7 @@ from fate_grpc.components import (
     evaluation,
     feature_binning,
     feature_selection,
+    hetero_secureboost,
     sample,
     statistics,
     toy_example,
@@ -124,6 +125,7 @@ BUILTIN_COMPONENTS: dict[str, ComponentSpec] = {
         toy_example.SPEC,
         coordinated_lr.SPEC_LR,
         coordinated_lr.SPEC_LINR,
+        hetero_secureboost.SPEC,
     )
 }
 

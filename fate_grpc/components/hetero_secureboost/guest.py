@@ -1,0 +1,494 @@
+"""The guest's part of hetero_secureboost: it holds the labels, its own features and the Paillier key.
+
+Per tree it computes g and h, encrypts them (``gh_pack``: one ciphertext per row) and sends them to every
+host once; per level it sends the node of every row, finds the best split of each node over its own
+plaintext histograms and each host's decrypted ones, and tells a host only which of its anonymous candidates
+won; the host answers with the left/right assignment of the rows on that node. Leaves and weights stay here.
+
+What the guest learns: its data, the labels, every g and h; from each host, per node, the cumulative sums of
+g, h and row counts per candidate under anonymous, per-tree shuffled split ids (never a host feature,
+threshold or value), which host won a node and which rows went left there. Predicting, it learns each host
+node's left/right answer for the rows on it.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fate_grpc.components.context import ComponentContext, ComponentError, Party
+from fate_grpc.components.hetero_secureboost import features as feats
+from fate_grpc.components.hetero_secureboost import outputs
+from fate_grpc.components.hetero_secureboost.messages import Channel, guest_and_hosts, ids_digest, sitename
+from fate_grpc.components.hetero_secureboost.model import (
+    Forest,
+    SplitValue,
+    forest_document,
+    importance_of,
+    read_forest,
+)
+from fate_grpc.components.hetero_secureboost.params import boost_params
+from fate_grpc.components.table import Table
+from fate_grpc.crypto import gh_pack, paillier
+from fate_grpc.crypto.fixedpoint import PackingLayout
+from fate_grpc.crypto.gh_pack import GHCodec
+from fate_grpc.ml.secureboost.booster import BoostParams, LocalSplits, sampled_rows
+from fate_grpc.ml.secureboost.objectives import BINARY_BCE, MULTI_CE, REGRESSION_L2, Objective
+from fate_grpc.ml.secureboost.splitter import best_splits
+from fate_grpc.ml.secureboost.tree import (
+    Candidate,
+    Node,
+    TreeBuilder,
+    advance,
+    choose,
+    leaf_weight_sums,
+    pending,
+    start_positions,
+)
+
+MODEL_HYPER_KEYS = ("num_trees", "max_depth", "max_bin", "l1", "l2", "complete_secure")
+# From this many rows, Paillier work runs on a process pool.
+PARALLEL_MIN_ROWS = 5000
+
+
+@dataclass
+class GuestModel:
+    forest: Forest
+    objective: Objective
+    learning_rate: float
+    init_score: float | None
+    loss_history: list[float]
+    hyper: dict[str, Any]
+
+
+def train(ctx: ComponentContext) -> None:
+    _, hosts = guest_and_hosts(ctx)
+    params = boost_params(ctx.parameters)
+    table = ctx.read_input_table("train_data")
+    data = feats.binned(table, ctx.parameters["max_bin"])
+    labels = feats.label_values(table)
+    model = _starting_model(ctx, params, data.names)
+    _check_labels(labels, model.objective)
+    validate = ctx.read_input_table("validate_data") if ctx.has_input("validate_data") else None
+    channel = Channel(ctx, "sbt.train")
+    public_key, private_key = paillier.generate_keypair(ctx.parameters["he_param"]["key_length"])
+    existing = len(model.forest.trees)
+    new_trees = params.num_trees * model.objective.tree_dim
+    header = {
+        "digest": ids_digest(table.ids.tolist()),
+        "existing_trees": existing,
+        "new_trees": new_trees,
+        "total_trees": existing + new_trees,
+        "validate": validate is not None,
+    }
+    channel.send("setup", hosts, header, public_key=np.frombuffer(public_key.to_bytes(), dtype=np.uint8))
+    scores = _starting_scores(ctx, model, hosts, data.features, len(labels))
+    with _workers(len(labels)) as executor:
+        keys = _Keys(public_key, private_key, executor)
+        scores = _boost(ctx, channel, hosts, model, params, data, labels, scores, keys)
+    ctx.write_output_model("output_model", model_document(model, data.names), {})
+    ctx.report_progress(90)
+    parts = [
+        outputs.prediction_table(table, model.objective, model.objective.predict(scores), outputs.TRAIN_SET)
+    ]
+    if validate is not None:
+        predicted = predict_table(Channel(ctx, "sbt.validate"), hosts, model, validate, ctx)
+        parts.append(outputs.prediction_table(validate, model.objective, predicted, outputs.VALIDATE_SET))
+    ctx.write_output_table("train_output_data", outputs.stacked(parts))
+
+
+def predict(ctx: ComponentContext) -> None:
+    _, hosts = guest_and_hosts(ctx)
+    table = ctx.read_input_table("test_data")
+    model = load_model(ctx.read_input_model("input_model"), what="input_model")
+    predicted = predict_table(Channel(ctx, "sbt.predict"), hosts, model, table, ctx)
+    ctx.write_output_table(
+        "test_output_data", outputs.prediction_table(table, model.objective, predicted, outputs.TEST_SET)
+    )
+
+
+def predict_table(
+    channel: Channel, hosts: list[Party], model: GuestModel, table: Table, ctx: ComponentContext
+) -> np.ndarray:
+    """Probabilities / values of ``table``'s rows, with every host answering for its nodes."""
+    features, _ = feats.feature_matrix(table, model.hyper["feature_names"])
+    channel.send("rows", hosts, {"digest": ids_digest(table.ids.tolist())})
+    raw = raw_scores(channel, hosts, model, features, sitename(Party(ctx.role, ctx.party_id)))
+    return model.objective.predict(raw)
+
+
+def raw_scores(
+    channel: Channel, hosts: list[Party], model: GuestModel, features: np.ndarray, me: str
+) -> np.ndarray:
+    positions = federated_positions(channel, hosts, model.forest, features, me)
+    scores = leaf_weight_sums(model.forest.trees, positions, model.learning_rate, model.objective.tree_dim)
+    return scores + (model.init_score or 0.0)
+
+
+def federated_positions(
+    channel: Channel, hosts: list[Party], forest: Forest, features: np.ndarray, me: str
+) -> np.ndarray:
+    """Walk every tree for every row; each step asks every host, in one message, about all rows on its
+    nodes (so there are at most max_depth round trips, whatever the number of rows and trees)."""
+    trees = forest.trees
+    positions = start_positions(trees, len(features))
+    by_site = {sitename(h): h for h in hosts}
+    step = 0
+    while True:
+        work = pending(trees, positions)
+        asks: dict[Party, list[tuple[int, Node, np.ndarray]]] = {h: [] for h in hosts}
+        for t, node, rows in work:
+            if node.sitename == me:
+                split = forest.splits[t][node.nid]
+                advance(
+                    positions, trees, t, node, rows, feats.goes_left(features, rows, split.fid, split.value)
+                )
+            elif node.sitename in by_site:
+                asks[by_site[node.sitename]].append((t, node, rows))
+            else:
+                raise ComponentError(
+                    f"hetero_secureboost: the model has a node of {node.sitename}, not in this task"
+                )
+        for host, items in asks.items():
+            channel.send(
+                f"s{step}.ask",
+                host,
+                {"done": not work},
+                tree=np.asarray([t for t, _, _ in items], dtype=np.int64),
+                nid=np.asarray([n.nid for _, n, _ in items], dtype=np.int64),
+                size=np.asarray([len(r) for _, _, r in items], dtype=np.int64),
+                rows=np.concatenate([r for _, _, r in items]) if items else np.zeros(0, dtype=np.int64),
+            )
+        if not work:
+            return positions
+        for host, items in asks.items():
+            left = channel.receive(f"s{step}.left", host).array("left").astype(bool)
+            if len(left) != sum(len(r) for _, _, r in items):
+                raise ComponentError(f"hetero_secureboost: {host} answered for a different number of rows")
+            offset = 0
+            for t, node, rows in items:
+                advance(positions, trees, t, node, rows, left[offset : offset + len(rows)])
+                offset += len(rows)
+        step += 1
+
+
+@dataclass(frozen=True)
+class _Keys:
+    public_key: paillier.PublicKey
+    private_key: paillier.PrivateKey
+    executor: Executor | None
+
+
+class _workers:
+    """A process pool for large data (None below ``PARALLEL_MIN_ROWS``), shut down on exit."""
+
+    def __init__(self, rows: int) -> None:
+        workers = min(4, os.cpu_count() or 1)
+        self.executor = paillier.make_executor(workers) if rows >= PARALLEL_MIN_ROWS and workers > 1 else None
+
+    def __enter__(self) -> Executor | None:
+        return self.executor
+
+    def __exit__(self, *_: object) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _boost(
+    ctx: ComponentContext,
+    channel: Channel,
+    hosts: list[Party],
+    model: GuestModel,
+    params: BoostParams,
+    data: feats.Binned,
+    labels: np.ndarray,
+    scores: np.ndarray,
+    keys: _Keys,
+) -> np.ndarray:
+    objective = model.objective
+    me = sitename(Party(ctx.role, ctx.party_id))
+    first_round = len(model.forest.trees) // objective.tree_dim
+    for round_index in range(params.num_trees):
+        g_all, h_all = objective.gradients(labels, scores)
+        for dim in range(objective.tree_dim):
+            g = g_all[:, dim] if objective.tree_dim > 1 else g_all
+            h = h_all[:, dim] if objective.tree_dim > 1 else h_all
+            grower = _GuestTree(channel, hosts, me, len(model.forest.trees), data, params, keys)
+            builder = grower.grow(
+                g, h, sampled_rows(params, round_index, g), round_index < params.complete_secure
+            )
+            update = params.learning_rate * builder.leaf_weights()
+            if objective.tree_dim > 1:
+                scores[:, dim] += update
+            else:
+                scores = scores + update
+            nodes = builder.ordered_nodes()
+            model.forest.trees.append(nodes)
+            model.forest.splits.append(grower.splits)
+            model.forest.importance.append(importance_of(nodes, grower.splits, with_gain=True))
+        loss = objective.loss(labels, scores)
+        model.loss_history.append(loss)
+        ctx.log_metric("sbt_loss", loss, type="loss", step=first_round + round_index, step_axis="iterations")
+        ctx.report_progress(min(85, 5 + 80 * (round_index + 1) // params.num_trees))
+    return scores
+
+
+@dataclass
+class _GuestTree:
+    """One tree at the guest: its own splits from plaintext histograms, each host's from ciphertexts."""
+
+    channel: Channel
+    hosts: list[Party]
+    me: str
+    index: int
+    data: feats.Binned
+    params: BoostParams
+    keys: _Keys
+
+    def __post_init__(self) -> None:
+        self.splits: dict[int, SplitValue] = {}
+
+    def grow(self, g: np.ndarray, h: np.ndarray, sampled: np.ndarray, guest_only: bool) -> TreeBuilder:
+        builder = TreeBuilder(g, h, sampled, self.params.split, self.params.max_depth, self.me)
+        local = LocalSplits(self.data.bins, self.data.n_bins, self.me, hist_sub=self.params.hist_sub)
+        if guest_only:  # complete_secure: the hosts only learn the tree's shape
+            self.channel.send(f"t{self.index}.gh", self.hosts, {"mode": "guest"})
+        remote = [] if guest_only else self._start_hosts(g, h, sampled)
+        tag = f"t{self.index}"
+        while not builder.done:
+            level = f"{tag}.l{builder.depth}"
+            entries = [[n.nid, n.parent_nodeid, n.sibling_nodeid, n.sample_num] for n in builder.level]
+            for source in remote:
+                self.channel.send(
+                    f"{level}.level", source.host, {"entries": entries}, positions=builder.positions
+                )
+            chosen = choose(
+                [local.level_best(builder), *[source.level_best(builder, level) for source in remote]]
+            )
+            split = builder.apply(chosen)
+            self._route(builder, split, local, remote, level)
+            builder.finish_level()
+        for source in remote:
+            self.channel.send(f"{tag}.l{builder.depth}.level", source.host, {"done": True})
+        shape = [_masked(n) for n in builder.ordered_nodes()]
+        self.channel.send(f"{tag}.tree", self.hosts, {"nodes": shape})
+        return builder
+
+    def _start_hosts(self, g: np.ndarray, h: np.ndarray, sampled: np.ndarray) -> list[_HostSplits]:
+        regression = self.params.objective == REGRESSION_L2
+        rows = int(sampled.sum())
+        codec = GHCodec.for_gradients(g[sampled], rows, regression=regression, packed=self._gh_pack())
+        vectors = gh_pack.encrypt_gh(
+            self.keys.public_key, codec, g[sampled], h[sampled], executor=self.keys.executor
+        )
+        header = {"mode": "all", "codec": codec.to_dict(), "split_info_pack": self._split_info_pack()}
+        self.channel.send(
+            f"t{self.index}.gh",
+            self.hosts,
+            header,
+            {f"gh{c}": v for c, v in enumerate(vectors)},
+            sampled=sampled,
+        )
+        return [_HostSplits(self.channel, host, codec, self.keys) for host in self.hosts]
+
+    def _gh_pack(self) -> bool:
+        return bool(self.channel.ctx.parameters["gh_pack"])
+
+    def _split_info_pack(self) -> bool:
+        return bool(self.channel.ctx.parameters["split_info_pack"])
+
+    def _route(
+        self,
+        builder: TreeBuilder,
+        split: list[Node],
+        local: LocalSplits,
+        remote: list[_HostSplits],
+        level: str,
+    ) -> None:
+        rows_of = {node.nid: builder.rows_at(node.nid) for node in split}
+        for source in remote:
+            won = [node for node in split if node.sitename == source.site]
+            self.channel.send(f"{level}.won", source.host, {"won": [[n.nid, n.split_id] for n in won]})
+        for node in split:
+            if node.sitename == self.me:
+                assert node.fid is not None and node.bid is not None
+                self.splits[node.nid] = SplitValue(
+                    node.fid, self.data.names[node.fid], self.data.split_value(node.fid, node.bid)
+                )
+                builder.route(node, rows_of[node.nid], local.left_rows(node, rows_of[node.nid]))
+        for source in remote:
+            won = [node for node in split if node.sitename == source.site]
+            left = self.channel.receive(f"{level}.left", source.host).array("left").astype(bool)
+            if len(left) != sum(len(rows_of[n.nid]) for n in won):
+                raise ComponentError(f"hetero_secureboost: {source.host} routed a different number of rows")
+            offset = 0
+            for node in won:
+                rows = rows_of[node.nid]
+                builder.route(node, rows, left[offset : offset + len(rows)])
+                offset += len(rows)
+
+
+@dataclass
+class _HostSplits:
+    """A host's candidates at the guest: decrypted sums under anonymous split ids."""
+
+    channel: Channel
+    host: Party
+    codec: GHCodec
+    keys: _Keys
+
+    @property
+    def site(self) -> str:
+        return sitename(self.host)
+
+    def level_best(self, builder: TreeBuilder, level: str) -> list[Candidate | None]:
+        message = self.channel.receive(f"{level}.hist", self.host)
+        counts = message.array("counts").astype(np.int64)
+        nodes = len(builder.level)
+        if counts.ndim != 2 or counts.shape[0] != nodes:
+            raise ComponentError(f"hetero_secureboost: {self.host} sent histograms of the wrong shape")
+        layouts = message.header["layouts"]
+        channels = [
+            (message.vector(f"hist{c}", self.keys.public_key), None if lay is None else PackingLayout(**lay))
+            for c, lay in enumerate(layouts)
+        ]
+        big_g, big_h = gh_pack.decrypt_histogram(
+            self.keys.private_key, channels, self.codec, executor=self.keys.executor
+        )
+        if len(big_g) != counts.size:
+            raise ComponentError(
+                f"hetero_secureboost: {self.host} sent {len(big_g)} sums for {counts.size} counts"
+            )
+        g, h = self.codec.to_floats(big_g, big_h, counts.reshape(-1))
+        best = best_splits(
+            g.reshape(nodes, -1), h.reshape(nodes, -1), counts, *builder.totals(), builder.params
+        )
+        out: list[Candidate | None] = []
+        for i in range(nodes):
+            if not np.isfinite(best.gain[i]):
+                out.append(None)
+                continue
+            out.append(
+                Candidate(
+                    self.site,
+                    float(best.gain[i]),
+                    float(best.left_g[i]),
+                    float(best.left_h[i]),
+                    int(best.left_count[i]),
+                    split_id=int(best.index[i]),
+                )
+            )
+        return out
+
+
+def _masked(node: Node) -> dict[str, Any]:
+    """A node as a host may see it: shape and owner, no g, h or weight."""
+    return {
+        "nid": node.nid,
+        "sitename": node.sitename,
+        "sample_num": node.sample_num,
+        "is_leaf": node.is_leaf,
+        "split_id": node.split_id,
+        "l": node.l,
+        "r": node.r,
+        "is_left_node": node.is_left_node,
+        "sibling_nodeid": node.sibling_nodeid,
+        "parent_nodeid": node.parent_nodeid,
+    }
+
+
+def _check_labels(labels: np.ndarray, objective: Objective) -> None:
+    if objective.name == REGRESSION_L2:
+        return
+    values = set(np.unique(labels).tolist())
+    if any(float(v) != int(v) for v in values):
+        raise ComponentError("hetero_secureboost: classification needs integer labels")
+    if objective.name == BINARY_BCE and values != {0, 1}:
+        raise ComponentError(f"hetero_secureboost: binary:bce needs labels 0 and 1, found {sorted(values)}")
+    if objective.name == MULTI_CE and (min(values) < 0 or max(values) >= objective.num_class):
+        raise ComponentError(
+            f"hetero_secureboost: multi:ce labels must lie in 0..num_class-1 ({objective.num_class - 1}),"
+            f" found {sorted(values)}"
+        )
+
+
+def _starting_model(ctx: ComponentContext, params: BoostParams, names: list[str]) -> GuestModel:
+    if ctx.input_count("warm_start_model") > 0:
+        model = load_model(ctx.read_input_model("warm_start_model"), what="warm_start_model")
+        if model.objective != params.objective_of():
+            raise ComponentError(
+                f"hetero_secureboost: the warm_start_model was trained for {model.objective.name},"
+                f" the parameters ask for {params.objective}"
+            )
+        if model.hyper["feature_names"] != names:
+            raise ComponentError(
+                "hetero_secureboost: the train_data's features differ from the warm_start_model's"
+            )
+        model.learning_rate = params.learning_rate
+        model.hyper.update({key: ctx.parameters[key] for key in MODEL_HYPER_KEYS})
+        return model
+    hyper = {key: ctx.parameters[key] for key in MODEL_HYPER_KEYS}
+    return GuestModel(
+        Forest(), params.objective_of(), params.learning_rate, None, [], {**hyper, "feature_names": names}
+    )
+
+
+def _starting_scores(
+    ctx: ComponentContext, model: GuestModel, hosts: list[Party], features: np.ndarray, rows: int
+) -> np.ndarray:
+    if model.forest.trees:
+        me = sitename(Party(ctx.role, ctx.party_id))
+        return raw_scores(Channel(ctx, "sbt.warm_start"), hosts, model, features, me)
+    labels = feats.label_values(ctx.read_input_table("train_data"))
+    model.init_score = model.objective.init_score(labels)
+    return model.objective.initial_scores(rows, model.init_score)
+
+
+def model_document(model: GuestModel, names: list[str]) -> dict[str, Any]:
+    params = model.hyper
+    hyper = {key: params.get(key) for key in ("num_trees", "max_depth", "max_bin", "l2", "complete_secure")}
+    hyper.update(
+        learning_rate=model.learning_rate,
+        objective=model.objective.name,
+        num_class=model.objective.num_class if model.objective.name != REGRESSION_L2 else None,
+    )
+    tree_hyper = {
+        "max_depth": params.get("max_depth"),
+        "use_missing": False,
+        "zero_as_missing": False,
+        "valid_features": None,
+        "l1": params.get("l1"),
+        "l2": params.get("l2"),
+        "objective": model.objective.name,
+    }
+    document = {"hyper_param": hyper, **forest_document(model.forest, names, tree_hyper, with_stats=True)}
+    document.update(init_score=model.init_score, loss_history=list(model.loss_history))
+    return document
+
+
+def load_model(saved: Any, *, what: str) -> GuestModel:
+    data = saved.data
+    if not isinstance(data, dict) or not isinstance(data.get("hyper_param"), dict):
+        raise ComponentError(f"{what}: not a hetero_secureboost guest model (no 'hyper_param')")
+    names = [str(v) for v in (data.get("fid_name_mapping") or {}).values()]
+    _, forest = read_forest(saved, names, what=what)
+    hyper = data["hyper_param"]
+    try:
+        objective = Objective(str(hyper["objective"]), int(hyper.get("num_class") or 2))
+        init = data.get("init_score")
+        model = GuestModel(
+            forest,
+            objective,
+            float(hyper["learning_rate"]),
+            None if init is None else float(init),
+            [float(v) for v in data.get("loss_history") or []],
+            dict(hyper),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ComponentError(f"{what}: a malformed hetero_secureboost model ({error})") from None
+    model.hyper["feature_names"] = names
+    return model

@@ -1,0 +1,272 @@
+"""The host's part of hetero_secureboost: it holds features only.
+
+Per tree it receives the guest's Paillier-encrypted g/h (one ciphertext per sampled row, or two without
+``gh_pack``) and per level the node of every row; it sums the ciphertexts per node, feature and bin (the
+smaller child of each split from rows, its sibling by subtraction), makes the sums cumulative, shuffles each
+node's candidates with a secret per-tree permutation, packs several per ciphertext and sends them with the
+plaintext row counts. The guest answers which of its anonymous candidates won a node; the host keeps the
+feature and threshold and returns the left/right assignment of the rows on that node.
+
+What the host learns: the encrypted g/h (never a label, g or h in plaintext), which rows sit on which node
+of every tree (FATE's sample positions) and with GOSS which rows were sampled, which of its own splits won,
+and the tree shapes without weights. Its thresholds never leave it. Predicting, it receives the rows on its
+own nodes and answers their directions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fate_grpc.components import table as tables
+from fate_grpc.components.context import ComponentContext, ComponentError, Party
+from fate_grpc.components.hetero_secureboost import features as feats
+from fate_grpc.components.hetero_secureboost.messages import (
+    Channel,
+    Message,
+    guest_and_hosts,
+    ids_digest,
+    sitename,
+)
+from fate_grpc.components.hetero_secureboost.model import (
+    Forest,
+    SplitValue,
+    forest_document,
+    importance_of,
+    read_forest,
+)
+from fate_grpc.crypto import gh_pack, paillier
+from fate_grpc.crypto.gh_pack import GHCodec
+from fate_grpc.ml.secureboost import histogram as hist
+from fate_grpc.ml.secureboost.tree import Node
+
+
+def train(ctx: ComponentContext) -> None:
+    guest, _ = guest_and_hosts(ctx)
+    table = ctx.read_input_table("train_data")
+    data = feats.binned(table, ctx.parameters["max_bin"])
+    forest = Forest()
+    if ctx.input_count("warm_start_model") > 0:
+        _, forest = read_forest(ctx.read_input_model("warm_start_model"), data.names, what="warm_start_model")
+    channel = Channel(ctx, "sbt.train")
+    setup = channel.receive("setup", guest)
+    _check_rows(setup, table, "train_data")
+    if int(setup.header["existing_trees"]) != len(forest.trees):
+        raise ComponentError(
+            f"hetero_secureboost: the guest continues {setup.header['existing_trees']} trees, this host's"
+            f" warm_start_model has {len(forest.trees)}"
+        )
+    if forest.trees:
+        serve_predictions(Channel(ctx, "sbt.warm_start"), guest, forest, data.features)
+    public_key = paillier.PublicKey.from_bytes(setup.array("public_key").tobytes())
+    me = sitename(Party(ctx.role, ctx.party_id))
+    for index in range(len(forest.trees), len(forest.trees) + int(setup.header["new_trees"])):
+        builder = _HostTree(channel, guest, me, index, data, public_key, ctx.parameters)
+        nodes, splits = builder.run()
+        forest.trees.append(nodes)
+        forest.splits.append(splits)
+        forest.importance.append(importance_of(nodes, splits, with_gain=False))
+        ctx.report_progress(min(80, 5 + 75 * (index + 1) // max(1, int(setup.header["total_trees"]))))
+    ctx.write_output_model("output_model", model_document(ctx.parameters, forest, data.names), {})
+    if setup.header.get("validate"):
+        validate = ctx.read_input_table("validate_data")
+        features, _ = feats.feature_matrix(validate, data.names)
+        _check_rows(Channel(ctx, "sbt.validate").receive("rows", guest), validate, "validate_data")
+        serve_predictions(Channel(ctx, "sbt.validate"), guest, forest, features)
+
+
+def predict(ctx: ComponentContext) -> None:
+    guest, _ = guest_and_hosts(ctx)
+    table = ctx.read_input_table("test_data")
+    model = ctx.read_input_model("input_model")
+    names = (
+        [str(v) for v in (model.data.get("fid_name_mapping") or {}).values()]
+        if isinstance(model.data, dict)
+        else []
+    )
+    features, _ = feats.feature_matrix(table, names)
+    _, forest = read_forest(model, names, what="input_model")
+    channel = Channel(ctx, "sbt.predict")
+    _check_rows(channel.receive("rows", guest), table, "test_data")
+    serve_predictions(channel, guest, forest, features)
+
+
+def model_document(params: dict[str, Any], forest: Forest, names: list[str]) -> dict[str, Any]:
+    hyper = {key: params[key] for key in ("num_trees", "max_depth", "max_bin", "complete_secure")}
+    tree_hyper = {
+        "max_depth": params["max_depth"],
+        "use_missing": False,
+        "zero_as_missing": False,
+        "valid_features": None,
+    }
+    return {"hyper_param": hyper, **forest_document(forest, names, tree_hyper, with_stats=False)}
+
+
+def serve_predictions(channel: Channel, guest: Party, forest: Forest, features: np.ndarray) -> None:
+    """Answer the guest's questions, one per step: which of the rows on my nodes go left."""
+    step = 0
+    while True:
+        ask = channel.receive(f"s{step}.ask", guest)
+        if ask.header.get("done"):
+            return
+        trees, nids, sizes = ask.array("tree"), ask.array("nid"), ask.array("size")
+        rows = np.split(ask.array("rows").astype(np.int64), np.cumsum(sizes)[:-1]) if len(sizes) else []
+        answers = []
+        for t, nid, at in zip(trees.tolist(), nids.tolist(), rows, strict=True):
+            split = forest.splits[t].get(nid) if 0 <= t < len(forest.splits) else None
+            if split is None or (len(at) and (at.min() < 0 or at.max() >= len(features))):
+                raise ComponentError(
+                    f"hetero_secureboost: the guest asked about node {nid} of tree {t}, not mine"
+                )
+            answers.append(feats.goes_left(features, at, split.fid, split.value))
+        left = np.concatenate(answers) if answers else np.zeros(0, dtype=bool)
+        channel.send(f"s{step}.left", guest, left=left)
+        step += 1
+
+
+def _check_rows(message: Message, table: tables.Table, key: str) -> None:
+    if message.header.get("digest") != ids_digest(table.ids.tolist()):
+        raise ComponentError(
+            f"hetero_secureboost: the guest's and this host's {key} rows differ (run psi first so that both"
+            " sides hold the same ids in the same order)"
+        )
+
+
+@dataclass
+class _HostTree:
+    """One tree at the host: histograms per level, the splits it won, the tree shape at the end."""
+
+    channel: Channel
+    guest: Party
+    site: str
+    index: int
+    data: feats.Binned
+    public_key: paillier.PublicKey
+    params: dict[str, Any]
+    permutations: dict[int, np.ndarray] = field(default_factory=dict)
+    won: dict[int, SplitValue] = field(default_factory=dict)
+    cache: dict[int, list[paillier.EncryptedVector]] = field(default_factory=dict)
+
+    def run(self) -> tuple[list[Node], dict[int, SplitValue]]:
+        start = self.channel.receive(f"t{self.index}.gh", self.guest)
+        if start.header["mode"] == "all":
+            self._levels(start)
+        shape = self.channel.receive(f"t{self.index}.tree", self.guest)
+        nodes = [_node_of(entry) for entry in shape.header["nodes"]]
+        return nodes, {nid: split for nid, split in self.won.items() if nodes[nid].sitename == self.site}
+
+    def _levels(self, start: Message) -> None:
+        codec = GHCodec.from_dict(start.header["codec"])
+        sampled = start.array("sampled").astype(bool)
+        vectors = [start.vector(f"gh{c}", self.public_key) for c in range(codec.channels)]
+        if any(len(v) != int(sampled.sum()) for v in vectors):
+            raise ComponentError("hetero_secureboost: the guest sent g/h for a different number of rows")
+        bins = self.data.bins[sampled]
+        depth = 0
+        while True:
+            level = self.channel.receive(f"t{self.index}.l{depth}.level", self.guest)
+            if level.header.get("done"):
+                return
+            positions = level.array("positions").astype(np.int64)
+            entries = [tuple(e) for e in level.header["entries"]]
+            sums, counts = self._histograms(entries, positions[sampled], vectors, bins, codec)
+            packed = [
+                gh_pack.pack_for_guest(v, codec, pack=bool(start.header["split_info_pack"])) for v in sums
+            ]
+            self.channel.send(
+                f"t{self.index}.l{depth}.hist",
+                self.guest,
+                header={"layouts": [None if lay is None else dataclasses.asdict(lay) for _, lay in packed]},
+                vectors={f"hist{c}": vec for c, (vec, _) in enumerate(packed)},
+                counts=counts,
+            )
+            self._route(positions, depth)
+            depth += 1
+
+    def _route(self, positions: np.ndarray, depth: int) -> None:
+        won = self.channel.receive(f"t{self.index}.l{depth}.won", self.guest)
+        answers = []
+        for nid, split_id in won.header["won"]:
+            permutation = self.permutations.get(int(nid))
+            if permutation is None or not 0 <= int(split_id) < len(permutation):
+                raise ComponentError(f"hetero_secureboost: the guest named an unknown split of node {nid}")
+            fid, bid = divmod(int(permutation[int(split_id)]), self.data.n_bins)
+            if bid >= len(self.data.points[fid]):
+                raise ComponentError(f"hetero_secureboost: the guest chose an empty bin of node {nid}")
+            self.won[int(nid)] = SplitValue(fid, self.data.names[fid], self.data.split_value(fid, bid))
+            rows = np.flatnonzero(positions == int(nid))
+            answers.append(self.data.bins[rows, fid] <= bid)
+        left = np.concatenate(answers) if answers else np.zeros(0, dtype=bool)
+        self.channel.send(f"t{self.index}.l{depth}.left", self.guest, left=left)
+
+    def _histograms(
+        self,
+        entries: list[tuple[Any, ...]],
+        positions: np.ndarray,
+        vectors: list[paillier.EncryptedVector],
+        bins: np.ndarray,
+        codec: GHCodec,
+    ) -> tuple[list[paillier.EncryptedVector], np.ndarray]:
+        """Cumulative, shuffled encrypted sums of every level node (level order), and their counts."""
+        n_bins, features = self.data.n_bins, bins.shape[1]
+        size = features * n_bins
+        plan = hist.subtraction_plan(
+            [(int(a), _opt(b), _opt(c), int(d)) for a, b, c, d in entries],
+            self.cache if self.params["hist_sub"] else (),
+        )
+        direct = list(plan.direct)
+        index = np.full(len(positions), -1, dtype=np.int64)
+        for k, nid in enumerate(direct):
+            index[positions == nid] = k
+        computed = [gh_pack.encrypted_histogram(v, bins, index, len(direct), n_bins) for v in vectors]
+        per_node = {nid: [_slice(c, k * size, size) for c in computed] for k, nid in enumerate(direct)}
+        for nid, parent, sibling in plan.derived:
+            per_node[nid] = [
+                gh_pack.subtract(p, s) for p, s in zip(self.cache[parent], per_node[sibling], strict=True)
+            ]
+        self.cache = per_node
+        all_index = np.full(len(positions), -1, dtype=np.int64)
+        for k, entry in enumerate(entries):
+            all_index[positions == int(entry[0])] = k
+        zeros = np.zeros(len(positions))
+        counts = hist.block_histogram(bins, zeros, zeros, all_index, len(entries), n_bins).cumulative().count
+        rng = np.random.default_rng(secrets.randbits(128))
+        shuffled_counts: list[np.ndarray] = []
+        out: list[list[Any]] = [[] for _ in vectors]
+        for k, entry in enumerate(entries):
+            permutation = rng.permutation(size)
+            self.permutations[int(entry[0])] = permutation
+            shuffled_counts.append(counts[k].reshape(-1)[permutation])
+            for c, vector in enumerate(per_node[int(entry[0])]):
+                cumulative = gh_pack.cumulative(vector, n_bins).ciphertexts
+                out[c].extend(cumulative[i] for i in permutation.tolist())
+        sums = [paillier.EncryptedVector(self.public_key, cts, 0) for cts in out]
+        return sums, np.asarray(shuffled_counts, dtype=np.int64).reshape(len(entries), size)
+
+
+def _slice(vector: paillier.EncryptedVector, start: int, size: int) -> paillier.EncryptedVector:
+    return paillier.EncryptedVector(vector.public_key, vector.ciphertexts[start : start + size], 0)
+
+
+def _opt(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _node_of(entry: dict[str, Any]) -> Node:
+    """A masked node as the guest sends it (no g, h or weight)."""
+    return Node(
+        nid=int(entry["nid"]),
+        sitename=str(entry["sitename"]),
+        sample_num=int(entry["sample_num"]),
+        is_leaf=bool(entry["is_leaf"]),
+        split_id=entry.get("split_id"),
+        l=entry.get("l"),
+        r=entry.get("r"),
+        is_left_node=bool(entry["is_left_node"]),
+        sibling_nodeid=entry.get("sibling_nodeid"),
+        parent_nodeid=entry.get("parent_nodeid"),
+    )
