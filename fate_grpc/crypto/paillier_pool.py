@@ -35,14 +35,13 @@ measures both.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import secrets
 import struct
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
@@ -50,6 +49,7 @@ from typing import Any, Literal, TypeVar
 import gmpy2
 from gmpy2 import mpz
 
+from fate_grpc.common import process_guard
 from fate_grpc.crypto import fixedpoint
 
 MIN_KEY_BITS = 1024
@@ -258,14 +258,13 @@ def make_executor(
     """An executor for the chunk functions, owned (and shut down) by the caller.
 
     Processes default to "forkserver" where available, else "spawn": a task process may run gRPC threads,
-    which plain fork does not survive. Scripts using a process pool must guard their entry point with
-    ``if __name__ == "__main__":``.
+    which plain fork does not survive. The workers (and the fork server) end when this process ends, by
+    any means. Scripts using a process pool must guard their entry point with ``if __name__ == "__main__":``.
     """
     if kind == "thread":
         return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="paillier")
-    if start_method is None:
-        start_method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(start_method))
+    # Its workers and fork server end with this process, even when it is killed (no orphaned pools).
+    return process_guard.guarded_process_pool(workers, start_method=start_method)
 
 
 def map_chunks(

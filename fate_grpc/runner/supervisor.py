@@ -253,6 +253,9 @@ class TaskSupervisor:
 
     async def _wait(self, running: RunningTask) -> None:
         code = await running.exited
+        # Whatever the task started in its process group (a crypto pool, say) ends with it, even when
+        # the task was killed before it could shut its helpers down.
+        _signal_group(running.pid, signal.SIGKILL)
         self._forget(running)
         try:
             await self._on_exit(running.key, code, running.stop_requested)
