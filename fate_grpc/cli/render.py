@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import yaml
 from google.protobuf import json_format
 
 from fate_grpc.common.v1 import common_pb2
+from fate_grpc.domain.dag import load_dag_document
+from fate_grpc.errors import FateGrpcError
 from fate_grpc.services.convert import python_from_value
 
 
@@ -103,8 +104,9 @@ def _dag(dag_yaml: str) -> Any:
     if not dag_yaml:
         return None
     try:
-        return yaml.safe_load(dag_yaml)
-    except yaml.YAMLError:
+        # The node's own YAML 1.2 reading, so `1e-06` shows as the number the components receive.
+        return load_dag_document(dag_yaml)
+    except FateGrpcError:
         return dag_yaml
 
 

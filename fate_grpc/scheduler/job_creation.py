@@ -6,6 +6,8 @@ import logging
 import time
 from dataclasses import dataclass
 
+import anyio
+
 from fate_grpc.control.v1 import control_pb2
 from fate_grpc.domain.component_spec import ComponentCatalog
 from fate_grpc.domain.dag import Dag, job_model_ref, parse_dag, task_parties
@@ -45,7 +47,8 @@ class JobCreator:
 
     async def create(self, dag_yaml: str, *, initiator_party_id: str, user_name: str) -> CreatedJob:
         """Create the job at every party of the DAG or at none; raises naming the parties that failed."""
-        dag = parse_dag(dag_yaml, self._catalog)
+        # Parsing a large DAG takes a while: keep it off the event loop.
+        dag = await anyio.to_thread.run_sync(parse_dag, dag_yaml, self._catalog)
         scheduler = dag.conf.scheduler_party_id or initiator_party_id
         if scheduler != self._party_id:
             raise FateGrpcError(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import anyio
+
 from fate_grpc import __version__
 from fate_grpc.client.v1 import client_pb2, client_pb2_grpc
 from fate_grpc.common.v1 import common_pb2
@@ -117,7 +119,8 @@ class ClientServicer(
         user = await self._auth.user(context)
         check_dag_size(request.dag_yaml, self._max_dag_bytes)
         # Validate here first, so a bad DAG never leaves this node.
-        dag = parse_dag(request.dag_yaml, self._catalog)
+        # Parsing a large DAG takes a while: keep it off the event loop.
+        dag = await anyio.to_thread.run_sync(parse_dag, request.dag_yaml, self._catalog)
         scheduler = dag.conf.scheduler_party_id or self._party_id
         if scheduler == self._party_id:
             created = await self._creator.create(
