@@ -9,7 +9,6 @@ All file work runs in worker threads, off the event loop.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -17,23 +16,18 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import anyio
 
 from fate_grpc.components.context import MODEL_DOCUMENT, MODEL_FILES_DIR
-from fate_grpc.domain.ids import check_name, check_party_id, name_problem
+from fate_grpc.domain.ids import check_name
 from fate_grpc.errors import ErrorCode, FateGrpcError, already_exists, invalid_argument, not_found
+from fate_grpc.node import model_archive
 from fate_grpc.node.paths import NodePaths
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import ModelRecord, TaskKey
-
-MANIFEST = "manifest.json"
-ARCHIVE_FORMAT = "fate-grpc-model/1"
-# A model archive may not unpack to more than this (guards against zip bombs).
-MAX_UNPACKED_BYTES = 8 * 1024**3
-MAX_ARCHIVE_MEMBERS = 100_000
 
 
 @dataclass(frozen=True)
@@ -52,6 +46,7 @@ class ModelWarehouse:
         self._store = store
         self._paths = paths
         self._party_id = party_id
+        self._import_lock = anyio.Lock()
 
     # -- saving from a task ----------------------------------------------------------------------
     async def save_task_model(self, source: ModelSource, written: Path) -> ModelRecord:
@@ -134,7 +129,7 @@ class ModelWarehouse:
             )
         archive = self._paths.tmp_dir / f"export-{uuid.uuid4().hex}.zip"
         manifest = {
-            "format": ARCHIVE_FORMAT,
+            "format": model_archive.ARCHIVE_FORMAT,
             "model_id": model_id,
             "model_version": model_version,
             "role": role,
@@ -145,27 +140,49 @@ class ModelWarehouse:
         return archive
 
     async def import_archive(self, archive: Path, model_id: str, model_version: str) -> list[ModelRecord]:
-        """File the models of an exported zip under (model_id, model_version) at this party."""
+        """File the models of an exported zip under (model_id, model_version) at this party.
+
+        All or nothing: the archive is checked whole before anything is unpacked, unpacked into a
+        staging folder, every model checked, then the folders are renamed into place and the rows
+        written in one transaction; on any failure the renames are undone, so the warehouse (rows
+        and files) is exactly as it was.
+        """
         check_name(model_id, "model_id")
         check_name(model_version, "model_version")
         staging = self._paths.tmp_dir / f"import-{uuid.uuid4().hex}"
         try:
-            manifest = await anyio.to_thread.run_sync(_unpack_archive, archive, staging)
+            manifest = await anyio.to_thread.run_sync(model_archive.unpack_archive, archive, staging)
             self._check_party(manifest)
-            await self._check_free(manifest, model_id, model_version)
-            records = await anyio.to_thread.run_sync(
-                self._place_imported, manifest, staging, model_id, model_version
-            )
-            if not await self._store.put_models_if_absent(records):
-                await self._remove_dirs_unindexed(records)
-                raise already_exists(
-                    f"model {model_id} version {model_version} already has some of these models here",
-                    model_id=model_id,
-                    model_version=model_version,
+            # One import at a time: the check for free names and the filing must not interleave.
+            async with self._import_lock:
+                await self._check_free(manifest, model_id, model_version)
+                records = await anyio.to_thread.run_sync(
+                    self._staged_records, manifest, staging, model_id, model_version
                 )
+                await self._file_all_or_nothing(records, staging)
             return records
         finally:
-            await anyio.to_thread.run_sync(_remove_trees, [staging])
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(_remove_trees, [staging])
+
+    async def _file_all_or_nothing(self, records: list[ModelRecord], staging: Path) -> None:
+        placement = _Placement(
+            [(_staged_dir(staging, r), Path(r.path)) for r in records], staging / ".replaced"
+        )
+        try:
+            await anyio.to_thread.run_sync(placement.place)
+            if not await self._store.put_models_if_absent(records):
+                first = records[0]
+                raise already_exists(
+                    f"model {first.model_id} version {first.model_version} already has some of these"
+                    " models here",
+                    model_id=first.model_id,
+                    model_version=first.model_version,
+                )
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(placement.undo)
+            raise
 
     def _check_party(self, manifest: dict[str, Any]) -> None:
         party = manifest["party_id"]
@@ -199,18 +216,23 @@ class ModelWarehouse:
                 fields={"model_id": model_id, "model_version": model_version},
             )
 
-    def _place_imported(
+    def _staged_records(
         self, manifest: dict[str, Any], staging: Path, model_id: str, model_version: str
     ) -> list[ModelRecord]:
+        """The rows of the staged models, each checked to be a model directory as its entry says."""
         role, party = manifest["role"], manifest["party_id"]
         records = []
-        for entry in manifest["models"]:
+        for index, entry in enumerate(manifest["models"]):
+            source = staging / entry["task_name"] / entry["output_key"]
+            type_name, size = _check_model_dir(source)
+            if type_name != entry["type_name"]:
+                raise model_archive.bad_archive(
+                    f"it says {entry['type_name']} but the model is a {type_name}",
+                    f"manifest.models[{index}].type_name",
+                )
             target = self._paths.model_dir(
                 model_id, model_version, role, party, entry["task_name"], entry["output_key"]
             )
-            source = staging / entry["task_name"] / entry["output_key"]
-            type_name, size = _check_model_dir(source)
-            _move_into_place(source, target, self._paths.tmp_dir)
             records.append(
                 ModelRecord(
                     model_id=model_id,
@@ -220,7 +242,7 @@ class ModelWarehouse:
                     task_name=entry["task_name"],
                     output_key=entry["output_key"],
                     job_id=entry["job_id"],
-                    attempt=int(entry["attempt"]),
+                    attempt=entry["attempt"],
                     component=entry["component"],
                     type_name=type_name,
                     path=str(target),
@@ -229,22 +251,54 @@ class ModelWarehouse:
             )
         return records
 
-    async def _remove_dirs_unindexed(self, records: list[ModelRecord]) -> None:
-        indexed = {
-            m.path
-            for r in records
-            for m in await self._store.list_models(
-                model_id=r.model_id,
-                model_version=r.model_version,
-                role=r.role,
-                party_id=r.party_id,
-                task_name=r.task_name,
-                output_key=r.output_key,
-            )
-        }
-        await anyio.to_thread.run_sync(
-            _remove_trees, [Path(r.path) for r in records if r.path not in indexed]
-        )
+
+def _staged_dir(staging: Path, record: ModelRecord) -> Path:
+    return staging / record.task_name / record.output_key
+
+
+class _Placement:
+    """Renames staged model folders into the warehouse, and can undo exactly what it did.
+
+    A folder already at a target has no row (rows were checked first, under the import lock): it is
+    a leftover, moved aside and put back if the import fails.
+    """
+
+    def __init__(self, moves: list[tuple[Path, Path]], aside_dir: Path) -> None:
+        self._moves = moves
+        self._aside_dir = aside_dir
+        self._placed: list[tuple[Path, Path]] = []
+        self._aside: list[tuple[Path, Path]] = []
+        self._created: list[Path] = []
+
+    def place(self) -> None:
+        for source, target in self._moves:
+            self._make_parents(target.parent)
+            if target.exists() or target.is_symlink():
+                aside = self._aside_dir / str(len(self._aside))
+                aside.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(target, aside)
+                self._aside.append((aside, target))
+            os.replace(source, target)
+            self._placed.append((source, target))
+
+    def _make_parents(self, folder: Path) -> None:
+        missing = []
+        while not folder.exists():
+            missing.append(folder)
+            folder = folder.parent
+        for path in reversed(missing):
+            path.mkdir()
+            self._created.append(path)
+
+    def undo(self) -> None:
+        for source, target in reversed(self._placed):
+            os.replace(target, source)
+        for aside, target in reversed(self._aside):
+            os.replace(aside, target)
+        for folder in reversed(self._created):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        self._placed, self._aside, self._created = [], [], []
 
 
 # -- file work (runs in worker threads) --------------------------------------------------------------
@@ -310,14 +364,6 @@ def _remove_trees(folders: list[Path]) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _write_archive(
     archive: Path, manifest: dict[str, Any], models: list[ModelRecord], paths: NodePaths
 ) -> None:
@@ -330,7 +376,7 @@ def _write_archive(
                 for rel, path in _walk_files(root):
                     name = f"{model.task_name}/{model.output_key}/{rel}"
                     zf.write(path, name)
-                    files[rel] = _sha256(path)
+                    files[rel] = model_archive.sha256_of(path)
                 manifest["models"].append(
                     {
                         "task_name": model.task_name,
@@ -342,99 +388,7 @@ def _write_archive(
                         "files": files,
                     }
                 )
-            zf.writestr(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
+            zf.writestr(model_archive.MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
     except BaseException:
         archive.unlink(missing_ok=True)
         raise
-
-
-def _bad_archive(reason: str) -> FateGrpcError:
-    return invalid_argument(f"not a model archive made by `flow model export`: {reason}", field_path="file")
-
-
-def _unpack_archive(archive: Path, staging: Path) -> dict[str, Any]:
-    """Check and unpack an export zip into staging; returns its manifest."""
-    try:
-        zf = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError):
-        raise _bad_archive("it is not a zip file") from None
-    with zf:
-        manifest = _read_manifest(zf)
-        expected = _expected_members(manifest)
-        members = [info for info in zf.infolist() if info.filename != MANIFEST]
-        if len(members) > MAX_ARCHIVE_MEMBERS:
-            raise _bad_archive("it has too many members")
-        if sum(info.file_size for info in members) > MAX_UNPACKED_BYTES:
-            raise _bad_archive("it unpacks to more than the allowed size")
-        names = {info.filename for info in members}
-        if names != set(expected):
-            raise _bad_archive("its files do not match its manifest")
-        staging.mkdir(parents=True)
-        for info in members:
-            _extract_checked(zf, info, staging, expected[info.filename])
-    return manifest
-
-
-def _read_manifest(zf: zipfile.ZipFile) -> dict[str, Any]:
-    try:
-        manifest = json.loads(zf.read(MANIFEST))
-    except KeyError:
-        raise _bad_archive(f"it has no {MANIFEST}") from None
-    except (ValueError, zipfile.BadZipFile):
-        raise _bad_archive(f"its {MANIFEST} is not valid JSON") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != ARCHIVE_FORMAT:
-        raise _bad_archive(f"unknown format (expected {ARCHIVE_FORMAT})")
-    for field in ("model_id", "model_version", "role"):
-        if name_problem(manifest.get(field)) is not None:
-            raise _bad_archive(f"its manifest has a bad {field}")
-    try:
-        check_party_id(manifest.get("party_id"))  # type: ignore[arg-type]
-    except FateGrpcError:
-        raise _bad_archive("its manifest has a bad party_id") from None
-    if not isinstance(manifest.get("models"), list) or not manifest["models"]:
-        raise _bad_archive("its manifest lists no models")
-    return manifest
-
-
-def _expected_members(manifest: dict[str, Any]) -> dict[str, str]:
-    """Member name -> sha256, for every file the manifest lists (names checked to be safe)."""
-    expected: dict[str, str] = {}
-    for entry in manifest["models"]:
-        if not isinstance(entry, dict):
-            raise _bad_archive("a manifest entry is not an object")
-        for field in ("task_name", "output_key", "component"):
-            if name_problem(entry.get(field)) is not None:
-                raise _bad_archive(f"a manifest entry has a bad {field}")
-        if not isinstance(entry.get("job_id"), str) or not isinstance(entry.get("attempt"), int):
-            raise _bad_archive("a manifest entry lacks its job_id or attempt")
-        files = entry.get("files")
-        if not isinstance(files, dict) or MODEL_DOCUMENT not in files:
-            raise _bad_archive(f"a manifest entry lacks its {MODEL_DOCUMENT}")
-        for rel, digest in files.items():
-            parts = PurePosixPath(rel).parts
-            if not parts or PurePosixPath(rel).is_absolute() or any(p in ("", ".", "..") for p in parts):
-                raise _bad_archive(f"unsafe file name {rel!r}")
-            if "\\" in rel or not isinstance(digest, str):
-                raise _bad_archive(f"unsafe file name {rel!r}")
-            expected[f"{entry['task_name']}/{entry['output_key']}/{rel}"] = digest
-    return expected
-
-
-def _extract_checked(zf: zipfile.ZipFile, info: zipfile.ZipInfo, staging: Path, digest: str) -> None:
-    target = (staging / info.filename).resolve()
-    if staging.resolve() not in target.parents:
-        raise _bad_archive(f"unsafe file name {info.filename!r}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    sha = hashlib.sha256()
-    written = 0
-    with zf.open(info) as source, target.open("wb") as sink:
-        for block in iter(lambda: source.read(1024 * 1024), b""):
-            written += len(block)
-            if written > info.file_size:
-                raise _bad_archive(f"{info.filename} is larger than the archive says")
-            sha.update(block)
-            sink.write(block)
-    if sha.hexdigest() != digest:
-        with contextlib.suppress(OSError):
-            target.unlink()
-        raise _bad_archive(f"{info.filename} does not match its checksum")

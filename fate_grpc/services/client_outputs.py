@@ -13,9 +13,10 @@ from fate_grpc.client.v1 import outputs_pb2
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.domain.ids import check_name
 from fate_grpc.errors import invalid_argument, not_found
+from fate_grpc.node.model_archive import MAX_ARCHIVE_BYTES
 from fate_grpc.node.outputs import DownloadFile, FileStart, OutputQueries, TaskRef, stream_files
 from fate_grpc.node.paths import NodePaths
-from fate_grpc.node.warehouse import MAX_UNPACKED_BYTES, ModelWarehouse
+from fate_grpc.node.warehouse import ModelWarehouse
 from fate_grpc.security.identity import ClientAuthenticator
 from fate_grpc.services.convert import metric_to_proto, model_to_proto, table_to_proto, value_from_python
 from fate_grpc.services.edge import stream_edge, unary_edge
@@ -175,7 +176,7 @@ class ClientOutputRpcs:
         header = await first_header(request_iterator)
         model_id = check_name(header.model_id, "header.model_id")
         model_version = check_name(header.model_version, "header.model_version")
-        if not 0 < header.size <= MAX_UNPACKED_BYTES:
+        if not 0 < header.size <= MAX_ARCHIVE_BYTES:
             raise invalid_argument("header.size must be the zip's size in bytes", field_path="header.size")
         archive = self._paths.tmp_dir / f"upload-{uuid.uuid4().hex}.zip"
         try:
