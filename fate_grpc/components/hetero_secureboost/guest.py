@@ -20,18 +20,26 @@ from typing import Any
 
 import numpy as np
 
-from fate_grpc.components.context import ComponentContext, ComponentError, Party
+from fate_grpc.components.context import (
+    DEFAULT_METRIC_GROUPS,
+    ComponentContext,
+    ComponentError,
+    MetricGroups,
+    Party,
+)
 from fate_grpc.components.hetero_secureboost import features as feats
 from fate_grpc.components.hetero_secureboost import outputs
 from fate_grpc.components.hetero_secureboost.messages import Channel, guest_and_hosts, ids_digest, sitename
 from fate_grpc.components.hetero_secureboost.model import (
     Forest,
+    GuestModel,
     SplitValue,
-    forest_document,
+    guest_document,
     importance_of,
-    read_forest,
+    load_model,
 )
 from fate_grpc.components.hetero_secureboost.params import boost_params
+from fate_grpc.components.hetero_secureboost.prediction import predict_table, raw_scores
 from fate_grpc.components.table import Table
 from fate_grpc.crypto import gh_pack, paillier
 from fate_grpc.crypto.fixedpoint import PackingLayout
@@ -39,65 +47,27 @@ from fate_grpc.crypto.gh_pack import GHCodec
 from fate_grpc.ml.secureboost.booster import BoostParams, LocalSplits, sampled_rows
 from fate_grpc.ml.secureboost.objectives import BINARY_BCE, MULTI_CE, REGRESSION_L2, Objective
 from fate_grpc.ml.secureboost.splitter import best_splits
-from fate_grpc.ml.secureboost.tree import (
-    Candidate,
-    Node,
-    TreeBuilder,
-    advance,
-    choose,
-    leaf_weight_sums,
-    pending,
-    start_positions,
-)
+from fate_grpc.ml.secureboost.tree import Candidate, Node, TreeBuilder, choose
 
 MODEL_HYPER_KEYS = ("num_trees", "max_depth", "max_bin", "l1", "l2", "complete_secure")
 # From this many rows, Paillier work runs on a process pool.
 PARALLEL_MIN_ROWS = 5000
 
 
-@dataclass
-class GuestModel:
-    forest: Forest
-    objective: Objective
-    learning_rate: float
-    init_score: float | None
-    loss_history: list[float]
-    hyper: dict[str, Any]
-
-
 def train(ctx: ComponentContext) -> None:
     _, hosts = guest_and_hosts(ctx)
-    params = boost_params(ctx.parameters)
     table = ctx.read_input_table("train_data")
-    data = feats.binned(table, ctx.parameters["max_bin"])
-    labels = feats.label_values(table)
-    model = _starting_model(ctx, params, data.names)
-    _check_labels(labels, model.objective)
     validate = ctx.read_input_table("validate_data") if ctx.has_input("validate_data") else None
-    channel = Channel(ctx, "sbt.train")
-    public_key, private_key = paillier.generate_keypair(ctx.parameters["he_param"]["key_length"])
-    existing = len(model.forest.trees)
-    new_trees = params.num_trees * model.objective.tree_dim
-    header = {
-        "digest": ids_digest(table.ids.tolist()),
-        "existing_trees": existing,
-        "new_trees": new_trees,
-        "total_trees": existing + new_trees,
-        "validate": validate is not None,
-    }
-    channel.send("setup", hosts, header, public_key=np.frombuffer(public_key.to_bytes(), dtype=np.uint8))
-    scores = _starting_scores(ctx, model, hosts, data.features, len(labels))
-    with _workers(len(labels)) as executor:
-        keys = _Keys(public_key, private_key, executor)
-        scores = _boost(ctx, channel, hosts, model, params, data, labels, scores, keys)
-    ctx.write_output_model("output_model", model_document(model, data.names), {})
+    warm = None
+    if ctx.input_count("warm_start_model") > 0:
+        warm = load_model(ctx.read_input_model("warm_start_model"), what="warm_start_model")
+    model, predicted = fit(ctx, Channel(ctx, "sbt.train"), table, warm=warm, validate=validate is not None)
+    ctx.write_output_model("output_model", guest_document(model, model.hyper["feature_names"]), {})
     ctx.report_progress(90)
-    parts = [
-        outputs.prediction_table(table, model.objective, model.objective.predict(scores), outputs.TRAIN_SET)
-    ]
+    parts = [outputs.prediction_table(table, model.objective, predicted, outputs.TRAIN_SET)]
     if validate is not None:
-        predicted = predict_table(Channel(ctx, "sbt.validate"), hosts, model, validate, ctx)
-        parts.append(outputs.prediction_table(validate, model.objective, predicted, outputs.VALIDATE_SET))
+        scored = predict_table(Channel(ctx, "sbt.validate"), hosts, model, validate, ctx)
+        parts.append(outputs.prediction_table(validate, model.objective, scored, outputs.VALIDATE_SET))
     ctx.write_output_table("train_output_data", outputs.stacked(parts))
 
 
@@ -111,69 +81,39 @@ def predict(ctx: ComponentContext) -> None:
     )
 
 
-def predict_table(
-    channel: Channel, hosts: list[Party], model: GuestModel, table: Table, ctx: ComponentContext
-) -> np.ndarray:
-    """Probabilities / values of ``table``'s rows, with every host answering for its nodes."""
-    features, _ = feats.feature_matrix(table, model.hyper["feature_names"])
-    channel.send("rows", hosts, {"digest": ids_digest(table.ids.tolist())})
-    raw = raw_scores(channel, hosts, model, features, sitename(Party(ctx.role, ctx.party_id)))
-    return model.objective.predict(raw)
-
-
-def raw_scores(
-    channel: Channel, hosts: list[Party], model: GuestModel, features: np.ndarray, me: str
-) -> np.ndarray:
-    positions = federated_positions(channel, hosts, model.forest, features, me)
-    scores = leaf_weight_sums(model.forest.trees, positions, model.learning_rate, model.objective.tree_dim)
-    return scores + (model.init_score or 0.0)
-
-
-def federated_positions(
-    channel: Channel, hosts: list[Party], forest: Forest, features: np.ndarray, me: str
-) -> np.ndarray:
-    """Walk every tree for every row; each step asks every host, in one message, about all rows on its
-    nodes (so there are at most max_depth round trips, whatever the number of rows and trees)."""
-    trees = forest.trees
-    positions = start_positions(trees, len(features))
-    by_site = {sitename(h): h for h in hosts}
-    step = 0
-    while True:
-        work = pending(trees, positions)
-        asks: dict[Party, list[tuple[int, Node, np.ndarray]]] = {h: [] for h in hosts}
-        for t, node, rows in work:
-            if node.sitename == me:
-                split = forest.splits[t][node.nid]
-                advance(
-                    positions, trees, t, node, rows, feats.goes_left(features, rows, split.fid, split.value)
-                )
-            elif node.sitename in by_site:
-                asks[by_site[node.sitename]].append((t, node, rows))
-            else:
-                raise ComponentError(
-                    f"hetero_secureboost: the model has a node of {node.sitename}, not in this task"
-                )
-        for host, items in asks.items():
-            channel.send(
-                f"s{step}.ask",
-                host,
-                {"done": not work},
-                tree=np.asarray([t for t, _, _ in items], dtype=np.int64),
-                nid=np.asarray([n.nid for _, n, _ in items], dtype=np.int64),
-                size=np.asarray([len(r) for _, _, r in items], dtype=np.int64),
-                rows=np.concatenate([r for _, _, r in items]) if items else np.zeros(0, dtype=np.int64),
-            )
-        if not work:
-            return positions
-        for host, items in asks.items():
-            left = channel.receive(f"s{step}.left", host).array("left").astype(bool)
-            if len(left) != sum(len(r) for _, _, r in items):
-                raise ComponentError(f"hetero_secureboost: {host} answered for a different number of rows")
-            offset = 0
-            for t, node, rows in items:
-                advance(positions, trees, t, node, rows, left[offset : offset + len(rows)])
-                offset += len(rows)
-        step += 1
+def fit(
+    ctx: ComponentContext,
+    channel: Channel,
+    table: Table,
+    *,
+    warm: GuestModel | None = None,
+    validate: bool = False,
+    groups: MetricGroups = DEFAULT_METRIC_GROUPS,
+) -> tuple[GuestModel, np.ndarray]:
+    """Train (or, from ``warm``, continue) with the hosts on ``table``; the model and the probabilities or
+    values of the training rows. ``validate`` tells the hosts that validate rows are scored next."""
+    _, hosts = guest_and_hosts(ctx)
+    params = boost_params(ctx.parameters)
+    data = feats.binned(table, ctx.parameters["max_bin"])
+    labels = feats.label_values(table)
+    model = _starting_model(ctx, params, data.names, warm)
+    _check_labels(labels, model.objective)
+    public_key, private_key = paillier.generate_keypair(ctx.parameters["he_param"]["key_length"])
+    existing = len(model.forest.trees)
+    new_trees = params.num_trees * model.objective.tree_dim
+    header = {
+        "digest": ids_digest(table.ids.tolist()),
+        "existing_trees": existing,
+        "new_trees": new_trees,
+        "total_trees": existing + new_trees,
+        "validate": validate,
+    }
+    channel.send("setup", hosts, header, public_key=np.frombuffer(public_key.to_bytes(), dtype=np.uint8))
+    scores = _starting_scores(ctx, channel, model, hosts, data.features, labels)
+    with _workers(len(labels)) as executor:
+        keys = _Keys(public_key, private_key, executor)
+        scores = _boost(ctx, channel, hosts, model, params, data, labels, scores, keys, groups)
+    return model, model.objective.predict(scores)
 
 
 @dataclass(frozen=True)
@@ -208,6 +148,7 @@ def _boost(
     labels: np.ndarray,
     scores: np.ndarray,
     keys: _Keys,
+    groups: MetricGroups,
 ) -> np.ndarray:
     objective = model.objective
     me = sitename(Party(ctx.role, ctx.party_id))
@@ -232,7 +173,8 @@ def _boost(
             model.forest.importance.append(importance_of(nodes, grower.splits, with_gain=True))
         loss = objective.loss(labels, scores)
         model.loss_history.append(loss)
-        ctx.log_metric("sbt_loss", loss, type="loss", step=first_round + round_index, step_axis="iterations")
+        step = first_round + round_index
+        ctx.log_metric("sbt_loss", loss, type="loss", step=step, step_axis="iterations", groups=groups)
         ctx.report_progress(min(85, 5 + 80 * (round_index + 1) // params.num_trees))
     return scores
 
@@ -416,79 +358,40 @@ def _check_labels(labels: np.ndarray, objective: Objective) -> None:
         )
 
 
-def _starting_model(ctx: ComponentContext, params: BoostParams, names: list[str]) -> GuestModel:
-    if ctx.input_count("warm_start_model") > 0:
-        model = load_model(ctx.read_input_model("warm_start_model"), what="warm_start_model")
-        if model.objective != params.objective_of():
-            raise ComponentError(
-                f"hetero_secureboost: the warm_start_model was trained for {model.objective.name},"
-                f" the parameters ask for {params.objective}"
-            )
-        if model.hyper["feature_names"] != names:
-            raise ComponentError(
-                "hetero_secureboost: the train_data's features differ from the warm_start_model's"
-            )
-        model.learning_rate = params.learning_rate
-        model.hyper.update({key: ctx.parameters[key] for key in MODEL_HYPER_KEYS})
-        return model
+def _starting_model(
+    ctx: ComponentContext, params: BoostParams, names: list[str], warm: GuestModel | None
+) -> GuestModel:
     hyper = {key: ctx.parameters[key] for key in MODEL_HYPER_KEYS}
-    return GuestModel(
-        Forest(), params.objective_of(), params.learning_rate, None, [], {**hyper, "feature_names": names}
-    )
+    if warm is None:
+        return GuestModel(
+            Forest(), params.objective_of(), params.learning_rate, None, [], {**hyper, "feature_names": names}
+        )
+    if warm.objective != params.objective_of():
+        raise ComponentError(
+            f"hetero_secureboost: the warm_start_model was trained for {warm.objective.name},"
+            f" the parameters ask for {params.objective}"
+        )
+    if warm.hyper["feature_names"] != names:
+        raise ComponentError(
+            "hetero_secureboost: the train_data's features differ from the warm_start_model's"
+        )
+    warm.learning_rate = params.learning_rate
+    warm.hyper.update(hyper)
+    return warm
 
 
 def _starting_scores(
-    ctx: ComponentContext, model: GuestModel, hosts: list[Party], features: np.ndarray, rows: int
+    ctx: ComponentContext,
+    channel: Channel,
+    model: GuestModel,
+    hosts: list[Party],
+    features: np.ndarray,
+    labels: np.ndarray,
 ) -> np.ndarray:
+    """The warm start model's raw scores of the rows (the hosts answer for their nodes), else FATE's
+    initial scores."""
     if model.forest.trees:
         me = sitename(Party(ctx.role, ctx.party_id))
-        return raw_scores(Channel(ctx, "sbt.warm_start"), hosts, model, features, me)
-    labels = feats.label_values(ctx.read_input_table("train_data"))
+        return raw_scores(channel.child("warm_start"), hosts, model, features, me)
     model.init_score = model.objective.init_score(labels)
-    return model.objective.initial_scores(rows, model.init_score)
-
-
-def model_document(model: GuestModel, names: list[str]) -> dict[str, Any]:
-    params = model.hyper
-    hyper = {key: params.get(key) for key in ("num_trees", "max_depth", "max_bin", "l2", "complete_secure")}
-    hyper.update(
-        learning_rate=model.learning_rate,
-        objective=model.objective.name,
-        num_class=model.objective.num_class if model.objective.name != REGRESSION_L2 else None,
-    )
-    tree_hyper = {
-        "max_depth": params.get("max_depth"),
-        "use_missing": False,
-        "zero_as_missing": False,
-        "valid_features": None,
-        "l1": params.get("l1"),
-        "l2": params.get("l2"),
-        "objective": model.objective.name,
-    }
-    document = {"hyper_param": hyper, **forest_document(model.forest, names, tree_hyper, with_stats=True)}
-    document.update(init_score=model.init_score, loss_history=list(model.loss_history))
-    return document
-
-
-def load_model(saved: Any, *, what: str) -> GuestModel:
-    data = saved.data
-    if not isinstance(data, dict) or not isinstance(data.get("hyper_param"), dict):
-        raise ComponentError(f"{what}: not a hetero_secureboost guest model (no 'hyper_param')")
-    names = [str(v) for v in (data.get("fid_name_mapping") or {}).values()]
-    _, forest = read_forest(saved, names, what=what)
-    hyper = data["hyper_param"]
-    try:
-        objective = Objective(str(hyper["objective"]), int(hyper.get("num_class") or 2))
-        init = data.get("init_score")
-        model = GuestModel(
-            forest,
-            objective,
-            float(hyper["learning_rate"]),
-            None if init is None else float(init),
-            [float(v) for v in data.get("loss_history") or []],
-            dict(hyper),
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise ComponentError(f"{what}: a malformed hetero_secureboost model ({error})") from None
-    model.hyper["feature_names"] = names
-    return model
+    return model.objective.initial_scores(len(labels), model.init_score)

@@ -23,15 +23,9 @@ from typing import Any
 import numpy as np
 
 from fate_grpc.components import table as tables
-from fate_grpc.components.context import ComponentContext, ComponentError, Party
+from fate_grpc.components.context import ComponentContext, ComponentError, InputModel, Party
 from fate_grpc.components.hetero_secureboost import features as feats
-from fate_grpc.components.hetero_secureboost.messages import (
-    Channel,
-    Message,
-    guest_and_hosts,
-    ids_digest,
-    sitename,
-)
+from fate_grpc.components.hetero_secureboost.messages import Channel, Message, guest_and_hosts, sitename
 from fate_grpc.components.hetero_secureboost.model import (
     Forest,
     SplitValue,
@@ -39,6 +33,7 @@ from fate_grpc.components.hetero_secureboost.model import (
     importance_of,
     read_forest,
 )
+from fate_grpc.components.hetero_secureboost.prediction import check_rows, serve_predictions
 from fate_grpc.crypto import gh_pack, paillier
 from fate_grpc.crypto.gh_pack import GHCodec
 from fate_grpc.ml.secureboost import histogram as hist
@@ -48,35 +43,44 @@ from fate_grpc.ml.secureboost.tree import Node
 def train(ctx: ComponentContext) -> None:
     guest, _ = guest_and_hosts(ctx)
     table = ctx.read_input_table("train_data")
+    warm = ctx.read_input_model("warm_start_model") if ctx.input_count("warm_start_model") > 0 else None
+    forest, data, validate = fit(ctx, Channel(ctx, "sbt.train"), table, warm=warm)
+    ctx.write_output_model("output_model", host_document(ctx.parameters, forest, data.names), {})
+    if validate:
+        rows = ctx.read_input_table("validate_data")
+        features, _ = feats.feature_matrix(rows, data.names)
+        channel = Channel(ctx, "sbt.validate")
+        check_rows(channel.receive("rows", guest), rows, "validate_data")
+        serve_predictions(channel, guest, forest, features)
+
+
+def fit(
+    ctx: ComponentContext, channel: Channel, table: tables.Table, *, warm: InputModel | None = None
+) -> tuple[Forest, feats.Binned, bool]:
+    """Take part in the guest's training on ``table``: the forest (this host's view), the binned data, and
+    whether the guest scores validate rows next."""
+    guest, _ = guest_and_hosts(ctx)
     data = feats.binned(table, ctx.parameters["max_bin"])
-    forest = Forest()
-    if ctx.input_count("warm_start_model") > 0:
-        _, forest = read_forest(ctx.read_input_model("warm_start_model"), data.names, what="warm_start_model")
-    channel = Channel(ctx, "sbt.train")
+    forest = Forest() if warm is None else read_forest(warm, data.names, what="warm_start_model")[1]
     setup = channel.receive("setup", guest)
-    _check_rows(setup, table, "train_data")
+    check_rows(setup, table, "train_data")
     if int(setup.header["existing_trees"]) != len(forest.trees):
         raise ComponentError(
             f"hetero_secureboost: the guest continues {setup.header['existing_trees']} trees, this host's"
             f" warm_start_model has {len(forest.trees)}"
         )
     if forest.trees:
-        serve_predictions(Channel(ctx, "sbt.warm_start"), guest, forest, data.features)
+        serve_predictions(channel.child("warm_start"), guest, forest, data.features)
     public_key = paillier.PublicKey.from_bytes(setup.array("public_key").tobytes())
     me = sitename(Party(ctx.role, ctx.party_id))
+    total = max(1, int(setup.header["total_trees"]))
     for index in range(len(forest.trees), len(forest.trees) + int(setup.header["new_trees"])):
-        builder = _HostTree(channel, guest, me, index, data, public_key, ctx.parameters)
-        nodes, splits = builder.run()
+        nodes, splits = _HostTree(channel, guest, me, index, data, public_key, ctx.parameters).run()
         forest.trees.append(nodes)
         forest.splits.append(splits)
         forest.importance.append(importance_of(nodes, splits, with_gain=False))
-        ctx.report_progress(min(80, 5 + 75 * (index + 1) // max(1, int(setup.header["total_trees"]))))
-    ctx.write_output_model("output_model", model_document(ctx.parameters, forest, data.names), {})
-    if setup.header.get("validate"):
-        validate = ctx.read_input_table("validate_data")
-        features, _ = feats.feature_matrix(validate, data.names)
-        _check_rows(Channel(ctx, "sbt.validate").receive("rows", guest), validate, "validate_data")
-        serve_predictions(Channel(ctx, "sbt.validate"), guest, forest, features)
+        ctx.report_progress(min(80, 5 + 75 * (index + 1) // total))
+    return forest, data, bool(setup.header.get("validate"))
 
 
 def predict(ctx: ComponentContext) -> None:
@@ -91,11 +95,11 @@ def predict(ctx: ComponentContext) -> None:
     features, _ = feats.feature_matrix(table, names)
     _, forest = read_forest(model, names, what="input_model")
     channel = Channel(ctx, "sbt.predict")
-    _check_rows(channel.receive("rows", guest), table, "test_data")
+    check_rows(channel.receive("rows", guest), table, "test_data")
     serve_predictions(channel, guest, forest, features)
 
 
-def model_document(params: dict[str, Any], forest: Forest, names: list[str]) -> dict[str, Any]:
+def host_document(params: dict[str, Any], forest: Forest, names: list[str]) -> dict[str, Any]:
     hyper = {key: params[key] for key in ("num_trees", "max_depth", "max_bin", "complete_secure")}
     tree_hyper = {
         "max_depth": params["max_depth"],
@@ -104,36 +108,6 @@ def model_document(params: dict[str, Any], forest: Forest, names: list[str]) -> 
         "valid_features": None,
     }
     return {"hyper_param": hyper, **forest_document(forest, names, tree_hyper, with_stats=False)}
-
-
-def serve_predictions(channel: Channel, guest: Party, forest: Forest, features: np.ndarray) -> None:
-    """Answer the guest's questions, one per step: which of the rows on my nodes go left."""
-    step = 0
-    while True:
-        ask = channel.receive(f"s{step}.ask", guest)
-        if ask.header.get("done"):
-            return
-        trees, nids, sizes = ask.array("tree"), ask.array("nid"), ask.array("size")
-        rows = np.split(ask.array("rows").astype(np.int64), np.cumsum(sizes)[:-1]) if len(sizes) else []
-        answers = []
-        for t, nid, at in zip(trees.tolist(), nids.tolist(), rows, strict=True):
-            split = forest.splits[t].get(nid) if 0 <= t < len(forest.splits) else None
-            if split is None or (len(at) and (at.min() < 0 or at.max() >= len(features))):
-                raise ComponentError(
-                    f"hetero_secureboost: the guest asked about node {nid} of tree {t}, not mine"
-                )
-            answers.append(feats.goes_left(features, at, split.fid, split.value))
-        left = np.concatenate(answers) if answers else np.zeros(0, dtype=bool)
-        channel.send(f"s{step}.left", guest, left=left)
-        step += 1
-
-
-def _check_rows(message: Message, table: tables.Table, key: str) -> None:
-    if message.header.get("digest") != ids_digest(table.ids.tolist()):
-        raise ComponentError(
-            f"hetero_secureboost: the guest's and this host's {key} rows differ (run psi first so that both"
-            " sides hold the same ids in the same order)"
-        )
 
 
 @dataclass

@@ -46,6 +46,9 @@ class Channel:
     ctx: ComponentContext
     scope: str
 
+    def child(self, name: str) -> Channel:
+        return Channel(self.ctx, f"{self.scope}.{name}")
+
     def send(
         self,
         name: str,

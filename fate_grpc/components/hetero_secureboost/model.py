@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fate_grpc.components.context import ComponentError, InputModel
+from fate_grpc.ml.secureboost.objectives import REGRESSION_L2, Objective
 from fate_grpc.ml.secureboost.tree import Node
 
 NO_CHILD = -1  # FATE's l / r of a leaf
@@ -150,3 +151,59 @@ def _read_nodes(
                 raise ComponentError(f"{what}: the data lacks the model's feature column {name!r}")
             splits[position] = SplitValue(index[name], name, float(entry["bid"]))
     return nodes, splits
+
+
+@dataclass
+class GuestModel:
+    forest: Forest
+    objective: Objective
+    learning_rate: float
+    init_score: float | None
+    loss_history: list[float]
+    hyper: dict[str, Any]
+
+
+def guest_document(model: GuestModel, names: list[str]) -> dict[str, Any]:
+    params = model.hyper
+    hyper = {key: params.get(key) for key in ("num_trees", "max_depth", "max_bin", "l2", "complete_secure")}
+    hyper.update(
+        learning_rate=model.learning_rate,
+        objective=model.objective.name,
+        num_class=model.objective.num_class if model.objective.name != REGRESSION_L2 else None,
+    )
+    tree_hyper = {
+        "max_depth": params.get("max_depth"),
+        "use_missing": False,
+        "zero_as_missing": False,
+        "valid_features": None,
+        "l1": params.get("l1"),
+        "l2": params.get("l2"),
+        "objective": model.objective.name,
+    }
+    document = {"hyper_param": hyper, **forest_document(model.forest, names, tree_hyper, with_stats=True)}
+    document.update(init_score=model.init_score, loss_history=list(model.loss_history))
+    return document
+
+
+def load_model(saved: Any, *, what: str) -> GuestModel:
+    data = saved.data
+    if not isinstance(data, dict) or not isinstance(data.get("hyper_param"), dict):
+        raise ComponentError(f"{what}: not a hetero_secureboost guest model (no 'hyper_param')")
+    names = [str(v) for v in (data.get("fid_name_mapping") or {}).values()]
+    _, forest = read_forest(saved, names, what=what)
+    hyper = data["hyper_param"]
+    try:
+        objective = Objective(str(hyper["objective"]), int(hyper.get("num_class") or 2))
+        init = data.get("init_score")
+        model = GuestModel(
+            forest,
+            objective,
+            float(hyper["learning_rate"]),
+            None if init is None else float(init),
+            [float(v) for v in data.get("loss_history") or []],
+            dict(hyper),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ComponentError(f"{what}: a malformed hetero_secureboost model ({error})") from None
+    model.hyper["feature_names"] = names
+    return model

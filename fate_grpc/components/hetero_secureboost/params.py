@@ -15,6 +15,7 @@ from fate_grpc.ml.secureboost.objectives import MULTI_CE, OBJECTIVES
 from fate_grpc.ml.secureboost.splitter import SplitParams
 
 DEFAULT_HE = {"kind": "paillier", "key_length": 1024}
+DEFAULT_CV = {"n_splits": 5, "shuffle": False, "random_state": None}
 
 
 def _he_rule(value: dict[str, Any]) -> str | None:
@@ -34,6 +35,13 @@ HE_PARAM = checks.refine(
         defaults={"key_length": 1024},
     ),
     _he_rule,
+)
+
+# FATE's CVParam: n_splits (required, > 1), shuffle (false), random_state (null).
+CV_PARAM = checks.record(
+    {"n_splits": checks.integer(gt=1), "shuffle": checks.boolean(), "random_state": checks.integer(ge=0)},
+    required=("n_splits",),
+    defaults={"shuffle": False, "random_state": None},
 )
 
 
@@ -64,6 +72,8 @@ TRAIN_PARAMETERS: dict[str, ParamSpec] = dict(
         _param("split_info_pack", True, checks.boolean()),
         _param("hist_sub", True, checks.boolean()),
         ("he_param", ParamSpec("he_param", default=dict(DEFAULT_HE), check=HE_PARAM)),
+        ("cv_param", ParamSpec("cv_param", default=dict(DEFAULT_CV), check=CV_PARAM)),
+        _param("output_cv_data", True, checks.boolean()),
     ]
 )
 

@@ -233,3 +233,25 @@ def test_rows_that_differ_between_parties_are_refused(tables) -> None:
 
     with pytest.raises(ComponentError, match="rows differ"):
         run(rows, {"num_trees": 1})
+
+
+def test_cross_validation_trains_one_model_per_fold(tables) -> None:
+    rows = small(tables, 150)
+
+    federation, outputs = run(
+        rows, {"num_trees": 2, "cv_param": {"n_splits": 3}}, stage="cross_validation", key="cv_data"
+    )
+
+    frame = outputs[GUEST]["cv_output_datas"].frame
+    assert sorted(frame["cv_fold"].unique().tolist()) == [0, 1, 2]
+    validated = frame[frame["type"] == "validate_set"]
+    assert sorted(validated["id"]) == sorted(rows[GUEST].frame["id"])
+    assert roc_auc_score(validated["label"], validated["predict_score"]) > 0.95
+    losses = [m for m in federation.contexts[GUEST].metrics if m.name == "sbt_loss"]
+    assert {m.groups for m in losses} == {(("default", None), ("cross_validations", k)) for k in range(3)}
+    assert outputs[HOST] == {}
+
+
+def test_cross_validation_needs_n_splits(tables) -> None:
+    with pytest.raises(ComponentError, match=r"parameter cv_param\.n_splits"):
+        run(small(tables, 30), {"cv_param": {"shuffle": True}}, stage="cross_validation", key="cv_data")
