@@ -13,7 +13,6 @@ node's left/right answer for the rows on it.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +27,7 @@ from fate_grpc.components.context import (
     Party,
 )
 from fate_grpc.components.hetero_secureboost import features as feats
-from fate_grpc.components.hetero_secureboost import outputs
+from fate_grpc.components.hetero_secureboost import outputs, timing
 from fate_grpc.components.hetero_secureboost.messages import Channel, guest_and_hosts, ids_digest, sitename
 from fate_grpc.components.hetero_secureboost.model import (
     Forest,
@@ -40,6 +39,7 @@ from fate_grpc.components.hetero_secureboost.model import (
 )
 from fate_grpc.components.hetero_secureboost.params import boost_params
 from fate_grpc.components.hetero_secureboost.prediction import predict_table, raw_scores
+from fate_grpc.components.hetero_secureboost.workers import CryptoWorkers
 from fate_grpc.components.table import Table
 from fate_grpc.crypto import gh_pack, paillier
 from fate_grpc.crypto.fixedpoint import PackingLayout
@@ -50,8 +50,6 @@ from fate_grpc.ml.secureboost.splitter import best_splits
 from fate_grpc.ml.secureboost.tree import Candidate, Node, TreeBuilder, choose
 
 MODEL_HYPER_KEYS = ("num_trees", "max_depth", "max_bin", "l1", "l2", "complete_secure")
-# From this many rows, Paillier work runs on a process pool.
-PARALLEL_MIN_ROWS = 5000
 
 
 def train(ctx: ComponentContext) -> None:
@@ -93,6 +91,7 @@ def fit(
     """Train (or, from ``warm``, continue) with the hosts on ``table``; the model and the probabilities or
     values of the training rows. ``validate`` tells the hosts that validate rows are scored next."""
     _, hosts = guest_and_hosts(ctx)
+    timing.reset()
     params = boost_params(ctx.parameters)
     data = feats.binned(table, ctx.parameters["max_bin"])
     labels = feats.label_values(table)
@@ -110,9 +109,10 @@ def fit(
     }
     channel.send("setup", hosts, header, public_key=np.frombuffer(public_key.to_bytes(), dtype=np.uint8))
     scores = _starting_scores(ctx, channel, model, hosts, data.features, labels)
-    with _workers(len(labels)) as executor:
+    with CryptoWorkers(len(labels)) as executor:
         keys = _Keys(public_key, private_key, executor)
         scores = _boost(ctx, channel, hosts, model, params, data, labels, scores, keys, groups)
+    ctx.log.info(timing.summary(new_trees))
     return model, model.objective.predict(scores)
 
 
@@ -121,21 +121,6 @@ class _Keys:
     public_key: paillier.PublicKey
     private_key: paillier.PrivateKey
     executor: Executor | None
-
-
-class _workers:
-    """A process pool for large data (None below ``PARALLEL_MIN_ROWS``), shut down on exit."""
-
-    def __init__(self, rows: int) -> None:
-        workers = min(4, os.cpu_count() or 1)
-        self.executor = paillier.make_executor(workers) if rows >= PARALLEL_MIN_ROWS and workers > 1 else None
-
-    def __enter__(self) -> Executor | None:
-        return self.executor
-
-    def __exit__(self, *_: object) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _boost(
@@ -208,9 +193,9 @@ class _GuestTree:
                 self.channel.send(
                     f"{level}.level", source.host, {"entries": entries}, positions=builder.positions
                 )
-            chosen = choose(
-                [local.level_best(builder), *[source.level_best(builder, level) for source in remote]]
-            )
+            with timing.measure("split"):
+                own = local.level_best(builder)
+            chosen = choose([own, *[source.level_best(builder, level) for source in remote]])
             split = builder.apply(chosen)
             self._route(builder, split, local, remote, level)
             builder.finish_level()
@@ -224,9 +209,10 @@ class _GuestTree:
         regression = self.params.objective == REGRESSION_L2
         rows = int(sampled.sum())
         codec = GHCodec.for_gradients(g[sampled], rows, regression=regression, packed=self._gh_pack())
-        vectors = gh_pack.encrypt_gh(
-            self.keys.public_key, codec, g[sampled], h[sampled], executor=self.keys.executor
-        )
+        with timing.measure("encrypt"):
+            vectors = gh_pack.encrypt_gh(
+                self.keys.public_key, codec, g[sampled], h[sampled], executor=self.keys.executor
+            )
         header = {"mode": "all", "codec": codec.to_dict(), "split_info_pack": self._split_info_pack()}
         self.channel.send(
             f"t{self.index}.gh",
@@ -290,25 +276,27 @@ class _HostSplits:
     def level_best(self, builder: TreeBuilder, level: str) -> list[Candidate | None]:
         message = self.channel.receive(f"{level}.hist", self.host)
         counts = message.array("counts").astype(np.int64)
+        sizes = message.array("sizes").astype(np.int64)
         nodes = len(builder.level)
-        if counts.ndim != 2 or counts.shape[0] != nodes:
+        if sizes.shape != (nodes,) or int(sizes.sum()) != len(counts) or (sizes < 0).any():
             raise ComponentError(f"hetero_secureboost: {self.host} sent histograms of the wrong shape")
         layouts = message.header["layouts"]
         channels = [
             (message.vector(f"hist{c}", self.keys.public_key), None if lay is None else PackingLayout(**lay))
             for c, lay in enumerate(layouts)
         ]
-        big_g, big_h = gh_pack.decrypt_histogram(
-            self.keys.private_key, channels, self.codec, executor=self.keys.executor
-        )
-        if len(big_g) != counts.size:
-            raise ComponentError(
-                f"hetero_secureboost: {self.host} sent {len(big_g)} sums for {counts.size} counts"
+        with timing.measure("decrypt"):
+            big_g, big_h = gh_pack.decrypt_histogram(
+                self.keys.private_key, channels, self.codec, executor=self.keys.executor
             )
-        g, h = self.codec.to_floats(big_g, big_h, counts.reshape(-1))
-        best = best_splits(
-            g.reshape(nodes, -1), h.reshape(nodes, -1), counts, *builder.totals(), builder.params
-        )
+        if len(big_g) != len(counts):
+            raise ComponentError(
+                f"hetero_secureboost: {self.host} sent {len(big_g)} sums for {len(counts)} counts"
+            )
+        with timing.measure("split"):
+            g, h = self.codec.to_floats(big_g, big_h, counts)
+            left_g, left_h, left_count = _rectangular(sizes, g, h, counts)
+            best = best_splits(left_g, left_h, left_count, *builder.totals(), builder.params)
         out: list[Candidate | None] = []
         for i in range(nodes):
             if not np.isfinite(best.gain[i]):
@@ -325,6 +313,21 @@ class _HostSplits:
                 )
             )
         return out
+
+
+def _rectangular(
+    sizes: np.ndarray, g: np.ndarray, h: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-node candidate lists as ``(nodes, longest)`` arrays; padding has no rows (always refused)."""
+    width = max(1, int(sizes.max(initial=0)))
+    out_g, out_h = np.zeros((len(sizes), width)), np.zeros((len(sizes), width))
+    out_count = np.zeros((len(sizes), width), dtype=np.int64)
+    start = 0
+    for k, size in enumerate(sizes.tolist()):
+        out_g[k, :size], out_h[k, :size] = g[start : start + size], h[start : start + size]
+        out_count[k, :size] = counts[start : start + size]
+        start += size
+    return out_g, out_h, out_count
 
 
 def _masked(node: Node) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ import numpy as np
 from fate_grpc.components import table as tables
 from fate_grpc.components.context import ComponentContext, ComponentError, InputModel, Party
 from fate_grpc.components.hetero_secureboost import features as feats
+from fate_grpc.components.hetero_secureboost import timing
 from fate_grpc.components.hetero_secureboost.messages import Channel, Message, guest_and_hosts, sitename
 from fate_grpc.components.hetero_secureboost.model import (
     Forest,
@@ -34,6 +36,7 @@ from fate_grpc.components.hetero_secureboost.model import (
     read_forest,
 )
 from fate_grpc.components.hetero_secureboost.prediction import check_rows, serve_predictions
+from fate_grpc.components.hetero_secureboost.workers import CryptoWorkers
 from fate_grpc.crypto import gh_pack, paillier
 from fate_grpc.crypto.gh_pack import GHCodec
 from fate_grpc.ml.secureboost import histogram as hist
@@ -60,6 +63,7 @@ def fit(
     """Take part in the guest's training on ``table``: the forest (this host's view), the binned data, and
     whether the guest scores validate rows next."""
     guest, _ = guest_and_hosts(ctx)
+    timing.reset()
     data = feats.binned(table, ctx.parameters["max_bin"])
     forest = Forest() if warm is None else read_forest(warm, data.names, what="warm_start_model")[1]
     setup = channel.receive("setup", guest)
@@ -74,12 +78,15 @@ def fit(
     public_key = paillier.PublicKey.from_bytes(setup.array("public_key").tobytes())
     me = sitename(Party(ctx.role, ctx.party_id))
     total = max(1, int(setup.header["total_trees"]))
-    for index in range(len(forest.trees), len(forest.trees) + int(setup.header["new_trees"])):
-        nodes, splits = _HostTree(channel, guest, me, index, data, public_key, ctx.parameters).run()
-        forest.trees.append(nodes)
-        forest.splits.append(splits)
-        forest.importance.append(importance_of(nodes, splits, with_gain=False))
-        ctx.report_progress(min(80, 5 + 75 * (index + 1) // total))
+    with CryptoWorkers(len(table)) as executor:
+        for index in range(len(forest.trees), len(forest.trees) + int(setup.header["new_trees"])):
+            tree = _HostTree(channel, guest, me, index, data, public_key, ctx.parameters, executor)
+            nodes, splits = tree.run()
+            forest.trees.append(nodes)
+            forest.splits.append(splits)
+            forest.importance.append(importance_of(nodes, splits, with_gain=False))
+            ctx.report_progress(min(80, 5 + 75 * (index + 1) // total))
+    ctx.log.info(timing.summary(int(setup.header["new_trees"])))
     return forest, data, bool(setup.header.get("validate"))
 
 
@@ -121,6 +128,7 @@ class _HostTree:
     data: feats.Binned
     public_key: paillier.PublicKey
     params: dict[str, Any]
+    executor: Executor | None = None
     permutations: dict[int, np.ndarray] = field(default_factory=dict)
     won: dict[int, SplitValue] = field(default_factory=dict)
     cache: dict[int, list[paillier.EncryptedVector]] = field(default_factory=dict)
@@ -147,16 +155,17 @@ class _HostTree:
                 return
             positions = level.array("positions").astype(np.int64)
             entries = [tuple(e) for e in level.header["entries"]]
-            sums, counts = self._histograms(entries, positions[sampled], vectors, bins, codec)
-            packed = [
-                gh_pack.pack_for_guest(v, codec, pack=bool(start.header["split_info_pack"])) for v in sums
-            ]
+            with timing.measure("histogram"):
+                sums, counts = self._histograms(entries, positions[sampled], vectors, bins, codec)
+                pack = bool(start.header["split_info_pack"])
+                packed = [gh_pack.pack_for_guest(v, codec, pack=pack) for v in sums]
             self.channel.send(
                 f"t{self.index}.l{depth}.hist",
                 self.guest,
                 header={"layouts": [None if lay is None else dataclasses.asdict(lay) for _, lay in packed]},
                 vectors={f"hist{c}": vec for c, (vec, _) in enumerate(packed)},
-                counts=counts,
+                counts=np.concatenate(counts).astype(np.int64) if counts else np.zeros(0, dtype=np.int64),
+                sizes=np.asarray([len(c) for c in counts], dtype=np.int64),
             )
             self._route(positions, depth)
             depth += 1
@@ -184,10 +193,11 @@ class _HostTree:
         vectors: list[paillier.EncryptedVector],
         bins: np.ndarray,
         codec: GHCodec,
-    ) -> tuple[list[paillier.EncryptedVector], np.ndarray]:
-        """Cumulative, shuffled encrypted sums of every level node (level order), and their counts."""
-        n_bins, features = self.data.n_bins, bins.shape[1]
-        size = features * n_bins
+    ) -> tuple[list[paillier.EncryptedVector], list[np.ndarray]]:
+        """Cumulative, shuffled encrypted sums of the candidates of every level node (level order, see
+        ``distinct_candidates``), and their row counts per node."""
+        n_bins = self.data.n_bins
+        size = bins.shape[1] * n_bins
         plan = hist.subtraction_plan(
             [(int(a), _opt(b), _opt(c), int(d)) for a, b, c, d in entries],
             self.cache if self.params["hist_sub"] else (),
@@ -196,7 +206,10 @@ class _HostTree:
         index = np.full(len(positions), -1, dtype=np.int64)
         for k, nid in enumerate(direct):
             index[positions == nid] = k
-        computed = [gh_pack.encrypted_histogram(v, bins, index, len(direct), n_bins) for v in vectors]
+        computed = [
+            gh_pack.encrypted_histogram(v, bins, index, len(direct), n_bins, executor=self.executor)
+            for v in vectors
+        ]
         per_node = {nid: [_slice(c, k * size, size) for c in computed] for k, nid in enumerate(direct)}
         for nid, parent, sibling in plan.derived:
             per_node[nid] = [
@@ -212,14 +225,27 @@ class _HostTree:
         shuffled_counts: list[np.ndarray] = []
         out: list[list[Any]] = [[] for _ in vectors]
         for k, entry in enumerate(entries):
-            permutation = rng.permutation(size)
-            self.permutations[int(entry[0])] = permutation
-            shuffled_counts.append(counts[k].reshape(-1)[permutation])
+            order = distinct_candidates(counts[k], int(entry[3]))
+            order = order[rng.permutation(len(order))]
+            self.permutations[int(entry[0])] = order
+            shuffled_counts.append(counts[k].reshape(-1)[order])
             for c, vector in enumerate(per_node[int(entry[0])]):
                 cumulative = gh_pack.cumulative(vector, n_bins).ciphertexts
-                out[c].extend(cumulative[i] for i in permutation.tolist())
+                out[c].extend(cumulative[i] for i in order.tolist())
         sums = [paillier.EncryptedVector(self.public_key, cts, 0) for cts in out]
-        return sums, np.asarray(shuffled_counts, dtype=np.int64).reshape(len(entries), size)
+        return sums, shuffled_counts
+
+
+def distinct_candidates(cumulative_counts: np.ndarray, node_rows: int) -> np.ndarray:
+    """Flat (feature, bin) indices of the candidates worth sending for one node: those leaving rows on both
+    sides (any other is refused whatever min_leaf_node is), and of several bins with the same cumulative
+    count in a feature (empty bins between them) only the lowest, which is the one the plaintext booster
+    would pick among their equal gains. The guest learns nothing new from it: it sees every candidate's
+    count anyway."""
+    counts = np.asarray(cumulative_counts)
+    previous = np.concatenate([np.full((counts.shape[0], 1), -1), counts[:, :-1]], axis=1)
+    keep = (counts > 0) & (counts < node_rows) & (counts != previous)
+    return np.flatnonzero(keep.reshape(-1))
 
 
 def _slice(vector: paillier.EncryptedVector, start: int, size: int) -> paillier.EncryptedVector:

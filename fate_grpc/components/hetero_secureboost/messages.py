@@ -13,6 +13,7 @@ import numpy as np
 
 from fate_grpc.components.codec import decode_arrays, encode_arrays
 from fate_grpc.components.context import ComponentContext, ComponentError, Party
+from fate_grpc.components.hetero_secureboost import timing
 from fate_grpc.crypto import paillier
 
 # A host may compute a level's histograms for minutes on large data with 2048-bit keys.
@@ -62,11 +63,15 @@ class Channel:
         for key, vector in (vectors or {}).items():
             payload[_VECTOR_PREFIX + key] = np.frombuffer(vector.to_bytes(), dtype=np.uint8)
         data = encode_arrays(payload)
-        for party in [to] if isinstance(to, Party) else to:
-            self.ctx.send(f"{self.scope}.{name}", party, data)
+        parties = [to] if isinstance(to, Party) else list(to)
+        timing.count_ciphertexts(len(parties) * sum(len(v) for v in (vectors or {}).values()))
+        with timing.measure("transfer"):
+            for party in parties:
+                self.ctx.send(f"{self.scope}.{name}", party, data)
 
     def receive(self, name: str, source: Party) -> Message:
-        data = self.ctx.receive(f"{self.scope}.{name}", source, timeout_s=RECEIVE_TIMEOUT_S)
+        with timing.measure("transfer"):
+            data = self.ctx.receive(f"{self.scope}.{name}", source, timeout_s=RECEIVE_TIMEOUT_S)
         try:
             arrays = decode_arrays(data)
             header = json.loads(arrays.pop(_HEADER).tobytes().decode())

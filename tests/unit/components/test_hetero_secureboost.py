@@ -163,20 +163,17 @@ def test_two_hosts_equal_the_plaintext_booster(tables) -> None:
     assert {"host_10000", "host_10001"} <= sites
 
 
-def test_goss_trees_learn_from_the_sampled_rows(tables) -> None:
+def test_goss_equals_the_plaintext_booster_with_goss(tables) -> None:
     params = {"num_trees": 3, "goss": True, "goss_start_iter": 1}
 
     federation, outputs = run(small(tables, 300), params)
 
-    plain, _ = oracle(small(tables, 300), params)
+    _, expected = oracle(small(tables, 300), params)
     trees = output_model(federation, GUEST).data["trees"]
     assert [t["nodes"][0]["sample_num"] for t in trees] == [300, 90, 90]  # 20% top + 10% others
-    # The first GOSS tree agrees with the plaintext booster. Later ones may not: candidates with equal
-    # gain on the sampled rows (bins no sampled row falls in) are ordered by the host's secret shuffle,
-    # and such ties split the unsampled rows differently.
-    assert [n["sample_num"] for n in trees[1]["nodes"]] == [n.sample_num for n in plain.trees[1]]
-    frame = outputs[GUEST]["train_output_data"].frame
-    assert roc_auc_score(frame["label"], frame["predict_score"]) > 0.97
+    np.testing.assert_allclose(
+        outputs[GUEST]["train_output_data"].frame["predict_score"], sigmoid(expected), atol=1e-9
+    )
 
 
 def _split_sites(federation) -> list[set[str]]:
