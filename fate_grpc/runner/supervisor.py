@@ -29,6 +29,8 @@ TASK_NICE_ENV = "FATE_GRPC_TASK_NICE"
 # Task processes yield the CPU to the node itself, so scheduling stays quick on a loaded machine.
 DEFAULT_TASK_NICE = 10
 FORK_SERVER_START_TIMEOUT_S = 60.0
+# How long a task start waits for a fork server that is still starting before starting cold instead.
+FORK_SERVER_WAIT_S = 2.0
 LOST_CODE = -int(signal.SIGKILL)
 
 # (task key, exit code, whether the node asked it to stop)
@@ -165,6 +167,7 @@ class TaskSupervisor:
         self._background: set[asyncio.Task[None]] = set()
         self._worker_address = ""
         self._starting = asyncio.Lock()
+        self._fork_server_start: asyncio.Task[None] | None = None
 
     def set_worker_address(self, address: str) -> None:
         self._worker_address = address
@@ -178,6 +181,15 @@ class TaskSupervisor:
             async with self._starting:
                 if not self._fork_server.alive:
                     await self._fork_server.start(self._base_env())
+
+    def _fork_server_starting(self) -> asyncio.Task[None]:
+        """The start of the fork server, begun now unless it is under way or the server runs."""
+        task = self._fork_server_start
+        if task is None or (task.done() and not self._fork_server.alive):
+            task = self._fork_server_start = asyncio.create_task(
+                self.start_fork_server(), name="fork-server-start"
+            )
+        return task
 
     def _base_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -214,7 +226,10 @@ class TaskSupervisor:
 
     async def _spawn(self, running: RunningTask) -> int:
         if self._use_fork_server:
-            await self.start_fork_server()
+            # A fork server still importing (seconds on a loaded machine) is waited for only briefly: a
+            # start call must answer within its deadline, so meanwhile tasks start as fresh interpreters.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._fork_server_starting()), FORK_SERVER_WAIT_S)
             if self._fork_server.alive:
                 with contextlib.suppress(OSError, TimeoutError):
                     return await self._fork_server.spawn(
@@ -295,6 +310,11 @@ class TaskSupervisor:
 
     async def stop_all(self) -> None:
         await asyncio.gather(*(self.stop(k) for k in list(self._by_key)))
+        starting, self._fork_server_start = self._fork_server_start, None
+        if starting is not None and not starting.done():
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
         await self._fork_server.close()
         if self._background:
             await asyncio.wait(list(self._background), timeout=self._grace)

@@ -13,6 +13,7 @@ from fate_grpc.domain.status import (
     TASK_END_STATUSES,
     Proposal,
     TaskStatus,
+    can_transition_task,
     classify_task_proposal,
 )
 from fate_grpc.errors import FateGrpcError
@@ -22,7 +23,7 @@ from fate_grpc.scheduler import planning
 from fate_grpc.scheduler.planning import SUCCESSFUL
 from fate_grpc.services.convert import job_status_to_proto, task_status_from_proto, task_status_to_proto
 from fate_grpc.store.interface import Store
-from fate_grpc.store.records import AttemptKey, JobRecord, TaskAttemptRecord
+from fate_grpc.store.records import AttemptKey, JobRecord, ScheduleTaskRecord, TaskAttemptRecord
 
 log = logging.getLogger("fate_grpc.scheduler")
 
@@ -82,13 +83,15 @@ class PartySync:
         for row in rows:
             if row.key.party_id != party_id or row.status in TASK_END_STATUSES:
                 continue
-            assumed = (planning.stopped_status(row.status, status), reason)
+            # A timeout is armed only once every party answered that the task runs there, so a row
+            # still waiting here only lacks its "running" report: it ends timeout, not canceled.
+            ran = status is TaskStatus.TIMEOUT
+            assumed = (status if ran else planning.stopped_status(row.status, status), reason)
             target, error = own.get(row.key.role, assumed)
-            if classify_task_proposal(row.status, target) is Proposal.APPLY:
+            proposal = classify_task_proposal(row.status, target)
+            if proposal is Proposal.APPLY or implies_running(row.status, target):
                 with contextlib.suppress(FateGrpcError):
-                    await self._store.transition_schedule_task(
-                        row.key, expected=row.status, to=target, error=row.error or error
-                    )
+                    await move_schedule_row(self._store, row, target, error=row.error or error)
 
     async def _party_statuses(self, key: AttemptKey, party_id: str) -> dict[str, tuple[TaskStatus, str]]:
         """role -> (status, error) of an attempt at a party, as that party has it; {} if it cannot say."""
@@ -159,3 +162,42 @@ class PartySync:
             log.warning(
                 "job %s: could not sync %s to %s: %s", job.job_id, job.status, failure.party_id, failure.error
             )
+
+
+def implies_running(current: TaskStatus, reported: TaskStatus) -> bool:
+    """Whether a party's status can only follow "running" while this row still waits.
+
+    A party's "running" report and its end report may arrive out of order (or the first be merged
+    into the second); a timeout can only end a task that ran, so the row goes through running.
+    """
+    return (
+        current is TaskStatus.WAITING
+        and not can_transition_task(current, reported)
+        and can_transition_task(TaskStatus.RUNNING, reported)
+    )
+
+
+async def move_schedule_row(
+    store: Store,
+    row: ScheduleTaskRecord,
+    target: TaskStatus,
+    *,
+    error: str = "",
+    start_time_ms: int = 0,
+    end_time_ms: int = 0,
+) -> None:
+    """Compare-and-set a party's row to ``target``, through running where the target implies it ran."""
+    current = row.status
+    if implies_running(current, target):
+        await store.transition_schedule_task(
+            row.key, expected=current, to=TaskStatus.RUNNING, start_time_ms=start_time_ms
+        )
+        current = TaskStatus.RUNNING
+    await store.transition_schedule_task(
+        row.key,
+        expected=current,
+        to=target,
+        error=error,
+        start_time_ms=start_time_ms,
+        end_time_ms=end_time_ms,
+    )

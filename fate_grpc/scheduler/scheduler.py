@@ -35,7 +35,7 @@ from fate_grpc.node.peers import PartyGateway
 from fate_grpc.scheduler import planning
 from fate_grpc.scheduler.events import JobEvents
 from fate_grpc.scheduler.job_log import JobLog
-from fate_grpc.scheduler.party_sync import PartySync
+from fate_grpc.scheduler.party_sync import PartySync, implies_running, move_schedule_row
 from fate_grpc.scheduler.planning import SUCCESSFUL, CorePlan, latest_attempts
 from fate_grpc.scheduler.queue import JobQueue
 from fate_grpc.services.convert import task_status_from_proto, task_status_to_proto
@@ -264,7 +264,6 @@ class Scheduler:
         )
         party_ids = [p.party_id for p in task_parties(dag, key.task_name)]
         timeout_s = planning.task_timeout_s(dag, key.task_name, self._catalog, self._default_task_timeout_s)
-        self._arm_timeout(key, timeout_s)
         self.job_log.line(
             key.job_id,
             f"task {key.task_name} attempt {key.attempt}: starting at parties {', '.join(party_ids)}",
@@ -277,6 +276,10 @@ class Scheduler:
         if failures:
             error = "; ".join(f"could not start at party {f.party_id}: {f.error.message}" for f in failures)
             await self._end_attempt(job, dag, running, TaskStatus.FAILED, error)
+            return
+        # The timeout counts from here: every party has answered that the task runs there (starting
+        # it may take seconds on a loaded machine, which is not the task's own time).
+        self._arm_timeout(key, timeout_s)
 
     async def _apply_report(
         self, key: TaskKey, status: TaskStatus, request: control_pb2.ReportTaskStatusRequest
@@ -288,12 +291,14 @@ class Scheduler:
         if request.progress > row.progress:
             await self._store.set_schedule_progress(key, min(request.progress, 100))
         proposal = classify_task_proposal(row.status, status)
+        if proposal is Proposal.REJECT and implies_running(row.status, status):
+            proposal = Proposal.APPLY
         if proposal is Proposal.APPLY:
             try:
-                await self._store.transition_schedule_task(
-                    key,
-                    expected=row.status,
-                    to=status,
+                await move_schedule_row(
+                    self._store,
+                    row,
+                    status,
                     error=request.error,
                     start_time_ms=request.start_time_ms,
                     end_time_ms=request.end_time_ms,
