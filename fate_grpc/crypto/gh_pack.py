@@ -30,7 +30,7 @@ import numpy.typing as npt
 from gmpy2 import mpz
 
 from fate_grpc.crypto import paillier
-from fate_grpc.crypto.fixedpoint import PackingLayout
+from fate_grpc.crypto.fixedpoint import PackingLayout, slots_per_plaintext
 from fate_grpc.crypto.paillier_pool import ciphertext_width, from_fixed_bytes, map_chunks, to_fixed_bytes
 
 PRECISION_BITS = 52  # FATE's FIX_POINT_PRECISION for g and h
@@ -38,6 +38,8 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 # Below this many (row, feature) additions a histogram is summed in the calling thread.
 PARALLEL_MIN_CELLS = 200_000
+# Below this many histogram entries, packing stays in the calling thread.
+PARALLEL_MIN_PACKED = 2000
 
 
 @dataclass(frozen=True)
@@ -128,10 +130,11 @@ def encrypt_gh(
     h: FloatArray,
     *,
     executor: Executor | None = None,
+    pool: paillier.ObfuscatorPool | None = None,
 ) -> list[paillier.EncryptedVector]:
-    """One encrypted vector per channel, one ciphertext per row."""
+    """One encrypted vector per channel, one ciphertext per row (obfuscators from ``pool`` if given)."""
     return [
-        paillier.encrypt(public_key, np.asarray(values, dtype=object), scale=0, executor=executor)
+        paillier.encrypt(public_key, np.asarray(values, dtype=object), scale=0, executor=executor, pool=pool)
         for values in codec.plaintexts(g, h)
     ]
 
@@ -182,13 +185,35 @@ def subtract(parent: paillier.EncryptedVector, child: paillier.EncryptedVector) 
 
 
 def pack_for_guest(
-    vector: paillier.EncryptedVector, codec: GHCodec, *, pack: bool = True
+    vector: paillier.EncryptedVector, codec: GHCodec, *, pack: bool = True, executor: Executor | None = None
 ) -> tuple[paillier.EncryptedVector, PackingLayout | None]:
     """FATE's ``split_info_pack``: several entries per ciphertext (re-randomised); or each entry
-    re-randomised on its own."""
+    re-randomised on its own. With ``executor`` and enough entries, chunks are packed in parallel."""
     if not pack:
         return vector.rerandomize(), None
-    return paillier.pack_ciphertexts(vector, codec.slot_bits)
+    if executor is None or len(vector) < PARALLEL_MIN_PACKED:
+        return paillier.pack_ciphertexts(vector, codec.slot_bits)
+    n = int(vector.public_key.n)
+    slots = slots_per_plaintext(n, codec.slot_bits)
+    step = slots * max(1, -(-len(vector) // (slots * 8)))  # about 8 chunks, each whole ciphertexts
+    width = vector.public_key.width
+    chunks = [
+        (to_fixed_bytes(vector.ciphertexts[start : start + step], width), codec.slot_bits)
+        for start in range(0, len(vector), step)
+    ]
+    packed = [
+        c for blob in map_chunks(executor, _pack_chunk, n, chunks) for c in from_fixed_bytes(blob, width)
+    ]
+    layout = PackingLayout(count=len(vector), slot_bits=codec.slot_bits, slots=slots, scale=0, offset=0)
+    return paillier.EncryptedVector(vector.public_key, packed, 0), layout
+
+
+def _pack_chunk(n: int, chunk: tuple[bytes, int]) -> bytes:
+    blob, slot_bits = chunk
+    width = ciphertext_width(n)
+    vector = paillier.EncryptedVector(paillier.PublicKey(n), from_fixed_bytes(blob, width), 0)
+    packed, _ = paillier.pack_ciphertexts(vector, slot_bits)
+    return to_fixed_bytes(packed.ciphertexts, width)
 
 
 def decrypt_histogram(

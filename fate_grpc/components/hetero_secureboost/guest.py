@@ -39,7 +39,7 @@ from fate_grpc.components.hetero_secureboost.model import (
 )
 from fate_grpc.components.hetero_secureboost.params import boost_params
 from fate_grpc.components.hetero_secureboost.prediction import predict_table, raw_scores
-from fate_grpc.components.hetero_secureboost.workers import CryptoWorkers
+from fate_grpc.components.hetero_secureboost.workers import CryptoWorkers, ObfuscatorPrefill
 from fate_grpc.components.table import Table
 from fate_grpc.crypto import gh_pack, paillier
 from fate_grpc.crypto.fixedpoint import PackingLayout
@@ -110,8 +110,12 @@ def fit(
     channel.send("setup", hosts, header, public_key=np.frombuffer(public_key.to_bytes(), dtype=np.uint8))
     scores = _starting_scores(ctx, channel, model, hosts, data.features, labels)
     with CryptoWorkers(len(labels)) as executor:
-        keys = _Keys(public_key, private_key, executor)
-        scores = _boost(ctx, channel, hosts, model, params, data, labels, scores, keys, groups)
+        keys = _Keys(public_key, private_key, executor, ObfuscatorPrefill(public_key, executor))
+        keys.prefill.start(len(labels) * (1 if ctx.parameters["gh_pack"] else 2))
+        try:
+            scores = _boost(ctx, channel, hosts, model, params, data, labels, scores, keys, groups)
+        finally:
+            keys.prefill.wait()
     ctx.log.info(timing.summary(new_trees))
     return model, model.objective.predict(scores)
 
@@ -121,6 +125,7 @@ class _Keys:
     public_key: paillier.PublicKey
     private_key: paillier.PrivateKey
     executor: Executor | None
+    prefill: ObfuscatorPrefill
 
 
 def _boost(
@@ -143,7 +148,8 @@ def _boost(
         for dim in range(objective.tree_dim):
             g = g_all[:, dim] if objective.tree_dim > 1 else g_all
             h = h_all[:, dim] if objective.tree_dim > 1 else h_all
-            grower = _GuestTree(channel, hosts, me, len(model.forest.trees), data, params, keys)
+            last = round_index == params.num_trees - 1 and dim == objective.tree_dim - 1
+            grower = _GuestTree(channel, hosts, me, len(model.forest.trees), data, params, keys, last)
             builder = grower.grow(
                 g, h, sampled_rows(params, round_index, g), round_index < params.complete_secure
             )
@@ -175,6 +181,7 @@ class _GuestTree:
     data: feats.Binned
     params: BoostParams
     keys: _Keys
+    last: bool = False
 
     def __post_init__(self) -> None:
         self.splits: dict[int, SplitValue] = {}
@@ -209,10 +216,14 @@ class _GuestTree:
         regression = self.params.objective == REGRESSION_L2
         rows = int(sampled.sum())
         codec = GHCodec.for_gradients(g[sampled], rows, regression=regression, packed=self._gh_pack())
+        prefill = self.keys.prefill
         with timing.measure("encrypt"):
+            prefill.wait()
             vectors = gh_pack.encrypt_gh(
-                self.keys.public_key, codec, g[sampled], h[sampled], executor=self.keys.executor
+                self.keys.public_key, codec, g[sampled], h[sampled], pool=prefill.pool
             )
+        if not self.last:  # obfuscators for the next tree, computed while this one waits for the hosts
+            prefill.start(len(g) * codec.channels)
         header = {"mode": "all", "codec": codec.to_dict(), "split_info_pack": self._split_info_pack()}
         self.channel.send(
             f"t{self.index}.gh",

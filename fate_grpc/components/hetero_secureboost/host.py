@@ -158,7 +158,7 @@ class _HostTree:
             with timing.measure("histogram"):
                 sums, counts = self._histograms(entries, positions[sampled], vectors, bins, codec)
                 pack = bool(start.header["split_info_pack"])
-                packed = [gh_pack.pack_for_guest(v, codec, pack=pack) for v in sums]
+                packed = [gh_pack.pack_for_guest(v, codec, pack=pack, executor=self.executor) for v in sums]
             self.channel.send(
                 f"t{self.index}.l{depth}.hist",
                 self.guest,

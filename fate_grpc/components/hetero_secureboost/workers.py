@@ -4,6 +4,7 @@ both cores work; none for small data, where round trips to workers cost more tha
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import Executor
 from types import TracebackType
 
@@ -29,3 +30,26 @@ class CryptoWorkers:
     ) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+class ObfuscatorPrefill:
+    """Obfuscators for the next tree's encryption, computed in the background while the guest waits for the
+    hosts' histograms (on the workers when there are any), so that encrypting costs one multiplication per
+    value when the tree starts."""
+
+    def __init__(self, public_key: paillier.PublicKey, executor: Executor | None) -> None:
+        self.pool = paillier.ObfuscatorPool(int(public_key.n))
+        self._executor = executor
+        self._thread: threading.Thread | None = None
+
+    def start(self, count: int) -> None:
+        self.wait()
+        self._thread = threading.Thread(
+            target=self.pool.fill, args=(count, self._executor), name="obfuscator-prefill", daemon=True
+        )
+        self._thread.start()
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None

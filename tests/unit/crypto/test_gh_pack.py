@@ -124,3 +124,24 @@ def test_parallel_histogram_equals_the_serial_one(keypair, problem) -> None:
         node[node >= 0, None] * N_BINS + bins[node >= 0], NODES * N_BINS, rerandomize=False
     )
     assert private_key.decrypt_ints(chunks) == private_key.decrypt_ints(serial.ciphertexts)
+
+
+def test_parallel_packing_decrypts_to_the_same_sums(keypair, problem, monkeypatch) -> None:
+    public_key, private_key = keypair
+    g, h, bins, node = problem
+    codec = GHCodec.for_gradients(g, ROWS, regression=False)
+    (vector,) = gh_pack.encrypt_gh(public_key, codec, g, h)
+    histogram = gh_pack.encrypted_histogram(vector, bins, node, NODES, N_BINS)
+    monkeypatch.setattr(gh_pack, "PARALLEL_MIN_PACKED", 1)
+    executor = paillier.make_executor(2, kind="thread")
+
+    try:
+        parallel = gh_pack.pack_for_guest(histogram, codec, executor=executor)
+    finally:
+        executor.shutdown()
+
+    serial = gh_pack.pack_for_guest(histogram, codec)
+    assert len(parallel[0]) == len(serial[0])
+    assert gh_pack.decrypt_histogram(private_key, [parallel], codec) == gh_pack.decrypt_histogram(
+        private_key, [serial], codec
+    )
