@@ -252,3 +252,40 @@ def test_cross_validation_trains_one_model_per_fold(tables) -> None:
 def test_cross_validation_needs_n_splits(tables) -> None:
     with pytest.raises(ComponentError, match=r"parameter cv_param\.n_splits"):
         run(small(tables, 30), {"cv_param": {"shuffle": True}}, stage="cross_validation", key="cv_data")
+
+
+@pytest.mark.parametrize(
+    "switches",
+    [
+        {"gh_pack": False},
+        {"split_info_pack": False},
+        {"hist_sub": False},
+        {"gh_pack": False, "hist_sub": False},
+    ],
+)
+def test_packing_and_subtraction_switches_do_not_change_the_model(tables, switches) -> None:
+    rows = small(tables, 120)
+    params = {"num_trees": 2, "max_depth": 3}
+
+    _, outputs = run(rows, {**params, **switches})
+
+    _, expected = oracle(rows, params)
+    np.testing.assert_allclose(
+        outputs[GUEST]["train_output_data"].frame["predict_score"], sigmoid(expected), atol=1e-9
+    )
+
+
+def test_two_hosts_predict_stage_gives_the_training_scores(tables) -> None:
+    rows = small(tables, 150)
+    frame = rows[GUEST].frame.merge(rows[HOST].frame, on="id")
+    three = split_columns(frame, "y", [GUEST, HOST, HOST_2], [10, 10, 10])
+    federation, trained = run(three, {"num_trees": 2})
+    models = {party: {"input_model": output_model(federation, party)} for party in three}
+
+    _, predicted = run(three, {}, stage="predict", key="test_data", models=models)
+
+    np.testing.assert_allclose(
+        predicted[GUEST]["test_output_data"].frame["predict_score"],
+        trained[GUEST]["train_output_data"].frame["predict_score"],
+        atol=1e-12,
+    )
