@@ -69,11 +69,16 @@ async def test_scheduler_party_id_decides_who_schedules(tmp_path: Path) -> None:
 async def test_priority_orders_waiting_jobs_on_a_one_job_budget(tmp_path: Path) -> None:
     async with federation(tmp_path, [GUEST, HOST], scheduler=FAST, resources=Resources(cores=4)) as fed:
         await fed.register_testkit()
-        first = await fed.submit(GUEST, dag({"t": task("testkit_sleep", seconds=1.0)}))
+        # The first job holds the budget until the test releases it, however long submitting takes.
+        release = tmp_path / "release-first"
+        first = await fed.submit(GUEST, dag({"t": task("testkit_metrics", steps=1, release=str(release))}))
+        await assert_eventually(lambda: _running(fed, first), what="first job running")
         low = await fed.submit(GUEST, dag({"t": task("testkit_sleep", seconds=0.2)}, conf={"priority": 1}))
         high = await fed.submit(GUEST, dag({"t": task("testkit_sleep", seconds=0.2)}, conf={"priority": 9}))
-        low_waiting = (await fed.client(GUEST).QueryJob(client_pb2.QueryJobRequest(job_id=low))).job
-        assert low_waiting.status == common_pb2.JOB_STATUS_WAITING
+        for waiting in (low, high):
+            view = (await fed.client(GUEST).QueryJob(client_pb2.QueryJobRequest(job_id=waiting))).job
+            assert view.status == common_pb2.JOB_STATUS_WAITING
+        release.write_text("go")
         views = {job: await fed.wait_job(GUEST, job) for job in (first, low, high)}
         assert all(v.status == common_pb2.JOB_STATUS_SUCCESS for v in views.values())
         assert views[first].start_time_ms < views[high].start_time_ms < views[low].start_time_ms
@@ -91,7 +96,11 @@ async def test_a_job_that_cannot_start_does_not_block_the_jobs_behind_it(tmp_pat
         await fed.register_testkit()
         checks = fed.nodes[HOST].job_checks
         checks.limits = replace(checks.limits, total_cores=4)
-        busy = await fed.submit(GUEST, dag({"t": task("testkit_sleep", seconds=4)}, parties=(GUEST, HOST)))
+        # The busy job holds the host's cores until the test releases it (not for a fixed time).
+        release = tmp_path / "release-busy"
+        busy = await fed.submit(
+            GUEST, dag({"t": task("testkit_metrics", steps=1, release=str(release))}, parties=(GUEST, HOST))
+        )
         await assert_eventually(lambda: _running(fed, busy), what="first job running")
         blocked = await fed.submit(
             GUEST, dag({"t": task("testkit_sleep", seconds=0.1)}, parties=(GUEST, HOST), conf={"priority": 9})
@@ -105,6 +114,7 @@ async def test_a_job_that_cannot_start_does_not_block_the_jobs_behind_it(tmp_pat
         assert behind_view.status == common_pb2.JOB_STATUS_SUCCESS
         assert blocked_now.status == common_pb2.JOB_STATUS_WAITING
         assert "waiting for cores at party" in blocked_now.status_reason
+        release.write_text("go")
         assert (await fed.wait_job(GUEST, blocked)).status == common_pb2.JOB_STATUS_SUCCESS
 
 
