@@ -18,8 +18,8 @@ def test_split_points_are_the_unique_quantiles_from_the_minimum() -> None:
 
     points = binning.split_points(x, 4)
 
-    # q = 0, 1/4, 2/4, 3/4 -> ranks 1 (min), 3, 5, 8
-    assert points[0].tolist() == [1.0, 3.0, 5.0, 8.0]
+    # q = 0, 1/4, 2/4, 3/4 -> ranks floor(q * 10) = 0 (the minimum), 2, 5, 7
+    assert points[0].tolist() == [1.0, 2.0, 5.0, 7.0]
 
 
 def test_bin_indices_put_values_above_the_last_point_in_the_last_bin() -> None:
