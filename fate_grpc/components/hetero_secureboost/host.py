@@ -196,6 +196,36 @@ class _HostTree:
     ) -> tuple[list[paillier.EncryptedVector], list[np.ndarray]]:
         """Cumulative, shuffled encrypted sums of the candidates of every level node (level order, see
         ``distinct_candidates``), and their row counts per node."""
+        per_node = self._node_histograms(entries, positions, vectors, bins)
+        all_index = np.full(len(positions), -1, dtype=np.int64)
+        for k, entry in enumerate(entries):
+            all_index[positions == int(entry[0])] = k
+        zeros = np.zeros(len(positions))
+        n_bins = self.data.n_bins
+        counts = hist.block_histogram(bins, zeros, zeros, all_index, len(entries), n_bins).cumulative().count
+        rng = np.random.default_rng(secrets.randbits(128))
+        shuffled_counts: list[np.ndarray] = []
+        out: list[list[Any]] = [[] for _ in vectors]
+        for k, entry in enumerate(entries):
+            order = distinct_candidates(counts[k], int(entry[3]))
+            order = order[rng.permutation(len(order))]
+            self.permutations[int(entry[0])] = order
+            shuffled_counts.append(counts[k].reshape(-1)[order])
+            for c, vector in enumerate(per_node[int(entry[0])]):
+                cumulative = gh_pack.cumulative(vector, n_bins).ciphertexts
+                out[c].extend(cumulative[i] for i in order.tolist())
+        sums = [paillier.EncryptedVector(self.public_key, cts, 0) for cts in out]
+        return sums, shuffled_counts
+
+    def _node_histograms(
+        self,
+        entries: list[tuple[Any, ...]],
+        positions: np.ndarray,
+        vectors: list[paillier.EncryptedVector],
+        bins: np.ndarray,
+    ) -> dict[int, list[paillier.EncryptedVector]]:
+        """Per level node, its encrypted (feature, bin) sums per channel: the smaller child of each split from
+        rows, its sibling as the cached parent minus it. Kept for the next level's subtraction."""
         n_bins = self.data.n_bins
         size = bins.shape[1] * n_bins
         plan = hist.subtraction_plan(
@@ -216,24 +246,7 @@ class _HostTree:
                 gh_pack.subtract(p, s) for p, s in zip(self.cache[parent], per_node[sibling], strict=True)
             ]
         self.cache = per_node
-        all_index = np.full(len(positions), -1, dtype=np.int64)
-        for k, entry in enumerate(entries):
-            all_index[positions == int(entry[0])] = k
-        zeros = np.zeros(len(positions))
-        counts = hist.block_histogram(bins, zeros, zeros, all_index, len(entries), n_bins).cumulative().count
-        rng = np.random.default_rng(secrets.randbits(128))
-        shuffled_counts: list[np.ndarray] = []
-        out: list[list[Any]] = [[] for _ in vectors]
-        for k, entry in enumerate(entries):
-            order = distinct_candidates(counts[k], int(entry[3]))
-            order = order[rng.permutation(len(order))]
-            self.permutations[int(entry[0])] = order
-            shuffled_counts.append(counts[k].reshape(-1)[order])
-            for c, vector in enumerate(per_node[int(entry[0])]):
-                cumulative = gh_pack.cumulative(vector, n_bins).ciphertexts
-                out[c].extend(cumulative[i] for i in order.tolist())
-        sums = [paillier.EncryptedVector(self.public_key, cts, 0) for cts in out]
-        return sums, shuffled_counts
+        return per_node
 
 
 def distinct_candidates(cumulative_counts: np.ndarray, node_rows: int) -> np.ndarray:
