@@ -85,9 +85,10 @@ def _alive(pid: int) -> bool:
 
 def guard_pool_worker(owner_pid: int) -> None:
     """Pool worker initializer: die with ``owner_pid`` (and with the fork server when that is the parent)."""
-    if os.getppid() != owner_pid:
+    parent = os.getppid()
+    if parent != owner_pid:
         set_parent_death_signal()
-        if os.getppid() == 1:  # the fork server died before the signal was armed
+        if os.getppid() != parent:  # the fork server died before the signal was armed
             os._exit(_ORPHAN_EXIT_CODE)
     exit_when_gone(owner_pid)
 
