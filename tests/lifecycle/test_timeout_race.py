@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from fate_grpc.common.v1 import common_pb2
+from fate_grpc.domain.status import TaskStatus
 from fate_grpc.node.config import SchedulerSettings
+from fate_grpc.scheduler.party_sync import implies_running
 from tests.lifecycle.dags import dag, task
 from tests.support.nodes import assert_eventually, federation
 
@@ -42,3 +44,12 @@ async def test_a_timeout_before_a_partys_running_report_ends_timeout_at_every_pa
             return [r.party_status.value for r in rows] == ["timeout", "timeout"]
 
         await assert_eventually(ended_timeout_at_both, timeout_s=60, what="timeout in both parties' rows")
+
+
+@pytest.mark.parametrize("current", list(TaskStatus))
+@pytest.mark.parametrize("reported", list(TaskStatus))
+def test_only_a_timeout_reported_for_a_waiting_row_implies_it_ran(
+    current: TaskStatus, reported: TaskStatus
+) -> None:
+    expected = (current, reported) == (TaskStatus.WAITING, TaskStatus.TIMEOUT)
+    assert implies_running(current, reported) is expected
