@@ -42,7 +42,7 @@ from fate_grpc.components.hetero_secureboost.prediction import predict_table, ra
 from fate_grpc.components.hetero_secureboost.workers import CryptoWorkers, ObfuscatorPrefill
 from fate_grpc.components.table import Table
 from fate_grpc.crypto import gh_pack, paillier
-from fate_grpc.crypto.fixedpoint import PackingLayout
+from fate_grpc.crypto.fixedpoint import PackingLayout, slots_per_plaintext
 from fate_grpc.crypto.gh_pack import GHCodec
 from fate_grpc.ml.secureboost.booster import BoostParams, LocalSplits, sampled_rows
 from fate_grpc.ml.secureboost.objectives import BINARY_BCE, MULTI_CE, REGRESSION_L2, Objective
@@ -284,6 +284,14 @@ class _HostSplits:
     def site(self) -> str:
         return sitename(self.host)
 
+    def _layout(self, count: int) -> PackingLayout | None:
+        """How the host packed ``count`` entries: the guest's own settings decide, not the host's word."""
+        if not self.channel.ctx.parameters["split_info_pack"]:
+            return None
+        slot_bits = self.codec.slot_bits
+        slots = slots_per_plaintext(int(self.keys.public_key.n), slot_bits)
+        return PackingLayout(count=count, slot_bits=slot_bits, slots=slots, scale=0, offset=0)
+
     def level_best(self, builder: TreeBuilder, level: str) -> list[Candidate | None]:
         message = self.channel.receive(f"{level}.hist", self.host)
         counts = message.array("counts").astype(np.int64)
@@ -291,15 +299,19 @@ class _HostSplits:
         nodes = len(builder.level)
         if sizes.shape != (nodes,) or int(sizes.sum()) != len(counts) or (sizes < 0).any():
             raise ComponentError(f"hetero_secureboost: {self.host} sent histograms of the wrong shape")
-        layouts = message.header["layouts"]
         channels = [
-            (message.vector(f"hist{c}", self.keys.public_key), None if lay is None else PackingLayout(**lay))
-            for c, lay in enumerate(layouts)
+            (message.vector(f"hist{c}", self.keys.public_key), self._layout(len(counts)))
+            for c in range(self.codec.channels)
         ]
         with timing.measure("decrypt"):
-            big_g, big_h = gh_pack.decrypt_histogram(
-                self.keys.private_key, channels, self.codec, executor=self.keys.executor
-            )
+            try:
+                big_g, big_h = gh_pack.decrypt_histogram(
+                    self.keys.private_key, channels, self.codec, executor=self.keys.executor
+                )
+            except (ValueError, OverflowError) as error:
+                raise ComponentError(
+                    f"hetero_secureboost: {self.host} sent bad histograms ({error})"
+                ) from None
         if len(big_g) != len(counts):
             raise ComponentError(
                 f"hetero_secureboost: {self.host} sent {len(big_g)} sums for {len(counts)} counts"

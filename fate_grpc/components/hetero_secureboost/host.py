@@ -15,7 +15,6 @@ own nodes and answers their directions.
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -154,6 +153,10 @@ class _HostTree:
             if level.header.get("done"):
                 return
             positions = level.array("positions").astype(np.int64)
+            if positions.shape != sampled.shape:
+                raise ComponentError(
+                    "hetero_secureboost: the guest sent positions for a different number of rows"
+                )
             entries = [tuple(e) for e in level.header["entries"]]
             with timing.measure("histogram"):
                 sums, counts = self._histograms(entries, positions[sampled], vectors, bins, codec)
@@ -162,7 +165,6 @@ class _HostTree:
             self.channel.send(
                 f"t{self.index}.l{depth}.hist",
                 self.guest,
-                header={"layouts": [None if lay is None else dataclasses.asdict(lay) for _, lay in packed]},
                 vectors={f"hist{c}": vec for c, (vec, _) in enumerate(packed)},
                 counts=np.concatenate(counts).astype(np.int64) if counts else np.zeros(0, dtype=np.int64),
                 sizes=np.asarray([len(c) for c in counts], dtype=np.int64),
