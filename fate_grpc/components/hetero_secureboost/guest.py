@@ -60,7 +60,10 @@ def train(ctx: ComponentContext) -> None:
     if ctx.input_count("warm_start_model") > 0:
         warm = load_model(ctx.read_input_model("warm_start_model"), what="warm_start_model")
     model, predicted = fit(ctx, Channel(ctx, "sbt.train"), table, warm=warm, validate=validate is not None)
-    ctx.write_output_model("output_model", guest_document(model, model.hyper["feature_names"]), {})
+    document = guest_document(model, model.hyper["feature_names"])
+    ctx.write_output_model("output_model", document, {})
+    # The guest's own features' importance (split count, gain sum), also in the model.
+    ctx.log_metric("feature_importance", document["feature_importance"], type="custom")
     ctx.report_progress(90)
     parts = [outputs.prediction_table(table, model.objective, predicted, outputs.TRAIN_SET)]
     if validate is not None:

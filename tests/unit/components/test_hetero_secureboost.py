@@ -97,6 +97,9 @@ def test_sbt_loss_is_logged_per_round(breast_run) -> None:
     assert {(m.type, m.step_axis) for m in losses} == {("loss", "iterations")}
     model = output_model(federation, GUEST).data
     assert [m.value for m in losses] == model["loss_history"]
+    (importance,) = [m for m in federation.contexts[GUEST].metrics if m.name == "feature_importance"]
+    assert importance.value == model["feature_importance"] and importance.step is None
+    assert all(entry["split"] >= 1 for entry in importance.value.values())
 
 
 def test_predict_stage_gives_the_training_scores(tables, breast_run) -> None:
