@@ -156,7 +156,7 @@ def _boost(
             builder = grower.grow(
                 g, h, sampled_rows(params, round_index, g), round_index < params.complete_secure
             )
-            update = params.learning_rate * builder.leaf_weights()
+            update = model.learning_rate * builder.leaf_weights()
             if objective.tree_dim > 1:
                 scores[:, dim] += update
             else:
@@ -404,7 +404,7 @@ def _starting_model(
         raise ComponentError(
             "hetero_secureboost: the train_data's features differ from the warm_start_model's"
         )
-    warm.learning_rate = params.learning_rate
+    # As FATE, the saved model's learning rate applies to the new trees too (prediction uses one rate).
     warm.hyper.update(hyper)
     return warm
 

@@ -219,6 +219,22 @@ def test_warm_start_continues_to_the_same_model(tables) -> None:
     assert len(output_model(warm, GUEST).data["loss_history"]) == 5
 
 
+def test_warm_start_keeps_the_saved_learning_rate(tables) -> None:
+    rows = small(tables, 100)
+    first, _ = run(rows, {"num_trees": 1, "learning_rate": 0.2})
+    models = {party: {"warm_start_model": output_model(first, party)} for party in rows}
+
+    warm, warm_outputs = run(rows, {"num_trees": 1, "learning_rate": 0.5}, models=models)
+    _, straight = run(rows, {"num_trees": 2, "learning_rate": 0.2})
+
+    assert output_model(warm, GUEST).data["hyper_param"]["learning_rate"] == 0.2
+    np.testing.assert_allclose(
+        warm_outputs[GUEST]["train_output_data"].frame["predict_score"],
+        straight[GUEST]["train_output_data"].frame["predict_score"],
+        atol=1e-9,
+    )
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
