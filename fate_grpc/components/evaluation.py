@@ -29,7 +29,11 @@ ROLES = frozenset({"guest", "host"})
 SPEC = ComponentSpec(
     name="evaluation",
     roles=ROLES,
-    stages={"default": StageSpec(inputs=(ArtifactSpec(INPUT_DATAS, "data", ROLES, multi=True),))},
+    stages={
+        "default": StageSpec(
+            inputs=(ArtifactSpec(INPUT_DATAS, "data", ROLES, multi=True, former_keys=("input_data",)),)
+        )
+    },
     parameters={
         "default_eval_setting": ParamSpec(
             "default_eval_setting", default="binary", check=checks.choice(*KINDS)

@@ -29,7 +29,9 @@ SPEC = ComponentSpec(
     roles=_GUEST_HOST,
     stages={
         "default": StageSpec(
-            inputs=(ArtifactSpec(INPUT_KEY, "data", _GUEST_HOST, multi=True),),
+            inputs=(
+                ArtifactSpec(INPUT_KEY, "data", _GUEST_HOST, multi=True, former_keys=("input_data_list",)),
+            ),
             outputs=(ArtifactSpec(OUTPUT_KEY, "data", _GUEST_HOST),),
         ),
     },

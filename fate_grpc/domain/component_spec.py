@@ -25,6 +25,9 @@ class ArtifactSpec:
     roles: frozenset[str]
     multi: bool = False
     optional: bool = False
+    # Names FATE 2.0.0 gave this input before 2.1 renamed it (union's input_data_list, evaluation's
+    # input_data): DAGs written by fate_client 2.0 still bind them, and they mean this input.
+    former_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,8 @@ class StageSpec:
     outputs: tuple[ArtifactSpec, ...] = ()
 
     def input(self, key: str) -> ArtifactSpec | None:
-        return next((a for a in self.inputs if a.key == key), None)
+        """The input a DAG binds as `key`: its current name or one of its former names."""
+        return next((a for a in self.inputs if key == a.key or key in a.former_keys), None)
 
     def output(self, key: str) -> ArtifactSpec | None:
         return next((a for a in self.outputs if a.key == key), None)

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fate_grpc.domain.component_spec import ComponentCatalog, ComponentSpec, ParamSpec
+from fate_grpc.domain.component_spec import ComponentCatalog, ComponentSpec, ParamSpec, StageSpec
 from fate_grpc.domain.dag import (
     ArtifactChannel,
     Dag,
@@ -192,11 +192,15 @@ def _resolve_inputs(
         if declared is not None and party.role not in declared.roles:
             continue
         channels = [c for c in binding.channels if channel_applies(dag, c, party)]
+        # The component reads the input under its current name, whichever name the DAG used.
+        key = declared.key if declared is not None else binding.key
         for index, channel in enumerate(channels):
-            yield _resolve_channel(dag, binding, index, channel)
+            yield _resolve_channel(dag, binding, key, index, channel)
 
 
-def _resolve_channel(dag: Dag, binding: InputBinding, index: int, channel: ArtifactChannel) -> ResolvedInput:
+def _resolve_channel(
+    dag: Dag, binding: InputBinding, key: str, index: int, channel: ArtifactChannel
+) -> ResolvedInput:
     model_id, model_version = channel.model_id, channel.model_version
     warehouse = dag.conf.model_warehouse
     if channel.source == "model_warehouse" and warehouse is not None:
@@ -204,7 +208,7 @@ def _resolve_channel(dag: Dag, binding: InputBinding, index: int, channel: Artif
         model_id = model_id or _str_or_none(warehouse.get("model_id"))
         model_version = model_version or _str_or_none(warehouse.get("model_version"))
     return ResolvedInput(
-        key=binding.key,
+        key=key,
         kind=binding.kind,
         index=index,
         source=channel.source,
@@ -339,6 +343,7 @@ class _Checker:
 
     def input_keys(self, name: str, spec: ComponentSpec, stage: str, path: str) -> None:
         stage_spec = spec.stages[stage]
+        bound = {(b.kind, b.key) for b in self.dag.tasks[name].inputs}
         for binding in self.dag.tasks[name].inputs:
             kind, key = binding.kind, binding.key
             key_path = f"{path}.inputs.{kind}.{key}"
@@ -360,10 +365,12 @@ class _Checker:
                     key_path,
                     f"input {key} of component {spec.name} takes one channel, got {len(binding.channels)}",
                 )
+            elif key != declared.key and (kind, declared.key) in bound:
+                self.add(key_path, f"{key} is FATE 2.0's name of input {declared.key}, which is bound too")
 
     def required_inputs(self, name: str, spec: ComponentSpec, stage: str, path: str) -> None:
         stage_spec = spec.stages[stage]
-        bound = {(b.kind, b.key): b for b in self.dag.tasks[name].inputs}
+        bound = {(b.kind, _current_key(stage_spec, b.key)): b for b in self.dag.tasks[name].inputs}
         parties = task_parties(self.dag, name)
         for declared in stage_spec.inputs:
             needing = [p for p in parties if p.role in declared.roles]
@@ -464,3 +471,8 @@ def _parameter_problem(param: ParamSpec, value: object) -> tuple[str, str] | Non
     except ParamValueError as error:
         return error.path, error.reason
     return None
+
+
+def _current_key(stage_spec: StageSpec, key: str) -> str:
+    declared = stage_spec.input(key)
+    return declared.key if declared is not None else key
