@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from fate_grpc.ml.secureboost import histogram as hist
 from fate_grpc.ml.secureboost.goss import goss_mask
-from fate_grpc.ml.secureboost.objectives import Objective
+from fate_grpc.ml.secureboost.objectives import MULTI_CE, Objective
 from fate_grpc.ml.secureboost.splitter import SplitParams, best_splits
 from fate_grpc.ml.secureboost.tree import Candidate, Node, TreeBuilder, choose, leaf_weight_sums, traverse
 
@@ -44,7 +44,8 @@ class BoostParams:
     complete_secure: int = 0
 
     def objective_of(self) -> Objective:
-        return Objective(self.objective, self.num_class)
+        # As FATE, num_class only matters for multi:ce; binary always has 2 classes.
+        return Objective(self.objective, self.num_class if self.objective == MULTI_CE else 2)
 
 
 class SplitSource(Protocol):
