@@ -31,6 +31,7 @@ from fate_grpc.runner.supervisor import TaskSupervisor
 from fate_grpc.scheduler.events import JobEvents
 from fate_grpc.scheduler.job_creation import JobCreator
 from fate_grpc.scheduler.job_log import JobLog
+from fate_grpc.scheduler.outbox import OutboxSender
 from fate_grpc.scheduler.scheduler import Scheduler
 from fate_grpc.scheduler.views import JobViews
 from fate_grpc.security.identity import ClientAuthenticator, PeerAuthenticator
@@ -157,6 +158,7 @@ class Node:
         )
         self.events = JobEvents()
         self.job_log = JobLog(self.paths.jobs_dir)
+        self.outbox = OutboxSender(store=self.store, gateway=self.gateway, rpc_timeout_s=cfg.timeouts.rpc_s)
         self.scheduler = Scheduler(
             party_id=cfg.party_id,
             store=self.store,
@@ -170,6 +172,7 @@ class Node:
             default_task_timeout_s=cfg.scheduler.default_task_timeout_s,
             job_log=self.job_log,
             events=self.events,
+            outbox=self.outbox,
         )
         self.creator = JobCreator(
             party_id=cfg.party_id,
@@ -211,6 +214,8 @@ class Node:
         if unfinished:
             self.spawn(self.scheduler.fail_after_restart(unfinished))
         task_group.start_soon(self._sweep_loop)
+        # Messages to other parties not yet acknowledged when the node went down are sent on.
+        task_group.start_soon(self.outbox.run, self._stopped)
         log.info(
             "party %s node serving peers on %s, users on %s",
             self.config.party_id,

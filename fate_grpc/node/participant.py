@@ -4,6 +4,7 @@ and report local task status changes to the scheduler."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
@@ -55,6 +56,20 @@ class DagCache:
 
     def forget(self, job_id: str) -> None:
         self._dags.pop(job_id, None)
+
+
+@dataclass(frozen=True)
+class ForcedEnd:
+    """What force-ending a job at this party did."""
+
+    previous: JobStatus
+    """The job's status here before."""
+    killed_processes: int
+    """Task processes stopped."""
+    ended_tasks: int
+    """Task rows of this party ended canceled (their process had not ended)."""
+    cores_returned: bool
+    """Whether the job held cores here."""
 
 
 @dataclass
@@ -231,7 +246,12 @@ class Participant:
     async def sync_job_status(
         self, job_id: str, status: JobStatus, reason: str, progress: int
     ) -> tuple[Proposal, str]:
+        """Take the scheduler's status of a job; an end status also ends the job here (its tasks
+        stopped, its cores returned), whatever this party missed before it."""
         job = await self._store.get_job(job_id)
+        if status is JobStatus.SUCCESS and job.status is JobStatus.WAITING:
+            # The "running" sync never arrived (the party was away): a job that succeeded ran.
+            job = await self._store.transition_job(job_id, expected=JobStatus.WAITING, to=JobStatus.RUNNING)
         proposal = classify_job_proposal(job.status, status)
         if proposal is Proposal.APPLY:
             try:
@@ -327,8 +347,41 @@ class Participant:
             job.scheduler_party_id, "ReportTaskStatus", request, timeout=self._rpc_timeout
         )
 
+    async def force_end_job(self, job_id: str, operator: str) -> ForcedEnd:
+        """End a job at this party only, whatever the scheduler says (an operator's last resort).
+
+        Stops its task processes, ends its unfinished task rows canceled, ends the job canceled here
+        (unless it already ended) and returns its cores.
+        """
+        job = await self._store.get_job(job_id)
+        reason = f"ended by force at party {self.party_id} by {operator}"
+        previous = job.status
+        if job.status not in JOB_END_STATUSES:
+            await self._store.transition_job(
+                job_id, expected=job.status, to=JobStatus.CANCELED, reason=reason
+            )
+        held = job.resources_held
+        killed = 0
+        if self.runtime is not None:
+            killed = await self.runtime.stop_job(job_id, TaskStatus.CANCELED, reason)
+        ended = 0
+        for row in await self._store.list_tasks(job_id):
+            if row.party_status in (TaskStatus.WAITING, TaskStatus.RUNNING):
+                ended += await _try_transition_party(self._store, row, TaskStatus.CANCELED, reason)
+            if row.status in (TaskStatus.WAITING, TaskStatus.RUNNING):
+                with contextlib.suppress(FateGrpcError):
+                    await self._store.transition_task_status(
+                        row.key, expected=row.status, to=TaskStatus.CANCELED, error=reason
+                    )
+        await self.end_job_locally(job_id, JobStatus.CANCELED)
+        log.warning("job %s %s (was %s)", job_id, reason, previous.value)
+        return ForcedEnd(previous=previous, killed_processes=killed, ended_tasks=ended, cores_returned=held)
+
     async def recover_after_restart(self) -> None:
-        """Tasks that were running when the node went down cannot continue: fail and report them."""
+        """Tasks that were running when the node went down cannot continue: fail and report them.
+        Cores still held by jobs that ended here are given back."""
+        for job_id in await self._store.return_resources_of_ended_jobs():
+            log.warning("job %s had ended but still held cores here: returned", job_id)
         for row in await self._store.list_tasks_with_party_status([TaskStatus.RUNNING]):
             if await _try_transition_party(
                 self._store,

@@ -20,28 +20,74 @@ from fate_grpc.errors import FateGrpcError
 from fate_grpc.node.participant import DagCache
 from fate_grpc.node.peers import PartyGateway
 from fate_grpc.scheduler import planning
+from fate_grpc.scheduler.outbox import OutboxSender, ack_all, new_message
 from fate_grpc.scheduler.planning import SUCCESSFUL
 from fate_grpc.services.convert import job_status_to_proto, task_status_from_proto, task_status_to_proto
 from fate_grpc.store.interface import Store
-from fate_grpc.store.records import AttemptKey, JobRecord, ScheduleTaskRecord, TaskAttemptRecord
+from fate_grpc.store.records import (
+    AttemptKey,
+    JobRecord,
+    OutboxMessage,
+    ScheduleTaskRecord,
+    TaskAttemptRecord,
+)
 
 log = logging.getLogger("fate_grpc.scheduler")
 
 
 class PartySync:
-    """Status pushes from the scheduler to the parties of a job. A party that cannot be reached is
-    logged and skipped: it learns the job's end when it next hears from the scheduler or asks."""
+    """Status pushes from the scheduler to the parties of a job. What ends a task or a job at a party
+    is also in the outbox (written with the status change): a party that cannot be reached now gets
+    it later, however long it is away."""
 
-    def __init__(self, *, store: Store, gateway: PartyGateway, dags: DagCache, rpc_timeout_s: float) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        gateway: PartyGateway,
+        dags: DagCache,
+        rpc_timeout_s: float,
+        outbox: OutboxSender,
+    ) -> None:
         self._store = store
         self._gateway = gateway
         self._dags = dags
         self._timeout = rpc_timeout_s
+        self._outbox = outbox
+
+    def attempt_end_messages(
+        self, dag: Dag, key: AttemptKey, status: TaskStatus, error: str
+    ) -> list[OutboxMessage]:
+        """What every party of the task must hear of the attempt's end: a stop unless it succeeded,
+        then its federated status (store them with the attempt's transition)."""
+        party_ids = [p.party_id for p in task_parties(dag, key.task_name)]
+        stop, _ = _stop_request(key, status, error)
+        sync = control_pb2.SyncTaskStatusRequest(
+            job_id=key.job_id,
+            task_name=key.task_name,
+            attempt=key.attempt,
+            status=task_status_to_proto(status),
+            reason=error,
+        )
+        messages = []
+        for party_id in dict.fromkeys(party_ids):
+            if status not in SUCCESSFUL:
+                messages.append(new_message(party_id, key.job_id, "StopTask", stop))
+            messages.append(new_message(party_id, key.job_id, "SyncTaskStatus", sync))
+        return messages
 
     async def push_attempt_end(
-        self, dag: Dag, attempt: TaskAttemptRecord, status: TaskStatus, error: str
+        self,
+        dag: Dag,
+        attempt: TaskAttemptRecord,
+        status: TaskStatus,
+        error: str,
+        messages: list[OutboxMessage],
     ) -> None:
-        """Tell every party of the task how the attempt ended; stop it where it still runs."""
+        """Tell every party of the task how the attempt ended; stop it where it still runs.
+
+        `messages` are the stored outbox messages saying the same: those of a party that answered
+        are acknowledged, the others are left to the outbox."""
         key = attempt.key
         party_ids = [p.party_id for p in task_parties(dag, key.task_name)]
         sync = control_pb2.SyncTaskStatusRequest(
@@ -51,28 +97,26 @@ class PartySync:
             status=task_status_to_proto(status),
             reason=error,
         )
-        stop_status = TaskStatus.TIMEOUT if status is TaskStatus.TIMEOUT else TaskStatus.CANCELED
-        stop = control_pb2.StopTaskRequest(
-            job_id=key.job_id,
-            task_name=key.task_name,
-            attempt=key.attempt,
-            status=task_status_to_proto(stop_status),
-            reason=error
-            if status is TaskStatus.TIMEOUT
-            else (f"task {key.task_name} ended {status.value} elsewhere: {error}" if error else ""),
-        )
+        stop, stop_status = _stop_request(key, status, error)
 
         async def push(party_id: str) -> None:
             if status not in SUCCESSFUL:
                 await self._gateway.call_control(party_id, "StopTask", stop, timeout=self._timeout)
                 await self._record_stopped(key, party_id, stop_status, stop.reason)
             await self._gateway.call_control(party_id, "SyncTaskStatus", sync, timeout=self._timeout)
+            await ack_all(self._store, (m for m in messages if m.party_id == party_id))
 
         _, failures = await self._gateway.fan_out(party_ids, push)
         for failure in failures:
             log.warning(
-                "task %s: could not sync %s to party %s: %s", key, status, failure.party_id, failure.error
+                "task %s: could not sync %s to party %s now (the outbox retries): %s",
+                key,
+                status,
+                failure.party_id,
+                failure.error,
             )
+        if failures:
+            self._outbox.wake()
 
     async def _record_stopped(self, key: AttemptKey, party_id: str, status: TaskStatus, reason: str) -> None:
         """The party answered the stop: its rows here take the statuses it has now, so the job's final
@@ -144,6 +188,19 @@ class PartySync:
                 "task %s: could not sync canceled to party %s: %s", key, failure.party_id, failure.error
             )
 
+    def job_end_messages(
+        self, dag: Dag, job_id: str, request: control_pb2.SyncJobStatusRequest
+    ) -> list[OutboxMessage]:
+        """A job's final status and the return of its cores, for every party (store them with the
+        job's transition)."""
+        parties = list(dag.party_ids())
+        returned = control_pb2.ReturnResourcesRequest(job_id=job_id)
+        messages = []
+        for party_id in dict.fromkeys(parties):
+            messages.append(new_message(party_id, job_id, "SyncJobStatus", request))
+            messages.append(new_message(party_id, job_id, "ReturnResources", returned))
+        return messages
+
     async def push_job_status(self, job: JobRecord) -> None:
         """Tell every party of the job its status, reason and progress as recorded here."""
         dag = await self._dags.get(job.job_id)
@@ -162,6 +219,23 @@ class PartySync:
             log.warning(
                 "job %s: could not sync %s to %s: %s", job.job_id, job.status, failure.party_id, failure.error
             )
+
+
+def _stop_request(
+    key: AttemptKey, status: TaskStatus, error: str
+) -> tuple[control_pb2.StopTaskRequest, TaskStatus]:
+    """The stop a party gets when an attempt ends `status` (not success) elsewhere."""
+    stop_status = TaskStatus.TIMEOUT if status is TaskStatus.TIMEOUT else TaskStatus.CANCELED
+    stop = control_pb2.StopTaskRequest(
+        job_id=key.job_id,
+        task_name=key.task_name,
+        attempt=key.attempt,
+        status=task_status_to_proto(stop_status),
+        reason=error
+        if status is TaskStatus.TIMEOUT
+        else (f"task {key.task_name} ended {status.value} elsewhere: {error}" if error else ""),
+    )
+    return stop, stop_status
 
 
 def implies_running(current: TaskStatus, reported: TaskStatus) -> bool:

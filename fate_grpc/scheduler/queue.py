@@ -16,6 +16,7 @@ from fate_grpc.node.participant import DagCache
 from fate_grpc.node.peers import PartyGateway
 from fate_grpc.scheduler.events import JobEvents
 from fate_grpc.scheduler.job_log import JobLog
+from fate_grpc.scheduler.outbox import OutboxSender, to_each
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import JobRecord
 
@@ -37,7 +38,9 @@ class JobQueue:
         cores_needed: Callable[[str], Awaitable[dict[str, int]]],
         job_log: JobLog,
         events: JobEvents,
+        outbox: OutboxSender,
     ) -> None:
+        self._outbox = outbox
         self._cores_needed = cores_needed
         self._store = store
         self._gateway = gateway
@@ -125,16 +128,9 @@ class JobQueue:
         )
 
     async def return_everywhere(self, job_id: str, party_ids: list[str]) -> None:
+        """Give the job's cores back at these parties: through the outbox, so a party that cannot be
+        reached now does it when it is back (cores held for a waiting job block every other job)."""
         request = control_pb2.ReturnResourcesRequest(job_id=job_id)
-
-        async def give_back(party_id: str) -> control_pb2.ReturnResourcesResponse:
-            return await self._gateway.call_control(
-                party_id, "ReturnResources", request, timeout=self._timeout
-            )
-
-        _, failures = await self._gateway.fan_out(party_ids, give_back)
-        for failure in failures:
-            # That party returns them itself when it learns the job's end status.
-            log.warning(
-                "job %s: could not return cores at party %s: %s", job_id, failure.party_id, failure.error
-            )
+        messages = to_each(party_ids, job_id, "ReturnResources", request)
+        await self._store.add_outbox_messages(messages)
+        await self._outbox.deliver(messages)

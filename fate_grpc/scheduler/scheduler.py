@@ -35,10 +35,11 @@ from fate_grpc.node.peers import PartyGateway
 from fate_grpc.scheduler import planning
 from fate_grpc.scheduler.events import JobEvents
 from fate_grpc.scheduler.job_log import JobLog
+from fate_grpc.scheduler.outbox import OutboxSender
 from fate_grpc.scheduler.party_sync import PartySync, implies_running, move_schedule_row
 from fate_grpc.scheduler.planning import SUCCESSFUL, CorePlan, latest_attempts
 from fate_grpc.scheduler.queue import JobQueue
-from fate_grpc.services.convert import task_status_from_proto, task_status_to_proto
+from fate_grpc.services.convert import job_status_to_proto, task_status_from_proto, task_status_to_proto
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import (
     AttemptKey,
@@ -74,8 +75,10 @@ class Scheduler:
         default_task_timeout_s: float,
         job_log: JobLog,
         events: JobEvents,
+        outbox: OutboxSender,
     ) -> None:
         self._party_id = party_id
+        self.outbox = outbox
         self._store = store
         self._gateway = gateway
         self._dags = dags
@@ -92,7 +95,9 @@ class Scheduler:
         self._collect_failures: defaultdict[TaskKey, int] = defaultdict(int)
         self._plans: dict[str, CorePlan] = {}
         self._timers: dict[tuple[str, str, int, str], asyncio.TimerHandle] = {}
-        self._parties = PartySync(store=store, gateway=gateway, dags=dags, rpc_timeout_s=rpc_timeout_s)
+        self._parties = PartySync(
+            store=store, gateway=gateway, dags=dags, rpc_timeout_s=rpc_timeout_s, outbox=outbox
+        )
         self.queue = JobQueue(
             store=store,
             gateway=gateway,
@@ -103,6 +108,7 @@ class Scheduler:
             cores_needed=self._cores_needed,
             job_log=job_log,
             events=events,
+            outbox=outbox,
         )
 
     # -- entry points ----------------------------------------------------------------------------
@@ -336,7 +342,10 @@ class Scheduler:
     ) -> None:
         key = attempt.key
         self._disarm_timeout(key)
-        ended = await self._store.transition_attempt(key, expected=attempt.status, to=status, error=error)
+        messages = self._parties.attempt_end_messages(dag, key, status, error)
+        ended = await self._store.transition_attempt(
+            key, expected=attempt.status, to=status, error=error, outbox=messages
+        )
         self.job_log.line(
             key.job_id,
             f"task {key.task_name} attempt {key.attempt} ended {status.value}"
@@ -344,10 +353,10 @@ class Scheduler:
         )
         if status in SUCCESSFUL:
             # Parties learn of a success in the background: starting the tasks that wait for it comes first.
-            self._spawn(self._parties.push_attempt_end(dag, ended, status, error))
+            self._spawn(self._parties.push_attempt_end(dag, ended, status, error, messages))
         else:
             # A failed or stopped attempt is stopped everywhere before anything else happens.
-            await self._parties.push_attempt_end(dag, ended, status, error)
+            await self._parties.push_attempt_end(dag, ended, status, error, messages)
         if may_retry and planning.should_retry(ended, status, dag.conf.auto_retries):
             delay = planning.retry_delay_s(key.attempt, self._retry_backoff_s)
             await self._new_attempts(dag, [ended], not_before_ms=now_ms() + int(delay * 1000))
@@ -381,11 +390,16 @@ class Scheduler:
         await self._parties.end_never_started(
             dag, never_started, f"the job ended {status.value} before the task started"
         )
-        job = await self._store.transition_job(
-            job.job_id, expected=job.status, to=status, reason=reason, progress=progress
+        final = control_pb2.SyncJobStatusRequest(
+            job_id=job.job_id, status=job_status_to_proto(status), reason=reason, progress=progress
         )
-        await self._parties.push_job_status(job)
-        await self.queue.return_everywhere(job.job_id, list(dag.party_ids()))
+        # Every party must hear of the end (and give the cores back), however long it is away: the
+        # messages are stored with the status change and sent until each party acknowledges them.
+        messages = self._parties.job_end_messages(dag, job.job_id, final)
+        job = await self._store.transition_job(
+            job.job_id, expected=job.status, to=status, reason=reason, progress=progress, outbox=messages
+        )
+        await self.outbox.deliver(messages)
         self.job_log.line(job.job_id, f"job ended {status.value}" + (f": {reason}" if reason else ""))
         self.job_log.close(job.job_id)
         self._plans.pop(job.job_id, None)
@@ -432,7 +446,9 @@ class Scheduler:
     # -- recovery paths --------------------------------------------------------------------------
     async def sweep(self) -> None:
         """Ask parties about running tasks that have not reported for a while (lost reports), and look
-        at waiting jobs again (cores freed by jobs other schedulers run)."""
+        at waiting jobs again (cores freed by jobs other schedulers run). Parties that missed a
+        job's or task's end are sent it again now (the outbox's backoff aside)."""
+        self.outbox.wake(ignore_backoff=True)
         self.queue.kick()
         now = now_ms()
         for job in await self._store.list_jobs(statuses=[JobStatus.RUNNING], scheduler_only=True):

@@ -12,6 +12,7 @@ from fate_grpc.store.records import (
     JobRecord,
     MetricRecord,
     ModelRecord,
+    OutboxMessage,
     OutputRecord,
     ProviderRecord,
     ScheduleTaskRecord,
@@ -104,9 +105,13 @@ class Store(ABC):
         to: JobStatus,
         reason: str = "",
         progress: int | None = None,
+        outbox: Sequence[OutboxMessage] = (),
     ) -> JobRecord:
         """Compare-and-set the job status (see class doc). Sets start/end times on entering
-        running / an end status."""
+        running / an end status.
+
+        `outbox` messages are written in the same transaction: they MUST be stored if and only if the
+        status changed (none on NotFound / InvalidTransition / Conflict)."""
 
     @abstractmethod
     async def set_job_progress(self, job_id: str, progress: int, reason: str | None = None) -> None:
@@ -168,9 +173,16 @@ class Store(ABC):
 
     @abstractmethod
     async def transition_attempt(
-        self, key: AttemptKey, *, expected: TaskStatus, to: TaskStatus, error: str = ""
+        self,
+        key: AttemptKey,
+        *,
+        expected: TaskStatus,
+        to: TaskStatus,
+        error: str = "",
+        outbox: Sequence[OutboxMessage] = (),
     ) -> TaskAttemptRecord:
-        """Compare-and-set the federated status of an attempt (see class doc)."""
+        """Compare-and-set the federated status of an attempt (see class doc); `outbox` messages are
+        stored in the same transaction, if and only if the status changed (as in transition_job)."""
 
     @abstractmethod
     async def list_schedule_tasks(
@@ -235,6 +247,11 @@ class Store(ABC):
     @abstractmethod
     async def return_job_resources(self, job_id: str) -> bool:
         """Give a job's cores back; True if they were held."""
+
+    @abstractmethod
+    async def return_resources_of_ended_jobs(self) -> list[str]:
+        """Give back the cores still held by jobs whose status here is an end status; returns those
+        jobs' ids (sorted). MUST leave the cores of waiting and running jobs held."""
 
     @abstractmethod
     async def cores_in_use(self) -> int:
@@ -323,3 +340,23 @@ class Store(ABC):
     @abstractmethod
     async def delete_models(self, **filters: str | None) -> list[ModelRecord]:
         """Remove the models matching the filters (at least one must be set) and return them."""
+
+    # -- outbox (messages that change another party's state) -------------------------------------
+    @abstractmethod
+    async def add_outbox_messages(self, messages: Sequence[OutboxMessage]) -> None:
+        """Store messages to send (all or none). MUST raise AlreadyExists on a message_id already
+        stored, and write nothing then."""
+
+    @abstractmethod
+    async def list_outbox(self, *, party_id: str | None = None, limit: int = 1000) -> list[OutboxMessage]:
+        """Unacknowledged messages (of one party or all), in the order they were written. Survives a
+        restart: every message stored and not acknowledged is listed."""
+
+    @abstractmethod
+    async def ack_outbox_message(self, message_id: str) -> bool:
+        """Forget a delivered (or refused) message; True if it was stored. Idempotent."""
+
+    @abstractmethod
+    async def defer_outbox_message(self, message_id: str, *, next_attempt_ms: int, error: str) -> None:
+        """Record a failed delivery: one more attempt, when the next is due and why this one failed.
+        A message no longer stored (acknowledged meanwhile) is left alone, without error."""

@@ -195,3 +195,26 @@ class ProviderRecord:
     module: str
     path: str = ""
     create_time_ms: int = 0
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A message to another party that changes its state, kept until that party acknowledges it.
+
+    `payload` is the serialized request of the ControlService RPC named by `rpc`; `message_id` is chosen
+    by the sender (unique), so the sender can acknowledge what it delivered at once without a read.
+    """
+
+    message_id: str
+    party_id: str
+    job_id: str
+    rpc: str
+    payload: bytes
+    attempts: int = 0
+    """Deliveries tried and failed so far."""
+    next_attempt_ms: int = 0
+    """When the next delivery is due (0 = now)."""
+    last_error: str = ""
+    create_time_ms: int = 0
+    seq: int = 0
+    """Order of writing at this node (set by the store)."""

@@ -9,6 +9,7 @@ from typing import Any
 
 import aiosqlite
 
+from fate_grpc.domain.status import JOB_END_STATUSES
 from fate_grpc.errors import already_exists, not_found
 from fate_grpc.store.records import ProviderRecord, TaskKey
 
@@ -55,6 +56,21 @@ class SqliteLifecycleTables:
                 (self._clock(), job_id),
             )
             return cursor.rowcount > 0
+
+    async def return_resources_of_ended_jobs(self) -> list[str]:
+        ended = sorted(status.value for status in JOB_END_STATUSES)
+        async with self._tx() as db:
+            async with db.execute(
+                "SELECT job_id FROM jobs WHERE resources_held = 1"
+                f" AND status IN ({','.join('?' * len(ended))}) ORDER BY job_id",
+                ended,
+            ) as cursor:
+                job_ids = [str(r[0]) for r in await cursor.fetchall()]
+            await db.executemany(
+                "UPDATE jobs SET resources_held = 0, update_time_ms = ? WHERE job_id = ?",
+                [(self._clock(), job_id) for job_id in job_ids],
+            )
+        return job_ids
 
     async def cores_in_use(self) -> int:
         rows = await self._fetchall(

@@ -21,6 +21,7 @@ from fate_grpc.store.interface import Store
 from fate_grpc.store.records import (
     AttemptKey,
     JobRecord,
+    OutboxMessage,
     OutputRecord,
     ScheduleTaskRecord,
     TableRecord,
@@ -30,6 +31,7 @@ from fate_grpc.store.records import (
 )
 from fate_grpc.store.sqlite_lifecycle import SqliteLifecycleTables
 from fate_grpc.store.sqlite_notes import SqliteJobNotes
+from fate_grpc.store.sqlite_outbox import SqliteOutbox
 from fate_grpc.store.sqlite_outputs import SqliteOutputTables
 from fate_grpc.store.sqlite_security import SqliteSecurityTables
 
@@ -58,7 +60,9 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, SqliteOutputTables, SqliteJobNotes, Store):
+class SqliteStore(
+    SqliteSecurityTables, SqliteLifecycleTables, SqliteOutputTables, SqliteJobNotes, SqliteOutbox, Store
+):
     """One writer connection (serialised by a lock, transactions BEGIN IMMEDIATE) and one reader."""
 
     def __init__(self, path: str | Path, *, clock: Callable[[], int] = now_ms) -> None:
@@ -353,6 +357,7 @@ class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, SqliteOutputTable
         to: JobStatus,
         reason: str = "",
         progress: int | None = None,
+        outbox: Sequence[OutboxMessage] = (),
     ) -> JobRecord:
         check_job_transition(expected, to, what=f"job {job_id}")
         now = self._clock()
@@ -369,7 +374,9 @@ class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, SqliteOutputTable
         if progress is not None:
             sets.append("progress = ?")
             params.append(progress)
-        await self._compare_and_set("jobs", sets, params, {"job_id": job_id}, expected.value, f"job {job_id}")
+        await self._compare_and_set(
+            "jobs", sets, params, {"job_id": job_id}, expected.value, f"job {job_id}", outbox=outbox
+        )
         return await self.get_job(job_id)
 
     async def _compare_and_set(
@@ -381,6 +388,8 @@ class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, SqliteOutputTable
         expected: str,
         what: str,
         column: str = "status",
+        *,
+        outbox: Sequence[OutboxMessage] = (),
     ) -> None:
         where = " AND ".join(f"{k} = ?" for k in key)
         async with self._tx() as db:
@@ -389,6 +398,8 @@ class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, SqliteOutputTable
                 [*params, *key.values(), expected],
             )
             if cursor.rowcount == 1:
+                # The messages this change causes commit with it, or not at all.
+                await self._insert_outbox(db, outbox)
                 return
             async with db.execute(f"SELECT {column} FROM {table} WHERE {where}", list(key.values())) as cur:
                 row = await cur.fetchone()
@@ -492,13 +503,21 @@ class SqliteStore(SqliteSecurityTables, SqliteLifecycleTables, SqliteOutputTable
         return row_map.attempt_record(row)
 
     async def transition_attempt(
-        self, key: AttemptKey, *, expected: TaskStatus, to: TaskStatus, error: str = ""
+        self,
+        key: AttemptKey,
+        *,
+        expected: TaskStatus,
+        to: TaskStatus,
+        error: str = "",
+        outbox: Sequence[OutboxMessage] = (),
     ) -> TaskAttemptRecord:
         what = f"task {key.task_name} attempt {key.attempt} of job {key.job_id}"
         check_task_transition(expected, to, what=what)
         sets, params = _status_sets("status", to, error, self._clock())
         key_dict = {"job_id": key.job_id, "task_name": key.task_name, "attempt": key.attempt}
-        await self._compare_and_set("task_attempts", sets, params, key_dict, expected.value, what)
+        await self._compare_and_set(
+            "task_attempts", sets, params, key_dict, expected.value, what, outbox=outbox
+        )
         return await self.get_attempt(key)
 
     async def list_schedule_tasks(

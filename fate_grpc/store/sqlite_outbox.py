@@ -1,0 +1,85 @@
+"""The outbox of the SQLite store: messages to other parties kept until acknowledged (mixed into
+SqliteStore)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import aiosqlite
+
+from fate_grpc.errors import already_exists
+from fate_grpc.store.records import OutboxMessage
+
+
+class SqliteOutbox:
+    """Needs `_tx`, `_fetchall` and `_clock` from SqliteStore."""
+
+    _clock: Callable[[], int]
+    _tx: Callable[[], AbstractAsyncContextManager[aiosqlite.Connection]]
+    _fetchall: Callable[..., Any]
+
+    async def add_outbox_messages(self, messages: Sequence[OutboxMessage]) -> None:
+        async with self._tx() as db:
+            await self._insert_outbox(db, messages)
+
+    async def _insert_outbox(self, db: aiosqlite.Connection, messages: Sequence[OutboxMessage]) -> None:
+        """Insert messages inside the caller's transaction (so they commit with its state change)."""
+        if not messages:
+            return
+        now = self._clock()
+        try:
+            await db.executemany(
+                "INSERT INTO outbox (message_id, party_id, job_id, rpc, payload, attempts, next_attempt_ms,"
+                " last_error, create_time_ms) VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        m.message_id,
+                        m.party_id,
+                        m.job_id,
+                        m.rpc,
+                        m.payload,
+                        m.attempts,
+                        m.next_attempt_ms,
+                        m.last_error,
+                        m.create_time_ms or now,
+                    )
+                    for m in messages
+                ],
+            )
+        except sqlite3.IntegrityError:
+            raise already_exists("an outbox message with that id is already stored") from None
+
+    async def list_outbox(self, *, party_id: str | None = None, limit: int = 1000) -> list[OutboxMessage]:
+        where, params = ("WHERE party_id = ?", [party_id]) if party_id is not None else ("", [])
+        rows = await self._fetchall(f"SELECT * FROM outbox {where} ORDER BY seq LIMIT ?", [*params, limit])
+        return [
+            OutboxMessage(
+                message_id=r["message_id"],
+                party_id=r["party_id"],
+                job_id=r["job_id"],
+                rpc=r["rpc"],
+                payload=bytes(r["payload"]),
+                attempts=r["attempts"],
+                next_attempt_ms=r["next_attempt_ms"],
+                last_error=r["last_error"],
+                create_time_ms=r["create_time_ms"],
+                seq=r["seq"],
+            )
+            for r in rows
+        ]
+
+    async def ack_outbox_message(self, message_id: str) -> bool:
+        async with self._tx() as db:
+            cursor = await db.execute("DELETE FROM outbox WHERE message_id = ?", (message_id,))
+            return cursor.rowcount > 0
+
+    async def defer_outbox_message(self, message_id: str, *, next_attempt_ms: int, error: str) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ?"
+                " WHERE message_id = ?",
+                (next_attempt_ms, error[:2000], message_id),
+            )

@@ -1,0 +1,155 @@
+"""Every party converges: what ends a job or a task at another party is kept in the sender's outbox and
+sent until that party acknowledges it, however long the party is away."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fate_grpc.client.v1 import client_pb2
+from fate_grpc.common.v1 import common_pb2
+from fate_grpc.control.v1 import control_pb2
+from fate_grpc.domain.status import JobStatus, TaskStatus
+from fate_grpc.errors import ErrorCode, FateGrpcError
+from fate_grpc.node.app import Node
+from fate_grpc.scheduler.outbox import (
+    Delivery,
+    delivery_of_answer,
+    delivery_of_error,
+    new_message,
+    next_per_party,
+    retry_delay_s,
+)
+from fate_grpc.store.records import OutboxMessage
+from fate_grpc.transfer.mailbox import MailKey
+from tests.rpc.helpers import PSI_YAML, closed_port
+from tests.support.nodes import Federation, assert_eventually, federation
+
+GUEST_FIRST_SIGN = "psi.guest_first_sign"
+
+
+# -- the outbox's rules ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("outcome", "delivery"),
+    [
+        (common_pb2.SYNC_OUTCOME_APPLIED, Delivery.ACKNOWLEDGED),
+        (common_pb2.SYNC_OUTCOME_DUPLICATE, Delivery.ACKNOWLEDGED),
+        (common_pb2.SYNC_OUTCOME_STALE, Delivery.ACKNOWLEDGED),
+        (common_pb2.SYNC_OUTCOME_REJECTED, Delivery.REFUSED),
+    ],
+)
+def test_idempotent_answers_acknowledge_and_a_rejection_refuses(outcome: int, delivery: Delivery) -> None:
+    assert delivery_of_answer(control_pb2.SyncJobStatusResponse(outcome=outcome)) is delivery
+
+
+def test_answers_without_an_outcome_acknowledge() -> None:
+    assert delivery_of_answer(control_pb2.ReturnResourcesResponse(returned=False)) is Delivery.ACKNOWLEDGED
+
+
+@pytest.mark.parametrize(
+    ("code", "delivery"),
+    [
+        (ErrorCode.PARTY_UNAVAILABLE, Delivery.RETRY),
+        (ErrorCode.DEADLINE_EXCEEDED, Delivery.RETRY),
+        (ErrorCode.RESOURCE_EXHAUSTED, Delivery.RETRY),
+        (ErrorCode.NOT_FOUND, Delivery.REFUSED),
+        (ErrorCode.PERMISSION_DENIED, Delivery.REFUSED),
+        (ErrorCode.INVALID_ARGUMENT, Delivery.REFUSED),
+    ],
+)
+def test_only_failures_that_say_nothing_of_the_message_are_retried(
+    code: ErrorCode, delivery: Delivery
+) -> None:
+    assert delivery_of_error(FateGrpcError(code, "x")) is delivery
+
+
+def test_backoff_doubles_up_to_its_ceiling_and_jitter_spreads_it_over_the_upper_half() -> None:
+    delays = [retry_delay_s(n, base_s=0.2, max_s=3.0, jitter=1.0) for n in range(1, 7)]
+    assert delays == pytest.approx([0.2, 0.4, 0.8, 1.6, 3.0, 3.0])
+    assert retry_delay_s(3, base_s=0.2, max_s=3.0, jitter=0.0) == pytest.approx(0.4)
+    assert retry_delay_s(10_000, base_s=0.2, max_s=3.0, jitter=0.5) == pytest.approx(2.25)
+
+
+def test_each_party_gets_its_oldest_message_first() -> None:
+    request = control_pb2.ReturnResourcesRequest(job_id="j")
+    messages = [
+        OutboxMessage(**{**new_message(p, "j", "ReturnResources", request).__dict__, "seq": seq})
+        for seq, p in [(3, "a"), (1, "b"), (2, "a")]
+    ]
+    assert [(m.party_id, m.seq) for m in next_per_party(messages)] == [("b", 1), ("a", 2)]
+
+
+def test_a_message_carries_only_requests_of_its_rpc() -> None:
+    with pytest.raises(ValueError, match="no outbox message"):
+        new_message("a", "j", "SyncJobStatus", control_pb2.ReturnResourcesRequest(job_id="j"))
+
+
+# -- across nodes ----------------------------------------------------------------------------------
+async def job_status(node: Node, job_id: str) -> JobStatus:
+    return (await node.store.get_job(job_id)).status
+
+
+async def start_psi_mid_protocol(fed: Federation) -> str:
+    """Submit the psi job; return once the guest's psi_0 has sent its first message to the host."""
+    guest, host = fed.nodes["9999"], fed.nodes["10000"]
+    answer = await fed.client("9999").SubmitJob(client_pb2.SubmitJobRequest(dag_yaml=PSI_YAML), timeout=30)
+    job_id = answer.job_id
+    first_sign = MailKey(job_id, "psi_0", 0, GUEST_FIRST_SIGN, "guest", "9999", "host", "10000")
+
+    async def psi_is_mid_protocol() -> bool:
+        running = {k.task_name for k in guest.supervisor.running_keys()}
+        return "psi_0" in running and host.mailbox.is_known(first_sign)
+
+    await assert_eventually(psi_is_mid_protocol, timeout_s=60, what="psi_0 sent its first message")
+    return job_id
+
+
+async def test_a_participant_unreachable_when_the_job_ends_converges_when_it_is_back(tmp_path: Path) -> None:
+    async with federation(tmp_path, ["9999", "10000"]) as fed:
+        await fed.upload_breast()
+        guest, host = fed.nodes["9999"], fed.nodes["10000"]
+        job_id = await start_psi_mid_protocol(fed)
+        assert await host.store.cores_in_use() > 0
+        # The scheduler can no longer reach the host (the host can still reach the scheduler).
+        guest.gateway.set_route("10000", f"127.0.0.1:{closed_port()}")
+
+        stopped = await fed.client("9999").StopJob(client_pb2.StopJobRequest(job_id=job_id), timeout=30)
+
+        assert stopped.status == common_pb2.JOB_STATUS_CANCELED
+        assert await job_status(host, job_id) is JobStatus.RUNNING
+        pending = await guest.store.list_outbox(party_id="10000")
+        assert {"SyncJobStatus", "ReturnResources"} <= {m.rpc for m in pending}
+
+        guest.gateway.set_route("10000", host.addresses.peer)
+
+        async def host_agrees_and_is_free() -> bool:
+            return (
+                await job_status(host, job_id) is JobStatus.CANCELED
+                and await host.store.cores_in_use() == 0
+                and not await guest.store.list_outbox()
+            )
+
+        await assert_eventually(host_agrees_and_is_free, timeout_s=30, what="the host learnt the job's end")
+        psi_rows = await host.store.list_tasks(job_id, task_name="psi_0")
+        assert all(r.party_status in (TaskStatus.CANCELED, TaskStatus.FAILED) for r in psi_rows)
+        assert all(r.status is TaskStatus.CANCELED for r in psi_rows)
+
+        async def no_task_process_left() -> bool:
+            return not host.supervisor.running_keys()
+
+        await assert_eventually(no_task_process_left, what="the host's psi process ended")
+
+
+async def test_a_message_the_party_refuses_is_dropped_and_the_rest_delivered(tmp_path: Path) -> None:
+    async with federation(tmp_path, ["9999", "10000"]) as fed:
+        guest = fed.nodes["9999"]
+        unknown = control_pb2.SyncJobStatusRequest(job_id="no_such_job", status=common_pb2.JOB_STATUS_FAILED)
+        await guest.store.add_outbox_messages([new_message("10000", "no_such_job", "SyncJobStatus", unknown)])
+
+        guest.outbox.wake()
+
+        async def outbox_empty() -> bool:
+            return not await guest.store.list_outbox()
+
+        await assert_eventually(outbox_empty, what="the refused message was dropped")
