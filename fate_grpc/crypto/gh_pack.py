@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from gmpy2 import mpz
 
-from fate_grpc.crypto import paillier
+from fate_grpc.crypto import ou, paillier
 from fate_grpc.crypto.fixedpoint import PackingLayout, slots_per_plaintext
 from fate_grpc.crypto.paillier_pool import ciphertext_width, from_fixed_bytes, map_chunks, to_fixed_bytes
 
@@ -132,7 +132,14 @@ def encrypt_gh(
     executor: Executor | None = None,
     pool: paillier.ObfuscatorPool | None = None,
 ) -> list[paillier.EncryptedVector]:
-    """One encrypted vector per channel, one ciphertext per row (obfuscators from ``pool`` if given)."""
+    """One encrypted vector per channel, one ciphertext per row (obfuscators from ``pool`` if given);
+    Paillier or, for an ``ou.OUPublicKey``, Okamoto-Uchiyama."""
+    if isinstance(public_key, ou.OUPublicKey):
+        if max(codec.slot_bits, 1) >= public_key.plaintext_bits():
+            raise ValueError(
+                f"g/h sums need {codec.slot_bits} bits; the OU key holds {public_key.plaintext_bits()}"
+            )
+        return [ou.encrypt(public_key, values) for values in codec.plaintexts(g, h)]
     return [
         paillier.encrypt(public_key, np.asarray(values, dtype=object), scale=0, executor=executor, pool=pool)
         for values in codec.plaintexts(g, h)
@@ -217,7 +224,7 @@ def _pack_chunk(n: int, chunk: tuple[bytes, int]) -> bytes:
 
 
 def decrypt_histogram(
-    private_key: paillier.PrivateKey,
+    private_key: paillier.PrivateKey | ou.OUPrivateKey,
     channels: Sequence[tuple[paillier.EncryptedVector, PackingLayout | None]],
     codec: GHCodec,
     *,
@@ -226,7 +233,11 @@ def decrypt_histogram(
     """Exact ``(sum G, sum H)`` integers of every entry (offset still in G; see ``GHCodec.to_floats``)."""
     values: list[list[int]] = []
     for vector, layout in channels:
-        if layout is None:
+        if isinstance(private_key, ou.OUPrivateKey):
+            if layout is not None:
+                raise ValueError("OU histograms are not packed")
+            values.append(ou.decrypt_residues(private_key, vector))
+        elif layout is None:
             values.append(paillier.decrypt_residues(private_key, vector, executor=executor))
         else:
             values.append(
@@ -263,19 +274,25 @@ def _parallel_group_sums(
     picked: paillier.EncryptedVector, groups: IntArray, n_groups: int, executor: Executor
 ) -> list[mpz]:
     """``sum_by_groups`` with the features split into one chunk per worker task."""
-    n = int(picked.public_key.n)
-    blob = to_fixed_bytes(picked.ciphertexts, picked.public_key.width)
+    # The ciphertext modulus (n^2 for Paillier, n for OU) and width travel, not a key object.
+    modulus = (int(picked.public_key.n2), picked.public_key.width)
+    blob = to_fixed_bytes(picked.ciphertexts, modulus[1])
     features = groups.shape[1]
     step = max(1, math.ceil(features / 8))
     chunks = [(blob, groups[:, start : start + step].copy(), n_groups) for start in range(0, features, step)]
-    results = map_chunks(executor, _group_sums_chunk, n, chunks)
-    width = ciphertext_width(n)
-    return [c for result in results for c in from_fixed_bytes(result, width)]
+    results = map_chunks(executor, _group_sums_chunk, modulus, chunks)
+    return [c for result in results for c in from_fixed_bytes(result, modulus[1])]
 
 
-def _group_sums_chunk(n: int, chunk: tuple[bytes, IntArray, int]) -> bytes:
+def _group_sums_chunk(modulus: tuple[int, int], chunk: tuple[bytes, IntArray, int]) -> bytes:
+    """Products of the ciphertexts per group, for each column of group ids (feature-major)."""
+    n2, width = mpz(modulus[0]), modulus[1]
     blob, groups, n_groups = chunk
-    width = ciphertext_width(n)
-    vector = paillier.EncryptedVector(paillier.PublicKey(n), from_fixed_bytes(blob, width), 0)
-    sums = vector.sum_by_groups(groups, n_groups, rerandomize=False).ciphertexts
+    ciphertexts = from_fixed_bytes(blob, width)
+    sums: list[mpz] = []
+    for column in groups.T.tolist():
+        column_sums = [mpz(1)] * n_groups
+        for c, group in zip(ciphertexts, column, strict=True):
+            column_sums[group] = column_sums[group] * c % n2
+        sums.extend(column_sums)
     return to_fixed_bytes(sums, width)

@@ -41,7 +41,7 @@ from fate_grpc.components.hetero_secureboost.params import boost_params
 from fate_grpc.components.hetero_secureboost.prediction import predict_table, raw_scores
 from fate_grpc.components.hetero_secureboost.workers import CryptoWorkers, ObfuscatorPrefill
 from fate_grpc.components.table import Table
-from fate_grpc.crypto import gh_pack, paillier
+from fate_grpc.crypto import gh_pack, ou, paillier
 from fate_grpc.crypto.fixedpoint import PackingLayout, slots_per_plaintext
 from fate_grpc.crypto.gh_pack import GHCodec
 from fate_grpc.ml.secureboost.booster import BoostParams, LocalSplits, sampled_rows
@@ -100,7 +100,10 @@ def fit(
     labels = feats.label_values(table)
     model = _starting_model(ctx, params, data.names, warm)
     _check_labels(labels, model.objective)
-    public_key, private_key = paillier.generate_keypair(ctx.parameters["he_param"]["key_length"])
+    kind, key_length = ctx.parameters["he_param"]["kind"], ctx.parameters["he_param"]["key_length"]
+    public_key, private_key = (
+        ou.generate_keypair(key_length) if kind == "ou" else paillier.generate_keypair(key_length)
+    )
     existing = len(model.forest.trees)
     new_trees = params.num_trees * model.objective.tree_dim
     header = {
@@ -109,26 +112,47 @@ def fit(
         "new_trees": new_trees,
         "total_trees": existing + new_trees,
         "validate": validate,
+        "he_kind": kind,
     }
     channel.send("setup", hosts, header, public_key=np.frombuffer(public_key.to_bytes(), dtype=np.uint8))
     scores = _starting_scores(ctx, channel, model, hosts, data.features, labels)
     with CryptoWorkers(len(labels)) as executor:
-        keys = _Keys(public_key, private_key, executor, ObfuscatorPrefill(public_key, executor))
-        keys.prefill.start(len(labels) * (1 if ctx.parameters["gh_pack"] else 2))
+        keys = _Keys.of(ctx.parameters, public_key, private_key, executor)
+        if keys.prefill is not None:
+            keys.prefill.start(len(labels) * (1 if keys.gh_pack else 2))
         try:
             scores = _boost(ctx, channel, hosts, model, params, data, labels, scores, keys, groups)
         finally:
-            keys.prefill.wait()
+            if keys.prefill is not None:
+                keys.prefill.wait()
     ctx.log.info(timing.summary(new_trees))
     return model, model.objective.predict(scores)
 
 
 @dataclass(frozen=True)
 class _Keys:
+    """The guest's key pair and how it encrypts: OU forces g/h packing and cannot fold several bins into
+    one ciphertext (as in FATE); Paillier obfuscators are computed ahead while the guest waits."""
+
     public_key: paillier.PublicKey
-    private_key: paillier.PrivateKey
+    private_key: paillier.PrivateKey | ou.OUPrivateKey
     executor: Executor | None
-    prefill: ObfuscatorPrefill
+    prefill: ObfuscatorPrefill | None
+    gh_pack: bool
+    split_info_pack: bool
+
+    @classmethod
+    def of(
+        cls,
+        params: dict[str, Any],
+        public_key: paillier.PublicKey,
+        private_key: paillier.PrivateKey | ou.OUPrivateKey,
+        executor: Executor | None,
+    ) -> _Keys:
+        if isinstance(public_key, ou.OUPublicKey):
+            return cls(public_key, private_key, executor, None, gh_pack=True, split_info_pack=False)
+        prefill = ObfuscatorPrefill(public_key, executor)
+        return cls(public_key, private_key, executor, prefill, params["gh_pack"], params["split_info_pack"])
 
 
 def _boost(
@@ -221,11 +245,11 @@ class _GuestTree:
         codec = GHCodec.for_gradients(g[sampled], rows, regression=regression, packed=self._gh_pack())
         prefill = self.keys.prefill
         with timing.measure("encrypt"):
-            prefill.wait()
-            vectors = gh_pack.encrypt_gh(
-                self.keys.public_key, codec, g[sampled], h[sampled], pool=prefill.pool
-            )
-        if not self.last:  # obfuscators for the next tree, computed while this one waits for the hosts
+            if prefill is not None:
+                prefill.wait()
+            pool = None if prefill is None else prefill.pool
+            vectors = gh_pack.encrypt_gh(self.keys.public_key, codec, g[sampled], h[sampled], pool=pool)
+        if prefill is not None and not self.last:  # for the next tree, while this one waits for the hosts
             prefill.start(len(g) * codec.channels)
         header = {"mode": "all", "codec": codec.to_dict(), "split_info_pack": self._split_info_pack()}
         self.channel.send(
@@ -238,10 +262,10 @@ class _GuestTree:
         return [_HostSplits(self.channel, host, codec, self.keys) for host in self.hosts]
 
     def _gh_pack(self) -> bool:
-        return bool(self.channel.ctx.parameters["gh_pack"])
+        return self.keys.gh_pack
 
     def _split_info_pack(self) -> bool:
-        return bool(self.channel.ctx.parameters["split_info_pack"])
+        return self.keys.split_info_pack
 
     def _route(
         self,
@@ -289,7 +313,7 @@ class _HostSplits:
 
     def _layout(self, count: int) -> PackingLayout | None:
         """How the host packed ``count`` entries: the guest's own settings decide, not the host's word."""
-        if not self.channel.ctx.parameters["split_info_pack"]:
+        if not self.keys.split_info_pack:
             return None
         slot_bits = self.codec.slot_bits
         slots = slots_per_plaintext(int(self.keys.public_key.n), slot_bits)

@@ -36,7 +36,7 @@ from fate_grpc.components.hetero_secureboost.model import (
 )
 from fate_grpc.components.hetero_secureboost.prediction import check_rows, serve_predictions
 from fate_grpc.components.hetero_secureboost.workers import CryptoWorkers
-from fate_grpc.crypto import gh_pack, paillier
+from fate_grpc.crypto import gh_pack, ou, paillier
 from fate_grpc.crypto.gh_pack import GHCodec
 from fate_grpc.ml.secureboost import histogram as hist
 from fate_grpc.ml.secureboost.tree import Node
@@ -74,7 +74,7 @@ def fit(
         )
     if forest.trees:
         serve_predictions(channel.child("warm_start"), guest, forest, data.features)
-    public_key = paillier.PublicKey.from_bytes(setup.array("public_key").tobytes())
+    public_key = _public_key(setup)
     me = sitename(Party(ctx.role, ctx.party_id))
     total = max(1, int(setup.header["total_trees"]))
     with CryptoWorkers(len(table)) as executor:
@@ -261,6 +261,17 @@ def distinct_candidates(cumulative_counts: np.ndarray, node_rows: int) -> np.nda
     previous = np.concatenate([np.full((counts.shape[0], 1), -1), counts[:, :-1]], axis=1)
     keep = (counts > 0) & (counts < node_rows) & (counts != previous)
     return np.flatnonzero(keep.reshape(-1))
+
+
+def _public_key(setup: Message) -> paillier.PublicKey:
+    """The guest's Paillier or OU public key (``he_param.kind``)."""
+    data = setup.array("public_key").tobytes()
+    try:
+        if setup.header.get("he_kind") == "ou":
+            return ou.OUPublicKey.from_bytes(data)
+        return paillier.PublicKey.from_bytes(data)
+    except ValueError as error:
+        raise ComponentError(f"hetero_secureboost: a bad public key from the guest: {error}") from None
 
 
 def _slice(vector: paillier.EncryptedVector, start: int, size: int) -> paillier.EncryptedVector:

@@ -19,10 +19,10 @@ DEFAULT_CV = {"n_splits": 5, "shuffle": False, "random_state": None}
 
 
 def _he_rule(value: dict[str, Any]) -> str | None:
-    # FATE also offers "ou" and "mock" (mock is refused by FATE's default safety config); only Paillier is
-    # implemented here. FATE's safety config sets the minimum key size.
-    if value["kind"] != "paillier":
-        return f"kind {value['kind']!r} is not available here; use paillier"
+    # FATE also offers "mock" (no encryption), which its default safety config refuses, as here. FATE's
+    # safety config sets the minimum key size.
+    if value["kind"] not in ("paillier", "ou"):
+        return f"kind {value['kind']!r} is not available here; use paillier or ou"
     if value["key_length"] < paillier.MIN_KEY_BITS:
         return f"key_length must be at least {paillier.MIN_KEY_BITS}, got {value['key_length']}"
     return None

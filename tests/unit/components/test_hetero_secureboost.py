@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from fate_grpc.components.codec import decode_arrays
 from fate_grpc.components.context import ComponentError, Party
 from fate_grpc.components.table import Table
 from fate_grpc.ml.secureboost.objectives import sigmoid
@@ -238,7 +239,8 @@ def test_warm_start_keeps_the_saved_learning_rate(tables) -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"he_param": {"kind": "ou"}}, "parameter he_param kind 'ou' is not available here"),
+        ({"he_param": {"kind": "mock"}}, "parameter he_param kind 'mock' is not available here"),
+        ({"he_param": {"kind": "paillier", "key_length": 512}}, "key_length must be at least 1024"),
         ({"num_trees": 0}, "parameter num_trees must be an integer > 0"),
         ({"objective": "multi:ce"}, "num_class must be at least 3"),
         ({"top_rate": 1.5}, "parameter top_rate must be a number"),
@@ -314,3 +316,21 @@ def test_two_hosts_predict_stage_gives_the_training_scores(tables) -> None:
         trained[GUEST]["train_output_data"].frame["predict_score"],
         atol=1e-12,
     )
+
+
+def test_ou_gives_the_paillier_model(tables) -> None:
+    rows = small(tables, 150)
+    params = {"num_trees": 2, "he_param": {"kind": "ou", "key_length": 1024}, "split_info_pack": True}
+
+    federation, outputs = run(rows, params)
+
+    _, expected = oracle(rows, {"num_trees": 2})
+    np.testing.assert_allclose(
+        outputs[GUEST]["train_output_data"].frame["predict_score"], sigmoid(expected), atol=1e-9
+    )
+    # As FATE: OU cannot fold several bins into one ciphertext, so every candidate travels on its own.
+    hist = next(m for m in federation.sent_between(HOST, GUEST) if m.tag.endswith("t0.l0.hist"))
+    assert b"OUK1" in next(m for m in federation.sent_between(GUEST, HOST) if m.tag.endswith("setup")).payload
+    arrays = decode_arrays(hist.payload)
+    header_bytes, ou_ciphertext_bytes = 17, 128  # an OU ciphertext is an element mod n (1024 bits)
+    assert len(arrays["vector_hist0"]) == header_bytes + ou_ciphertext_bytes * len(arrays["counts"])
