@@ -1,5 +1,5 @@
 """hetero_secureboost: FATE 2.2's vertical (hetero) SecureBoost, gradient-boosted trees over features split
-between a guest (labels, Paillier key) and one or more hosts, on rows aligned by psi.
+between a guest (labels, Paillier or OU key) and one or more hosts, on rows aligned by psi.
 
 One module per role (``guest``, ``host``; each docstring says exactly what that role learns). Stages:
 train (``train_data``, optional ``validate_data`` and ``warm_start_model`` -> ``train_output_data`` at the
@@ -48,7 +48,7 @@ SPEC = ComponentSpec(
         ),
     },
     parameters=TRAIN_PARAMETERS,
-    description="Hetero SecureBoost (Paillier): gradient-boosted trees over the guest's and hosts' features.",
+    description="Hetero SecureBoost (Paillier or OU): boosted trees over the guest's and hosts' features.",
 )
 
 

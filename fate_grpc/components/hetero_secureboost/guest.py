@@ -1,4 +1,4 @@
-"""The guest's part of hetero_secureboost: it holds the labels, its own features and the Paillier key.
+"""The guest's part of hetero_secureboost: it holds the labels, its own features and the key pair.
 
 Per tree it computes g and h, encrypts them (``gh_pack``: one ciphertext per row) and sends them to every
 host once; per level it sends the node of every row, finds the best split of each node over its own

@@ -1,11 +1,12 @@
 """The host's part of hetero_secureboost: it holds features only.
 
-Per tree it receives the guest's Paillier-encrypted g/h (one ciphertext per sampled row, or two without
-``gh_pack``) and per level the node of every row; it sums the ciphertexts per node, feature and bin (the
-smaller child of each split from rows, its sibling by subtraction), makes the sums cumulative, shuffles each
-node's candidates with a secret per-tree permutation, packs several per ciphertext and sends them with the
-plaintext row counts. The guest answers which of its anonymous candidates won a node; the host keeps the
-feature and threshold and returns the left/right assignment of the rows on that node.
+Per tree it receives the guest's encrypted g/h (Paillier or OU; one ciphertext per sampled row, or two
+without ``gh_pack``) and per level the node of every row; it sums the ciphertexts per node, feature and
+bin (the smaller child of each split from rows, its sibling by subtraction), makes the sums cumulative,
+keeps each node's distinct candidates, shuffles them with a secret per-tree permutation, packs several
+per ciphertext and sends them with the plaintext row counts. The guest answers which of its anonymous
+candidates won a node; the host keeps the feature and threshold and returns the left/right assignment of
+the rows on that node.
 
 What the host learns: the encrypted g/h (never a label, g or h in plaintext), which rows sit on which node
 of every tree (FATE's sample positions) and with GOSS which rows were sampled, which of its own splits won,
