@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from sklearn.metrics import roc_auc_score
 
 from fate_grpc.cli.local_cluster import LocalCluster
@@ -75,3 +77,29 @@ def test_predict_dag_from_the_warehouse_gives_the_train_scores(flow: Flow, train
     test = _rows(flow, predicted, "test_output_data")
     assert set(test["type"]) == {"test_set"}
     assert np.allclose(test["predict_score"].astype(float), train["predict_score"].astype(float))
+
+
+def test_cross_validation_dag(flow: Flow, tmp_path: Path) -> None:
+    document = yaml.safe_load((DAGS / "hetero_secureboost.yaml").read_text())
+    tasks = document["dag"]["tasks"]
+    del tasks["evaluation_0"]
+    sbt = tasks["sbt_0"]
+    sbt["stage"] = "cross_validation"
+    sbt["inputs"]["data"] = {"cv_data": sbt["inputs"]["data"]["train_data"]}
+    sbt["parameters"].update(cv_param={"n_splits": 3, "shuffle": True, "random_state": 1})
+    document["dag"]["conf"].pop("model_id")
+    document["dag"]["conf"].pop("model_version")
+    path = tmp_path / "cv.yaml"
+    path.write_text(yaml.safe_dump(document))
+
+    job = flow.run_job(path)
+
+    ref = ["-j", job, "-tn", "sbt_0", "-r", "guest", "-p", GUEST]
+    flow.ok("output", "download-data", *ref, "-o", str(tmp_path / "out"))
+    (csv,) = (tmp_path / "out").glob("*/cv_output_datas.csv")
+    frame = pd.read_csv(csv)
+    assert sorted(frame["cv_fold"].unique().tolist()) == [0, 1, 2]
+    validated = frame[frame["type"] == "validate_set"]
+    assert len(validated) == 569 and roc_auc_score(validated["label"], validated["predict_score"]) > 0.95
+    losses = [r for r in flow.ok("output", "query-metric", *ref)["data"] if r["name"] == "sbt_loss"]
+    assert len(losses) == 3
