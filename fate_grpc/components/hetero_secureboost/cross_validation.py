@@ -1,7 +1,8 @@
 """hetero_secureboost's cross_validation stage: k folds (scikit-learn's KFold, as FATE) chosen by the guest,
 which sends the hosts the row positions of each fold (rows are aligned by psi, so positions name the same
-ids at every party). One training per fold, its ``sbt_loss`` logged under groups default /
-cross_validations k; with ``output_cv_data``, the guest writes the scores of every fold's train and
+ids at every party). One training per fold, the fold's other rows scored tree by tree as validate data
+(see ``validation``); its ``sbt_loss`` and ``validation`` are logged under groups default /
+cross_validations k. With ``output_cv_data``, the guest writes the scores of every fold's train and
 validate rows in ``cv_output_datas`` (one table, a ``cv_fold`` column telling the folds apart). As in FATE,
 hosts write no data."""
 
@@ -13,9 +14,7 @@ import numpy as np
 
 from fate_grpc.components.context import ComponentContext, ComponentError
 from fate_grpc.components.hetero_secureboost import guest, host, outputs
-from fate_grpc.components.hetero_secureboost.features import feature_matrix
 from fate_grpc.components.hetero_secureboost.messages import Channel, guest_and_hosts
-from fate_grpc.components.hetero_secureboost.prediction import check_rows, predict_table, serve_predictions
 from fate_grpc.components.table import Table, TableSchema
 from fate_grpc.ml.linear.kernels import kfold_indices
 
@@ -48,9 +47,10 @@ def _guest(ctx: ComponentContext) -> None:
         channel.send("fold", hosts, train=train_rows, test=test_rows)
         train_table, test_table = table.take(train_rows), table.take(test_rows)
         groups = (("default", None), ("cross_validations", k))
-        model, trained = guest.fit(ctx, channel.child("train"), train_table, validate=True, groups=groups)
-        validated = predict_table(channel.child("validate"), hosts, model, test_table, ctx)
-        if ctx.parameters["output_cv_data"]:
+        model, trained, validated = guest.fit(
+            ctx, channel.child("train"), train_table, validate=test_table, groups=groups
+        )
+        if ctx.parameters["output_cv_data"] and validated is not None:
             fold = [
                 outputs.prediction_table(train_table, model.objective, trained, outputs.TRAIN_SET),
                 outputs.prediction_table(test_table, model.objective, validated, outputs.VALIDATE_SET),
@@ -70,12 +70,7 @@ def _host(ctx: ComponentContext) -> None:
         channel = root.child(f"f{k}")
         fold = channel.receive("fold", guest_party)
         train_rows, test_rows = (_positions(fold.array(key), len(table), key) for key in ("train", "test"))
-        forest, data, _ = host.fit(ctx, channel.child("train"), table.take(train_rows))
-        test_table = table.take(test_rows)
-        validate = channel.child("validate")
-        check_rows(validate.receive("rows", guest_party), test_table, "cv_data")
-        features, _ = feature_matrix(test_table, data.names)
-        serve_predictions(validate, guest_party, forest, features)
+        host.fit(ctx, channel.child("train"), table.take(train_rows), validate=table.take(test_rows))
 
 
 def _positions(value: np.ndarray, rows: int, key: str) -> np.ndarray:

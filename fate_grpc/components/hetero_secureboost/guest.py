@@ -39,6 +39,7 @@ from fate_grpc.components.hetero_secureboost.model import (
 )
 from fate_grpc.components.hetero_secureboost.params import boost_params
 from fate_grpc.components.hetero_secureboost.prediction import predict_table, raw_scores
+from fate_grpc.components.hetero_secureboost.validation import GuestValidation
 from fate_grpc.components.hetero_secureboost.workers import CryptoWorkers, ObfuscatorPrefill
 from fate_grpc.components.table import Table
 from fate_grpc.crypto import gh_pack, ou, paillier
@@ -53,22 +54,20 @@ MODEL_HYPER_KEYS = ("num_trees", "max_depth", "max_bin", "l1", "l2", "complete_s
 
 
 def train(ctx: ComponentContext) -> None:
-    _, hosts = guest_and_hosts(ctx)
     table = ctx.read_input_table("train_data")
     validate = ctx.read_input_table("validate_data") if ctx.has_input("validate_data") else None
     warm = None
     if ctx.input_count("warm_start_model") > 0:
         warm = load_model(ctx.read_input_model("warm_start_model"), what="warm_start_model")
-    model, predicted = fit(ctx, Channel(ctx, "sbt.train"), table, warm=warm, validate=validate is not None)
+    model, predicted, validated = fit(ctx, Channel(ctx, "sbt.train"), table, warm=warm, validate=validate)
     document = guest_document(model, model.hyper["feature_names"])
     ctx.write_output_model("output_model", document, {})
     # The guest's own features' importance (split count, gain sum), also in the model.
     ctx.log_metric("feature_importance", document["feature_importance"], type="custom")
     ctx.report_progress(90)
     parts = [outputs.prediction_table(table, model.objective, predicted, outputs.TRAIN_SET)]
-    if validate is not None:
-        scored = predict_table(Channel(ctx, "sbt.validate"), hosts, model, validate, ctx)
-        parts.append(outputs.prediction_table(validate, model.objective, scored, outputs.VALIDATE_SET))
+    if validate is not None and validated is not None:
+        parts.append(outputs.prediction_table(validate, model.objective, validated, outputs.VALIDATE_SET))
     ctx.write_output_table("train_output_data", outputs.stacked(parts))
 
 
@@ -88,11 +87,11 @@ def fit(
     table: Table,
     *,
     warm: GuestModel | None = None,
-    validate: bool = False,
+    validate: Table | None = None,
     groups: MetricGroups = DEFAULT_METRIC_GROUPS,
-) -> tuple[GuestModel, np.ndarray]:
+) -> tuple[GuestModel, np.ndarray, np.ndarray | None]:
     """Train (or, from ``warm``, continue) with the hosts on ``table``; the model and the probabilities or
-    values of the training rows. ``validate`` tells the hosts that validate rows are scored next."""
+    values of the training rows, and of the ``validate`` rows (scored tree by tree, see ``validation``)."""
     _, hosts = guest_and_hosts(ctx)
     timing.reset()
     params = boost_params(ctx.parameters)
@@ -111,22 +110,29 @@ def fit(
         "existing_trees": existing,
         "new_trees": new_trees,
         "total_trees": existing + new_trees,
-        "validate": validate,
+        "validate_digest": None if validate is None else ids_digest(validate.ids.tolist()),
         "he_kind": kind,
     }
     channel.send("setup", hosts, header, public_key=np.frombuffer(public_key.to_bytes(), dtype=np.uint8))
     scores = _starting_scores(ctx, channel, model, hosts, data.features, labels)
+    me = sitename(Party(ctx.role, ctx.party_id))
+    checker = None
+    if validate is not None:
+        checker = GuestValidation.start(channel.child("validate"), hosts, model, validate, me)
     with CryptoWorkers(len(labels)) as executor:
         keys = _Keys.of(ctx.parameters, public_key, private_key, executor)
         if keys.prefill is not None:
             keys.prefill.start(len(labels) * (1 if keys.gh_pack else 2))
         try:
-            scores = _boost(ctx, channel, hosts, model, params, data, labels, scores, keys, groups)
+            scores = _boost(
+                ctx, _Run(channel, hosts, keys, checker, groups), model, params, data, labels, scores
+            )
         finally:
             if keys.prefill is not None:
                 keys.prefill.wait()
     ctx.log.info(timing.summary(new_trees))
-    return model, model.objective.predict(scores)
+    validated = None if checker is None else checker.predicted(model)
+    return model, model.objective.predict(scores), validated
 
 
 @dataclass(frozen=True)
@@ -155,18 +161,27 @@ class _Keys:
         return cls(public_key, private_key, executor, prefill, params["gh_pack"], params["split_info_pack"])
 
 
+@dataclass(frozen=True)
+class _Run:
+    """Who and what one training talks to: the scope, the hosts, the keys, validation, metric groups."""
+
+    channel: Channel
+    hosts: list[Party]
+    keys: _Keys
+    validation: GuestValidation | None
+    groups: MetricGroups
+
+
 def _boost(
     ctx: ComponentContext,
-    channel: Channel,
-    hosts: list[Party],
+    run: _Run,
     model: GuestModel,
     params: BoostParams,
     data: feats.Binned,
     labels: np.ndarray,
     scores: np.ndarray,
-    keys: _Keys,
-    groups: MetricGroups,
 ) -> np.ndarray:
+    channel, hosts, keys, groups = run.channel, run.hosts, run.keys, run.groups
     objective = model.objective
     me = sitename(Party(ctx.role, ctx.party_id))
     first_round = len(model.forest.trees) // objective.tree_dim
@@ -189,10 +204,14 @@ def _boost(
             model.forest.trees.append(nodes)
             model.forest.splits.append(grower.splits)
             model.forest.importance.append(importance_of(nodes, grower.splits, with_gain=True))
+            if run.validation is not None:
+                run.validation.add_tree(len(model.forest.trees) - 1, nodes, grower.splits, model)
         loss = objective.loss(labels, scores)
         model.loss_history.append(loss)
         step = first_round + round_index
         ctx.log_metric("sbt_loss", loss, type="loss", step=step, step_axis="iterations", groups=groups)
+        if run.validation is not None:
+            run.validation.log(ctx, model, step, groups)
         ctx.report_progress(min(85, 5 + 80 * (round_index + 1) // params.num_trees))
     return scores
 

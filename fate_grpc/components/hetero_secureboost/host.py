@@ -26,8 +26,14 @@ import numpy as np
 from fate_grpc.components import table as tables
 from fate_grpc.components.context import ComponentContext, ComponentError, InputModel, Party
 from fate_grpc.components.hetero_secureboost import features as feats
-from fate_grpc.components.hetero_secureboost import timing
-from fate_grpc.components.hetero_secureboost.messages import Channel, Message, guest_and_hosts, sitename
+from fate_grpc.components.hetero_secureboost import timing, validation
+from fate_grpc.components.hetero_secureboost.messages import (
+    Channel,
+    Message,
+    guest_and_hosts,
+    ids_digest,
+    sitename,
+)
 from fate_grpc.components.hetero_secureboost.model import (
     Forest,
     SplitValue,
@@ -44,24 +50,23 @@ from fate_grpc.ml.secureboost.tree import Node
 
 
 def train(ctx: ComponentContext) -> None:
-    guest, _ = guest_and_hosts(ctx)
     table = ctx.read_input_table("train_data")
     warm = ctx.read_input_model("warm_start_model") if ctx.input_count("warm_start_model") > 0 else None
-    forest, data, validate = fit(ctx, Channel(ctx, "sbt.train"), table, warm=warm)
+    validate = ctx.read_input_table("validate_data") if ctx.has_input("validate_data") else None
+    forest, data = fit(ctx, Channel(ctx, "sbt.train"), table, warm=warm, validate=validate)
     ctx.write_output_model("output_model", host_document(ctx.parameters, forest, data.names), {})
-    if validate:
-        rows = ctx.read_input_table("validate_data")
-        features, _ = feats.feature_matrix(rows, data.names)
-        channel = Channel(ctx, "sbt.validate")
-        check_rows(channel.receive("rows", guest), rows, "validate_data")
-        serve_predictions(channel, guest, forest, features)
 
 
 def fit(
-    ctx: ComponentContext, channel: Channel, table: tables.Table, *, warm: InputModel | None = None
-) -> tuple[Forest, feats.Binned, bool]:
-    """Take part in the guest's training on ``table``: the forest (this host's view), the binned data, and
-    whether the guest scores validate rows next."""
+    ctx: ComponentContext,
+    channel: Channel,
+    table: tables.Table,
+    *,
+    warm: InputModel | None = None,
+    validate: tables.Table | None = None,
+) -> tuple[Forest, feats.Binned]:
+    """Take part in the guest's training on ``table`` (and its tree-by-tree scoring of ``validate``): the
+    forest (this host's view) and the binned data."""
     guest, _ = guest_and_hosts(ctx)
     timing.reset()
     data = feats.binned(table, ctx.parameters["max_bin"])
@@ -75,6 +80,9 @@ def fit(
         )
     if forest.trees:
         serve_predictions(channel.child("warm_start"), guest, forest, data.features)
+    checked = _validate_features(setup, validate, data.names)
+    if checked is not None and forest.trees:
+        validation.serve_warm_start(channel.child("validate"), guest, forest, checked)
     public_key = _public_key(setup)
     me = sitename(Party(ctx.role, ctx.party_id))
     total = max(1, int(setup.header["total_trees"]))
@@ -85,9 +93,31 @@ def fit(
             forest.trees.append(nodes)
             forest.splits.append(splits)
             forest.importance.append(importance_of(nodes, splits, with_gain=False))
+            if checked is not None:
+                validation.serve_tree(channel.child("validate"), guest, index, nodes, splits, checked)
             ctx.report_progress(min(80, 5 + 75 * (index + 1) // total))
     ctx.log.info(timing.summary(int(setup.header["new_trees"])))
-    return forest, data, bool(setup.header.get("validate"))
+    return forest, data
+
+
+def _validate_features(setup: Message, validate: tables.Table | None, names: list[str]) -> np.ndarray | None:
+    """This host's validate features when the guest scores validate rows (None otherwise).
+
+    Raises:
+        ComponentError: The guest validates but this host has no validate_data, or other rows.
+    """
+    digest = setup.header.get("validate_digest")
+    if digest is None:
+        return None
+    if validate is None:
+        raise ComponentError(
+            "hetero_secureboost: the guest has validate_data; give this host its validate_data too"
+        )
+    if digest != ids_digest(validate.ids.tolist()):
+        raise ComponentError(
+            "hetero_secureboost: the guest's and this host's validate_data rows differ (run psi on them)"
+        )
+    return feats.feature_matrix(validate, names)[0]
 
 
 def predict(ctx: ComponentContext) -> None:

@@ -116,13 +116,34 @@ def test_predict_stage_gives_the_training_scores(tables, breast_run) -> None:
     assert set(frame["type"]) == {"test_set"}
 
 
-def test_validate_data_is_scored_after_training(tables) -> None:
+def test_validate_data_is_scored_tree_by_tree(tables) -> None:
     train, validate = small(tables, 120), {p: t.take(np.arange(120, 180)) for p, t in tables.items()}
 
-    _, outputs = run(train, {"num_trees": 2}, extra={p: {"validate_data": validate[p]} for p in tables})
+    federation, outputs = run(
+        train, {"num_trees": 3}, extra={p: {"validate_data": validate[p]} for p in tables}
+    )
 
     frame = outputs[GUEST]["train_output_data"].frame
     assert frame["type"].value_counts().to_dict() == {"train_set": 120, "validate_set": 60}
+    records = [m for m in federation.contexts[GUEST].metrics if m.name == "validation"]
+    assert [m.step for m in records] == [0, 1, 2] and {m.type for m in records} == {"evaluation"}
+    validated = frame[frame["type"] == "validate_set"]
+    assert records[-1].value["auc"] == pytest.approx(
+        roc_auc_score(validated["label"], validated["predict_score"])
+    )
+    # The same scores as predicting the validate rows with the finished model.
+    models = {party: {"input_model": output_model(federation, party)} for party in tables}
+    _, predicted = run(validate, {}, stage="predict", key="test_data", models=models)
+    np.testing.assert_allclose(
+        predicted[GUEST]["test_output_data"].frame["predict_score"], validated["predict_score"], atol=1e-12
+    )
+
+
+def test_a_host_without_the_guests_validate_data_is_told_so(tables) -> None:
+    train, validate = small(tables, 60), tables[GUEST].take(np.arange(60, 80))
+
+    with pytest.raises(ComponentError, match="give this host its validate_data too"):
+        run(train, {"num_trees": 1}, extra={GUEST: {"validate_data": validate}})
 
 
 def test_multi_class_trains_as_well_as_the_plaintext_booster() -> None:
@@ -334,3 +355,19 @@ def test_ou_gives_the_paillier_model(tables) -> None:
     arrays = decode_arrays(hist.payload)
     header_bytes, ou_ciphertext_bytes = 17, 128  # an OU ciphertext is an element mod n (1024 bits)
     assert len(arrays["vector_hist0"]) == header_bytes + ou_ciphertext_bytes * len(arrays["counts"])
+
+
+def test_warm_start_with_validate_data_scores_the_whole_model(tables) -> None:
+    rows, validate = small(tables, 120), {p: t.take(np.arange(120, 160)) for p, t in tables.items()}
+    extra = {p: {"validate_data": validate[p]} for p in tables}
+    first, _ = run(rows, {"num_trees": 1}, extra=extra)
+    models = {party: {"warm_start_model": output_model(first, party)} for party in rows}
+
+    _, warm = run(rows, {"num_trees": 1}, models=models, extra=extra)
+    _, straight = run(rows, {"num_trees": 2}, extra=extra)
+
+    np.testing.assert_allclose(
+        warm[GUEST]["train_output_data"].frame["predict_score"],
+        straight[GUEST]["train_output_data"].frame["predict_score"],
+        atol=1e-9,
+    )
