@@ -122,8 +122,8 @@ class FlowClient:
     def query_tasks(self, job_id: str, **filters: Any) -> client_pb2.QueryTasksResponse:
         return self._call("QueryTasks", client_pb2.QueryTasksRequest(job_id=job_id, **filters))
 
-    def stop_job(self, job_id: str) -> client_pb2.StopJobResponse:
-        return self._call("StopJob", client_pb2.StopJobRequest(job_id=job_id))
+    def stop_job(self, job_id: str, *, force: bool = False) -> client_pb2.StopJobResponse:
+        return self._call("StopJob", client_pb2.StopJobRequest(job_id=job_id, force=force))
 
     def query_table(self, namespace: str, name: str) -> client_pb2.QueryTableResponse:
         return self._call("QueryTable", client_pb2.QueryTableRequest(namespace=namespace, name=name))

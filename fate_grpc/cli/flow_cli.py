@@ -279,14 +279,29 @@ def job_query(
 
 @job.command("stop")
 @click.option("-j", "--job-id", required=True)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="End the job at this node's party only, whatever its scheduler says (admins; a last resort).",
+)
 @pass_settings
-def job_stop(settings: Settings, job_id: str) -> None:
-    """Cancel a job at every party."""
+def job_stop(settings: Settings, job_id: str, force: bool) -> None:
+    """Cancel a job at every party (with --force: end it at this party only)."""
 
     def action() -> None:
         with settings.client() as client:
-            answer = client.stop_job(job_id)
-        success({"job_id": job_id, "status": job_status_name(answer.status)})
+            answer = client.stop_job(job_id, force=force)
+        data: dict[str, Any] = {"job_id": job_id, "status": job_status_name(answer.status)}
+        if force:
+            forced = answer.forced
+            data["forced"] = {
+                "party_id": forced.party_id,
+                "previous_status": job_status_name(forced.previous_status),
+                "killed_processes": forced.killed_processes,
+                "ended_tasks": forced.ended_tasks,
+                "cores_returned": forced.cores_returned,
+            }
+        success(data)
 
     run(action)
 

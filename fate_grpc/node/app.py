@@ -327,6 +327,7 @@ class Node:
             rpc_timeout_s=cfg.timeouts.rpc_s,
             submit_timeout_s=cfg.timeouts.job_create_s * 3,
             max_dag_bytes=cfg.limits.max_dag_bytes,
+            force_end_job=self.participant.force_end_job,
         )
 
     def _warn_plaintext(self, listen: str) -> None:

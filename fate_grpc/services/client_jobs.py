@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.domain.job_dependency import dependency_graph
 from fate_grpc.domain.status import JobStatus, TaskStatus
 from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument, not_found
-from fate_grpc.node.participant import DagCache
+from fate_grpc.node.participant import DagCache, ForcedEnd
 from fate_grpc.node.paths import NodePaths
 from fate_grpc.node.peers import PartyGateway
 from fate_grpc.scheduler.job_log import JobLog
@@ -36,6 +36,9 @@ from fate_grpc.store.records import JobRecord
 LOG_LINES_PER_MESSAGE = 200
 MAX_LIST = 1000
 MAX_NOTES_CHARS = 4096
+
+# Ends a job at this party only: (job_id, operator) -> what it did (Participant.force_end_job).
+ForceEndJob = Callable[[str, str], Awaitable[ForcedEnd]]
 
 
 class ClientJobRpcs:
@@ -53,6 +56,27 @@ class ClientJobRpcs:
     _rpc_timeout: float
     _submit_timeout: float
     _providers: ProviderRegistry
+    _force_end_job: ForceEndJob | None
+
+    async def force_stop_job(self, job_id: str, context: Any) -> client_pb2.StopJobResponse:
+        """`flow job stop --force`: end the job at this party only (admins only), a last resort when
+        this party's view of the job is stuck whatever its scheduler does."""
+        user = await self._auth.user(context, admin=True)
+        if self._force_end_job is None:
+            raise FateGrpcError(ErrorCode.INTERNAL, "this node cannot force-end jobs")
+        done = await self._force_end_job(job_id, f"user {user.name}")
+        job = await self._store.get_job(job_id)
+        return client_pb2.StopJobResponse(
+            job_id=job_id,
+            status=job_status_to_proto(job.status),
+            forced=client_pb2.ForcedStop(
+                party_id=self._party_id,
+                previous_status=job_status_to_proto(done.previous),
+                killed_processes=done.killed_processes,
+                ended_tasks=done.ended_tasks,
+                cores_returned=done.cores_returned,
+            ),
+        )
 
     @stream_edge
     async def WatchJob(self, request: Any, context: Any) -> AsyncIterator[client_pb2.WatchJobResponse]:

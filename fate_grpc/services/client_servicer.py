@@ -30,7 +30,7 @@ from fate_grpc.scheduler.views import JobViews
 from fate_grpc.security.identity import ClientAuthenticator, User
 from fate_grpc.services.client_admin import ClientAdminRpcs
 from fate_grpc.services.client_data import ClientDataRpcs
-from fate_grpc.services.client_jobs import ClientJobRpcs, add_local_notes
+from fate_grpc.services.client_jobs import ClientJobRpcs, ForceEndJob, add_local_notes
 from fate_grpc.services.client_logs import ClientLogRpcs
 from fate_grpc.services.client_outputs import ClientOutputRpcs
 from fate_grpc.services.control_servicer import check_dag_size
@@ -76,7 +76,9 @@ class ClientServicer(
         rpc_timeout_s: float,
         submit_timeout_s: float,
         max_dag_bytes: int = Limits.max_dag_bytes,
+        force_end_job: ForceEndJob | None = None,
     ) -> None:
+        self._force_end_job = force_end_job
         self._max_dag_bytes = max_dag_bytes
         self._party_id = party_id
         self._store = store
@@ -209,6 +211,8 @@ class ClientServicer(
     async def StopJob(self, request, context):  # type: ignore[override]
         await self._auth.user(context)
         check_name(request.job_id, "job_id")
+        if request.force:
+            return await self.force_stop_job(request.job_id, context)
         job = await self._store.get_job(request.job_id)
         if job.is_scheduler:
             status = await self._scheduler.stop_job(request.job_id, self._party_id)

@@ -153,3 +153,33 @@ async def test_a_message_the_party_refuses_is_dropped_and_the_rest_delivered(tmp
             return not await guest.store.list_outbox()
 
         await assert_eventually(outbox_empty, what="the refused message was dropped")
+
+
+async def test_an_operator_force_ends_a_job_at_one_party_when_its_scheduler_never_answers(
+    tmp_path: Path,
+) -> None:
+    async with federation(tmp_path, ["9999", "10000"]) as fed:
+        await fed.upload_breast()
+        guest, host = fed.nodes["9999"], fed.nodes["10000"]
+        job_id = await start_psi_mid_protocol(fed)
+        guest.gateway.set_route("10000", f"127.0.0.1:{closed_port()}")
+        await fed.client("9999").StopJob(client_pb2.StopJobRequest(job_id=job_id), timeout=30)
+        assert await job_status(host, job_id) is JobStatus.RUNNING
+
+        answer = await fed.client("10000").StopJob(
+            client_pb2.StopJobRequest(job_id=job_id, force=True), timeout=30
+        )
+
+        assert answer.status == common_pb2.JOB_STATUS_CANCELED
+        assert answer.forced.party_id == "10000"
+        assert answer.forced.previous_status == common_pb2.JOB_STATUS_RUNNING
+        assert answer.forced.cores_returned is True
+        assert answer.forced.ended_tasks + answer.forced.killed_processes >= 1
+        assert await job_status(host, job_id) is JobStatus.CANCELED
+        assert await host.store.cores_in_use() == 0
+        rows = await host.store.list_tasks(job_id)
+        assert all(r.status not in (TaskStatus.WAITING, TaskStatus.RUNNING) for r in rows)
+        assert all(r.party_status not in (TaskStatus.WAITING, TaskStatus.RUNNING) for r in rows)
+        assert not host.supervisor.running_keys()
+        # The scheduler's view is not touched: the job ended canceled there already.
+        assert await job_status(guest, job_id) is JobStatus.CANCELED

@@ -100,18 +100,36 @@ class QueryTasksResponse(_message.Message):
     def __init__(self, tasks: _Optional[_Iterable[_Union[_common_pb2.TaskView, _Mapping]]] = ..., warning: _Optional[str] = ...) -> None: ...
 
 class StopJobRequest(_message.Message):
-    __slots__ = ("job_id",)
+    __slots__ = ("job_id", "force")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
     job_id: str
-    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+    force: bool
+    def __init__(self, job_id: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
 
 class StopJobResponse(_message.Message):
-    __slots__ = ("job_id", "status")
+    __slots__ = ("job_id", "status", "forced")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    FORCED_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     status: _common_pb2.JobStatus
-    def __init__(self, job_id: _Optional[str] = ..., status: _Optional[_Union[_common_pb2.JobStatus, str]] = ...) -> None: ...
+    forced: ForcedStop
+    def __init__(self, job_id: _Optional[str] = ..., status: _Optional[_Union[_common_pb2.JobStatus, str]] = ..., forced: _Optional[_Union[ForcedStop, _Mapping]] = ...) -> None: ...
+
+class ForcedStop(_message.Message):
+    __slots__ = ("party_id", "previous_status", "killed_processes", "ended_tasks", "cores_returned")
+    PARTY_ID_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_STATUS_FIELD_NUMBER: _ClassVar[int]
+    KILLED_PROCESSES_FIELD_NUMBER: _ClassVar[int]
+    ENDED_TASKS_FIELD_NUMBER: _ClassVar[int]
+    CORES_RETURNED_FIELD_NUMBER: _ClassVar[int]
+    party_id: str
+    previous_status: _common_pb2.JobStatus
+    killed_processes: int
+    ended_tasks: int
+    cores_returned: bool
+    def __init__(self, party_id: _Optional[str] = ..., previous_status: _Optional[_Union[_common_pb2.JobStatus, str]] = ..., killed_processes: _Optional[int] = ..., ended_tasks: _Optional[int] = ..., cores_returned: _Optional[bool] = ...) -> None: ...
 
 class UploadTableHeader(_message.Message):
     __slots__ = ("namespace", "name", "head", "delimiter", "match_id_name", "label_name", "weight_name", "header", "overwrite", "source_file")
