@@ -13,7 +13,6 @@ node's left/right answer for the rows on it.
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +27,7 @@ from fate_grpc.components.context import (
 )
 from fate_grpc.components.hetero_secureboost import features as feats
 from fate_grpc.components.hetero_secureboost import outputs, timing
+from fate_grpc.components.hetero_secureboost.guest_crypto import HostSplits, Keys
 from fate_grpc.components.hetero_secureboost.messages import Channel, guest_and_hosts, ids_digest, sitename
 from fate_grpc.components.hetero_secureboost.model import (
     Forest,
@@ -40,15 +40,13 @@ from fate_grpc.components.hetero_secureboost.model import (
 from fate_grpc.components.hetero_secureboost.params import boost_params
 from fate_grpc.components.hetero_secureboost.prediction import predict_table, raw_scores
 from fate_grpc.components.hetero_secureboost.validation import GuestValidation
-from fate_grpc.components.hetero_secureboost.workers import CryptoWorkers, ObfuscatorPrefill
+from fate_grpc.components.hetero_secureboost.workers import CryptoWorkers
 from fate_grpc.components.table import Table
 from fate_grpc.crypto import gh_pack, ou, paillier
-from fate_grpc.crypto.fixedpoint import PackingLayout, slots_per_plaintext
 from fate_grpc.crypto.gh_pack import GHCodec
 from fate_grpc.ml.secureboost.booster import BoostParams, LocalSplits, sampled_rows
 from fate_grpc.ml.secureboost.objectives import BINARY_BCE, MULTI_CE, REGRESSION_L2, Objective
-from fate_grpc.ml.secureboost.splitter import best_splits
-from fate_grpc.ml.secureboost.tree import Candidate, Node, TreeBuilder, choose
+from fate_grpc.ml.secureboost.tree import Node, TreeBuilder, choose
 
 MODEL_HYPER_KEYS = ("num_trees", "max_depth", "max_bin", "l1", "l2", "complete_secure")
 
@@ -120,7 +118,7 @@ def fit(
     if validate is not None:
         checker = GuestValidation.start(channel.child("validate"), hosts, model, validate, me)
     with CryptoWorkers(len(labels)) as executor:
-        keys = _Keys.of(ctx.parameters, public_key, private_key, executor)
+        keys = Keys.of(ctx.parameters, public_key, private_key, executor)
         if keys.prefill is not None:
             keys.prefill.start(len(labels) * (1 if keys.gh_pack else 2))
         try:
@@ -136,38 +134,12 @@ def fit(
 
 
 @dataclass(frozen=True)
-class _Keys:
-    """The guest's key pair and how it encrypts: OU forces g/h packing and cannot fold several bins into
-    one ciphertext (as in FATE); Paillier obfuscators are computed ahead while the guest waits."""
-
-    public_key: paillier.PublicKey
-    private_key: paillier.PrivateKey | ou.OUPrivateKey
-    executor: Executor | None
-    prefill: ObfuscatorPrefill | None
-    gh_pack: bool
-    split_info_pack: bool
-
-    @classmethod
-    def of(
-        cls,
-        params: dict[str, Any],
-        public_key: paillier.PublicKey,
-        private_key: paillier.PrivateKey | ou.OUPrivateKey,
-        executor: Executor | None,
-    ) -> _Keys:
-        if isinstance(public_key, ou.OUPublicKey):
-            return cls(public_key, private_key, executor, None, gh_pack=True, split_info_pack=False)
-        prefill = ObfuscatorPrefill(public_key, executor)
-        return cls(public_key, private_key, executor, prefill, params["gh_pack"], params["split_info_pack"])
-
-
-@dataclass(frozen=True)
 class _Run:
     """Who and what one training talks to: the scope, the hosts, the keys, validation, metric groups."""
 
     channel: Channel
     hosts: list[Party]
-    keys: _Keys
+    keys: Keys
     validation: GuestValidation | None
     groups: MetricGroups
 
@@ -226,7 +198,7 @@ class _GuestTree:
     index: int
     data: feats.Binned
     params: BoostParams
-    keys: _Keys
+    keys: Keys
     last: bool = False
 
     def __post_init__(self) -> None:
@@ -258,7 +230,7 @@ class _GuestTree:
         self.channel.send(f"{tag}.tree", self.hosts, {"nodes": shape})
         return builder
 
-    def _start_hosts(self, g: np.ndarray, h: np.ndarray, sampled: np.ndarray) -> list[_HostSplits]:
+    def _start_hosts(self, g: np.ndarray, h: np.ndarray, sampled: np.ndarray) -> list[HostSplits]:
         regression = self.params.objective == REGRESSION_L2
         rows = int(sampled.sum())
         codec = GHCodec.for_gradients(g[sampled], rows, regression=regression, packed=self._gh_pack())
@@ -278,7 +250,7 @@ class _GuestTree:
             {f"gh{c}": v for c, v in enumerate(vectors)},
             sampled=sampled,
         )
-        return [_HostSplits(self.channel, host, codec, self.keys) for host in self.hosts]
+        return [HostSplits(self.channel, host, codec, self.keys) for host in self.hosts]
 
     def _gh_pack(self) -> bool:
         return self.keys.gh_pack
@@ -291,7 +263,7 @@ class _GuestTree:
         builder: TreeBuilder,
         split: list[Node],
         local: LocalSplits,
-        remote: list[_HostSplits],
+        remote: list[HostSplits],
         level: str,
     ) -> None:
         rows_of = {node.nid: builder.rows_at(node.nid) for node in split}
@@ -315,88 +287,6 @@ class _GuestTree:
                 rows = rows_of[node.nid]
                 builder.route(node, rows, left[offset : offset + len(rows)])
                 offset += len(rows)
-
-
-@dataclass
-class _HostSplits:
-    """A host's candidates at the guest: decrypted sums under anonymous split ids."""
-
-    channel: Channel
-    host: Party
-    codec: GHCodec
-    keys: _Keys
-
-    @property
-    def site(self) -> str:
-        return sitename(self.host)
-
-    def _layout(self, count: int) -> PackingLayout | None:
-        """How the host packed ``count`` entries: the guest's own settings decide, not the host's word."""
-        if not self.keys.split_info_pack:
-            return None
-        slot_bits = self.codec.slot_bits
-        slots = slots_per_plaintext(int(self.keys.public_key.n), slot_bits)
-        return PackingLayout(count=count, slot_bits=slot_bits, slots=slots, scale=0, offset=0)
-
-    def level_best(self, builder: TreeBuilder, level: str) -> list[Candidate | None]:
-        message = self.channel.receive(f"{level}.hist", self.host)
-        counts = message.array("counts").astype(np.int64)
-        sizes = message.array("sizes").astype(np.int64)
-        nodes = len(builder.level)
-        if sizes.shape != (nodes,) or int(sizes.sum()) != len(counts) or (sizes < 0).any():
-            raise ComponentError(f"hetero_secureboost: {self.host} sent histograms of the wrong shape")
-        channels = [
-            (message.vector(f"hist{c}", self.keys.public_key), self._layout(len(counts)))
-            for c in range(self.codec.channels)
-        ]
-        with timing.measure("decrypt"):
-            try:
-                big_g, big_h = gh_pack.decrypt_histogram(
-                    self.keys.private_key, channels, self.codec, executor=self.keys.executor
-                )
-            except (ValueError, OverflowError) as error:
-                raise ComponentError(
-                    f"hetero_secureboost: {self.host} sent bad histograms ({error})"
-                ) from None
-        if len(big_g) != len(counts):
-            raise ComponentError(
-                f"hetero_secureboost: {self.host} sent {len(big_g)} sums for {len(counts)} counts"
-            )
-        with timing.measure("split"):
-            g, h = self.codec.to_floats(big_g, big_h, counts)
-            left_g, left_h, left_count = _rectangular(sizes, g, h, counts)
-            best = best_splits(left_g, left_h, left_count, *builder.totals(), builder.params)
-        out: list[Candidate | None] = []
-        for i in range(nodes):
-            if not np.isfinite(best.gain[i]):
-                out.append(None)
-                continue
-            out.append(
-                Candidate(
-                    self.site,
-                    float(best.gain[i]),
-                    float(best.left_g[i]),
-                    float(best.left_h[i]),
-                    int(best.left_count[i]),
-                    split_id=int(best.index[i]),
-                )
-            )
-        return out
-
-
-def _rectangular(
-    sizes: np.ndarray, g: np.ndarray, h: np.ndarray, counts: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-node candidate lists as ``(nodes, longest)`` arrays; padding has no rows (always refused)."""
-    width = max(1, int(sizes.max(initial=0)))
-    out_g, out_h = np.zeros((len(sizes), width)), np.zeros((len(sizes), width))
-    out_count = np.zeros((len(sizes), width), dtype=np.int64)
-    start = 0
-    for k, size in enumerate(sizes.tolist()):
-        out_g[k, :size], out_h[k, :size] = g[start : start + size], h[start : start + size]
-        out_count[k, :size] = counts[start : start + size]
-        start += size
-    return out_g, out_h, out_count
 
 
 def _masked(node: Node) -> dict[str, Any]:
