@@ -14,11 +14,12 @@ Split sizes follow FATE's ``data_split`` rules:
   takes it; if exactly one size is missing, it takes it; a missing test next to a given validate is 0 when
   train is missing too. When all three are given they must add up to the total.
 
-Fractions become counts by largest-remainder apportionment of ``n_rows`` (the counts always add up to
-``n_rows`` and a zero fraction always gives zero rows); FATE rounds train and validate and gives test the
-rest, which agrees except for rare rounding cases. Stratified splitting apportions each split over the labels
-the same way, in proportion to the label counts, so every split keeps the label proportions to within one
-row per label. Labels are processed in sorted order.
+Fractions become counts as FATE makes them: train and validate are ``round(fraction * n_rows)`` (Python's
+round, halves to even) and test is the rest. Stratified splitting draws train from all rows, then validate
+from the rows left, as FATE does: of a split of ``size`` rows drawn from a pool, each label but the last
+(labels in sorted order, those present in the pool) gets ``round(its rows in the pool / pool rows * size)``
+and the last label the rest. Where FATE's rounding would ask for more rows than there are (FATE then
+fails), sizes fall back to largest-remainder apportionment, which always fits.
 
 Sampling follows FATE's ``sample``: ``frac`` and ``n`` are exclusive, neither means ``frac=1.0``; a size is
 ``max(1, int(frac * rows))``; a fraction above 1 (up-sampling) needs ``replace=True``. A dict ``frac`` maps
@@ -83,9 +84,9 @@ def split_indices(
         return _sorted(perm[:cut1]), _sorted(perm[cut1:cut2]), _sorted(perm[cut2:])
     _, groups = _classes_and_groups(stratify_labels, n_rows)
     group_sizes = [g.shape[0] for g in groups]
-    train_per = _apportion(counts[0], group_sizes, group_sizes)
+    train_per = _fate_per_label(counts[0], group_sizes) or _apportion(counts[0], group_sizes, group_sizes)
     left = [size - t for size, t in zip(group_sizes, train_per, strict=True)]
-    validate_per = _apportion(counts[1], group_sizes, left)
+    validate_per = _fate_per_label(counts[1], left) or _apportion(counts[1], group_sizes, left)
     parts: tuple[list[IntArray], list[IntArray], list[IntArray]] = ([], [], [])
     for rows, n_train, n_validate in zip(groups, train_per, validate_per, strict=True):
         perm = rng.permutation(rows)
@@ -132,6 +133,14 @@ def _fill_missing(sizes: list[Size], total: float) -> list[float]:
 
 
 def _apportion_fractions(fractions: list[float], n_rows: int) -> tuple[int, int, int]:
+    # FATE's counts: train and validate rounded, test the rest.
+    train, validate = round(fractions[0] * n_rows), round(fractions[1] * n_rows)
+    if train + validate <= n_rows:
+        return train, validate, n_rows - train - validate
+    return _largest_remainder(fractions, n_rows)
+
+
+def _largest_remainder(fractions: list[float], n_rows: int) -> tuple[int, int, int]:
     # Largest remainder on the quotas fraction * n_rows, which add up to n_rows up to float rounding;
     # the 1e-9 keeps e.g. 0.29 * 100 = 28.999999999999996 from flooring to 28.
     quotas = [f * n_rows for f in fractions]
@@ -143,6 +152,23 @@ def _apportion_fractions(fractions: list[float], n_rows: int) -> tuple[int, int,
         if sum(base) > n_rows and base[i] > 0:
             base[i] -= 1
     return base[0], base[1], base[2]
+
+
+def _fate_per_label(size: int, pool: list[int]) -> list[int] | None:
+    """FATE's stratified counts of a ``size``-row draw from a pool with ``pool[i]`` rows of label i.
+
+    None where FATE's draw would fail: a label asked for more rows than the pool has of it.
+    """
+    present = [i for i, rows in enumerate(pool) if rows > 0]
+    shares = [0] * len(pool)
+    if not present:
+        return shares if size == 0 else None
+    pool_rows = sum(pool)
+    for i in present[:-1]:
+        shares[i] = round(pool[i] / pool_rows * size)
+    shares[present[-1]] = size - sum(shares)
+    fits = all(0 <= share <= rows for share, rows in zip(shares, pool, strict=True))
+    return shares if fits else None
 
 
 def _apportion(total: int, weights: list[int], caps: list[int]) -> list[int]:

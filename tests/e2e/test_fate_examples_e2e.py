@@ -138,14 +138,44 @@ def test_selection_from_two_models_then_the_deployed_predict_job(flow: Flow, tmp
     assert {"x0", "x1"} <= set(header(flow, train, "selection_0", "train_output_data", "guest", GUEST))
 
 
+def stratified_counts(total: int, by_label: list[int], size: int) -> list[int]:
+    """FATE's stratified draw: each label but the last gets round(its share * size), the last the rest."""
+    drawn = [round(n / total * size) for n in by_label[:-1]]
+    return [*drawn, size - sum(drawn)]
+
+
 def test_chain_of_preprocessing_components(flow: Flow) -> None:
     job = submit_example(flow, "multi_preprocessing")
     for role, party in (("guest", GUEST), ("host", HOST)):
         assert counts(flow, job, "data_split_1", role, party)["test_output_data"] == 50
         assert counts(flow, job, "sample_1", role, party) == {"output_data": 100}
+    # data_split_1: 200 train, 50 test, validate the rest (319), stratified, drawn in that order.
+    train = stratified_counts(ROWS, [LABEL_0, LABEL_1], 200)
+    left = [LABEL_0 - train[0], LABEL_1 - train[1]]
+    validate = stratified_counts(sum(left), left, ROWS - 250)
+    for label in (0, 1):
+        assert result_metric(flow, job, "data_split_1", f"{label}_summary") == {
+            "original_count": (LABEL_0, LABEL_1)[label],
+            "train_count": train[label],
+            "validate_count": validate[label],
+            "test_count": left[label] - validate[label],
+        }
+    # data_split_0: 0.6 / 0.0 / 0.4 of 569 rows: 341 train, no validate, 228 test.
+    assert counts(flow, job, "data_split_0", "guest", GUEST) == {
+        "train_output_data": 341,
+        "validate_output_data": 0,
+        "test_output_data": 228,
+    }
 
 
 def test_union_as_fate_client_2_0_writes_it(flow: Flow) -> None:
     job = submit_example(flow, "union_fate20")
     for role, party in (("guest", GUEST), ("host", HOST)):
         assert counts(flow, job, "union_0", role, party) == {"output_data": 341 + 171}
+
+
+def result_metric(flow: Flow, job: str, task: str, name: str) -> object:
+    ref = ["-j", job, "-r", "guest", "-p", GUEST, "-tn", task]
+    records = flow.ok("output", "query-metric", *ref)["data"]
+    (record,) = [r for r in records if r["name"] == name]
+    return record["data"][0]["metric"]
