@@ -1,0 +1,99 @@
+"""Every party converges across node processes: a participant frozen (SIGSTOP) while its job ends learns
+the end once it runs again, gives its cores back, and the next job runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from fate_grpc.cli.client import FlowClient
+from fate_grpc.cli.local_cluster import LocalCluster
+from fate_grpc.client.v1 import client_pb2
+from fate_grpc.common.v1 import common_pb2
+from tests.lifecycle.dags import dag, task
+from tests.support.nodes import ROOT
+
+pytestmark = [
+    pytest.mark.timeout(180),
+    pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="needs SIGSTOP/SIGCONT"),
+]
+GUEST, HOST = "9999", "10000"
+# One job at a time: a job whose cores stay held at a party blocks every later one there.
+CONF = {
+    "resources": {"cores": 4},
+    "timeouts": {"rpc_s": 2},
+    "scheduler": {"sweep_interval_s": 0.5, "collect_after_s": 1},
+}
+DEADLINE_S = 60.0
+END = {
+    common_pb2.JOB_STATUS_SUCCESS,
+    common_pb2.JOB_STATUS_FAILED,
+    common_pb2.JOB_STATUS_CANCELED,
+    common_pb2.JOB_STATUS_TIMEOUT,
+}
+
+
+def wait_until(check: Callable[[], bool], what: str) -> None:
+    """Poll the nodes' answers until `check` holds (the nodes' own progress is what is waited on)."""
+    deadline = time.monotonic() + DEADLINE_S
+    while not check():
+        assert time.monotonic() < deadline, f"not true after {DEADLINE_S}s: {what}"
+        time.sleep(0.1)
+
+
+def local_status(client: FlowClient, job_id: str) -> int:
+    """The job's status as the party's own node holds it (not the scheduler's view)."""
+    [view] = client.list_jobs(job_id=job_id).jobs
+    return view.status
+
+
+def register_testkit(client: FlowClient) -> None:
+    client.register_provider(
+        client_pb2.ProviderInfo(
+            name="testkit",
+            version="1.0",
+            device="local",
+            module="tests.support.test_components",
+            path=str(ROOT),
+        )
+    )
+
+
+def test_a_participant_frozen_while_its_job_ends_agrees_after_it_resumes(tmp_path: Path) -> None:
+    with (
+        LocalCluster(tmp_path, [GUEST, HOST], extra_conf=CONF) as cluster,
+        cluster.client(GUEST) as guest,
+        cluster.client(HOST) as host,
+    ):
+        register_testkit(guest)
+        register_testkit(host)
+        job_id = guest.submit_job(dag({"slow": task("testkit_sleep", seconds=120)})).job_id
+        wait_until(
+            lambda: local_status(host, job_id) == common_pb2.JOB_STATUS_RUNNING, "the host runs the job"
+        )
+        host_node = cluster.parties[HOST].process
+        assert host_node is not None
+
+        os.kill(host_node.pid, signal.SIGSTOP)
+        try:
+            stopped = guest.stop_job(job_id)
+        finally:
+            os.kill(host_node.pid, signal.SIGCONT)
+
+        assert stopped.status == common_pb2.JOB_STATUS_CANCELED
+        wait_until(
+            lambda: local_status(host, job_id) == common_pb2.JOB_STATUS_CANCELED, "the host learnt the end"
+        )
+        assert local_status(guest, job_id) == common_pb2.JOB_STATUS_CANCELED
+        assert guest.query_job(job_id).job.status == common_pb2.JOB_STATUS_CANCELED
+
+        # The host's cores are free again: a new job (which needs all of them) runs to success.
+        next_id = guest.submit_job(dag({"quick": task("testkit_sleep", seconds=0.1)})).job_id
+        wait_until(lambda: guest.query_job(next_id).job.status in END, "the next job ended")
+        assert guest.query_job(next_id).job.status == common_pb2.JOB_STATUS_SUCCESS
+        assert local_status(host, next_id) == common_pb2.JOB_STATUS_SUCCESS
