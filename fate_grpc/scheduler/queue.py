@@ -115,8 +115,9 @@ class JobQueue:
         free = {p: a.total_cores - a.cores_in_use for p, a in refused.items()}
         if not failures and not refused:
             return True, "", {}
-        granted = [p for p, a in answers.items() if a.granted]
-        await self.return_everywhere(job.job_id, granted)
+        # A party that did not answer may have reserved the cores all the same (its answer lost).
+        holding = [p for p in dag.party_ids() if p not in refused]
+        await self.return_everywhere(job.job_id, holding)
         if failures:
             return False, f"waiting for party {failures[0].party_id}: {failures[0].error.message}", free
         party, answer = next(iter(refused.items()))

@@ -35,7 +35,7 @@ from fate_grpc.node.peers import PartyGateway
 from fate_grpc.scheduler import planning
 from fate_grpc.scheduler.events import JobEvents
 from fate_grpc.scheduler.job_log import JobLog
-from fate_grpc.scheduler.outbox import OutboxSender
+from fate_grpc.scheduler.outbox import RETRYABLE_CODES, OutboxSender, to_each
 from fate_grpc.scheduler.party_sync import PartySync, implies_running, move_schedule_row
 from fate_grpc.scheduler.planning import SUCCESSFUL, CorePlan, latest_attempts
 from fate_grpc.scheduler.queue import JobQueue
@@ -214,6 +214,11 @@ class Scheduler:
                 return await self._gateway.call_control(party_id, "CleanJob", request, timeout=self._timeout)
 
             answers, failures = await self._gateway.fan_out(dag.party_ids(), clean)
+            if failures:
+                # The parties away now clean it when they are back (the outbox re-sends the request).
+                missed = [f.party_id for f in failures if f.error.code in RETRYABLE_CODES]
+                await self._store.add_outbox_messages(to_each(missed, job_id, "CleanJob", request))
+                self.outbox.wake()
         self._locks.pop(job_id, None)
         if failures:
             cleaned = ", ".join(sorted(answers)) or "none"
@@ -221,7 +226,8 @@ class Scheduler:
             raise FateGrpcError(
                 failures[0].error.code,
                 f"job {job_id} was cleaned at parties {cleaned} but not everywhere: {problems}",
-                hint="run flow job clean again once those parties are reachable",
+                hint="the parties that could not be reached clean it when they are back;"
+                " or run flow job clean again then",
                 fields={"party_id": failures[0].party_id},
             )
         return sorted(answers)

@@ -3,13 +3,17 @@ sent until that party acknowledges it, however long the party is away."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from pathlib import Path
 
+import anyio
+import grpc
 import pytest
 
 from fate_grpc.client.v1 import client_pb2
 from fate_grpc.common.v1 import common_pb2
-from fate_grpc.control.v1 import control_pb2
+from fate_grpc.control.v1 import control_pb2, control_pb2_grpc
 from fate_grpc.domain.status import JobStatus, TaskStatus
 from fate_grpc.errors import ErrorCode, FateGrpcError
 from fate_grpc.node.app import Node
@@ -23,8 +27,8 @@ from fate_grpc.scheduler.outbox import (
 )
 from fate_grpc.store.records import OutboxMessage
 from fate_grpc.transfer.mailbox import MailKey
-from tests.rpc.helpers import PSI_YAML, closed_port
-from tests.support.nodes import Federation, assert_eventually, federation
+from tests.rpc.helpers import PSI_YAML, closed_port, rpc_error
+from tests.support.nodes import Federation, assert_eventually, federation, node_config
 
 GUEST_FIRST_SIGN = "psi.guest_first_sign"
 
@@ -183,3 +187,76 @@ async def test_an_operator_force_ends_a_job_at_one_party_when_its_scheduler_neve
         assert not host.supervisor.running_keys()
         # The scheduler's view is not touched: the job ended canceled there already.
         assert await job_status(guest, job_id) is JobStatus.CANCELED
+
+
+class RecordingParty(control_pb2_grpc.ControlServiceServicer):
+    """A party's control API that records the job statuses it is told and accepts them."""
+
+    def __init__(self) -> None:
+        self.synced: list[control_pb2.SyncJobStatusRequest] = []
+        self.arrived = asyncio.Event()
+
+    async def SyncJobStatus(self, request, context):  # type: ignore[no-untyped-def,override]
+        self.synced.append(request)
+        self.arrived.set()
+        return control_pb2.SyncJobStatusResponse(outcome=common_pb2.SYNC_OUTCOME_APPLIED)
+
+
+async def test_a_restarted_node_sends_what_its_outbox_still_holds(tmp_path: Path) -> None:
+    party = RecordingParty()
+    server = grpc.aio.server()
+    control_pb2_grpc.add_ControlServiceServicer_to_server(party, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    final = control_pb2.SyncJobStatusRequest(job_id="job1", status=common_pb2.JOB_STATUS_FAILED, reason="r")
+    away = node_config("9999", tmp_path / "node", routes={"10000": f"127.0.0.1:{closed_port()}"})
+    try:
+        async with anyio.create_task_group() as group:
+            node = Node(away)
+            await node.start(group)
+            message = new_message("10000", "job1", "SyncJobStatus", final)
+            await node.store.add_outbox_messages([message])
+            await node.outbox.deliver([message])
+            assert [m.attempts for m in await node.store.list_outbox()] == [1]
+            await node.shutdown()
+
+            restarted = Node(dataclasses.replace(away, routes={"10000": f"127.0.0.1:{port}"}))
+            await restarted.start(group)
+            try:
+                with anyio.fail_after(30):
+                    await party.arrived.wait()
+
+                async def outbox_empty() -> bool:
+                    return not await restarted.store.list_outbox()
+
+                await assert_eventually(outbox_empty, what="the delivered message was forgotten")
+            finally:
+                await restarted.shutdown()
+                group.cancel_scope.cancel()
+    finally:
+        await server.stop(None)
+    assert party.synced == [final]
+
+
+async def test_a_clean_that_misses_an_absent_party_is_done_there_when_it_is_back(tmp_path: Path) -> None:
+    async with federation(tmp_path, ["9999", "10000"]) as fed:
+        await fed.upload_breast()
+        guest, host = fed.nodes["9999"], fed.nodes["10000"]
+        job_id = await start_psi_mid_protocol(fed)
+        await fed.client("9999").StopJob(client_pb2.StopJobRequest(job_id=job_id), timeout=30)
+        guest.gateway.set_route("10000", f"127.0.0.1:{closed_port()}")
+
+        error = await rpc_error(
+            fed.client("9999").CleanJob(client_pb2.CleanJobRequest(job_id=job_id), timeout=30)
+        )
+
+        assert error.code is ErrorCode.PARTY_UNAVAILABLE
+        assert "cleaned at parties 9999 but not everywhere" in error.message
+        assert "could not be reached clean it when they are back" in error.hint
+        assert await host.store.find_job(job_id) is not None
+        guest.gateway.set_route("10000", host.addresses.peer)
+
+        async def cleaned_at_host() -> bool:
+            return await host.store.find_job(job_id) is None
+
+        await assert_eventually(cleaned_at_host, timeout_s=30, what="the host cleaned the job")
