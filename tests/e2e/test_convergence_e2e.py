@@ -97,3 +97,40 @@ def test_a_participant_frozen_while_its_job_ends_agrees_after_it_resumes(tmp_pat
         wait_until(lambda: guest.query_job(next_id).job.status in END, "the next job ended")
         assert guest.query_job(next_id).job.status == common_pb2.JOB_STATUS_SUCCESS
         assert local_status(host, next_id) == common_pb2.JOB_STATUS_SUCCESS
+
+
+def test_a_participant_killed_and_restarted_mid_job_agrees_on_the_end_and_frees_its_cores(
+    tmp_path: Path,
+) -> None:
+    with (
+        LocalCluster(tmp_path, [GUEST, HOST], extra_conf=CONF) as cluster,
+        cluster.client(GUEST) as guest,
+        cluster.client(HOST) as host,
+    ):
+        register_testkit(guest)
+        register_testkit(host)
+        job_id = guest.submit_job(dag({"slow": task("testkit_sleep", seconds=120)})).job_id
+
+        def runs_at_host() -> bool:
+            tasks = guest.query_job(job_id).job.tasks
+            return any(t.party_id == HOST and t.status == common_pb2.TASK_STATUS_RUNNING for t in tasks)
+
+        wait_until(runs_at_host, "the task runs at the host")
+        host_node = cluster.parties[HOST].process
+        assert host_node is not None
+
+        host_node.kill()
+        host_node.wait(timeout=10)
+        cluster.start_party(HOST)
+        cluster.wait_ready(HOST)
+
+        wait_until(lambda: guest.query_job(job_id).job.status in END, "the job ended at its scheduler")
+        final = guest.query_job(job_id).job.status
+        with cluster.client(HOST) as restarted:
+            wait_until(lambda: local_status(restarted, job_id) == final, "the restarted host agrees")
+            next_id = guest.submit_job(dag({"quick": task("testkit_sleep", seconds=0.1)})).job_id
+            wait_until(lambda: guest.query_job(next_id).job.status in END, "the next job ended")
+            assert guest.query_job(next_id).job.status == common_pb2.JOB_STATUS_SUCCESS
+            assert local_status(restarted, next_id) == common_pb2.JOB_STATUS_SUCCESS
+        assert final == common_pb2.JOB_STATUS_FAILED
+        assert local_status(guest, job_id) == final
