@@ -3,11 +3,15 @@ the end once it runs again, gives its cores back, and the next job runs."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +138,46 @@ def test_a_participant_killed_and_restarted_mid_job_agrees_on_the_end_and_frees_
             assert local_status(restarted, next_id) == common_pb2.JOB_STATUS_SUCCESS
         assert final == common_pb2.JOB_STATUS_FAILED
         assert local_status(guest, job_id) == final
+
+
+def flow(cluster: LocalCluster, party_id: str, *args: str) -> tuple[int, dict[str, Any]]:
+    """Run the flow CLI against a party's node; returns its exit code and JSON answer."""
+    command = [sys.executable, "-m", "fate_grpc.cli.flow_cli", *cluster.flow_options(party_id), *args]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_flow_job_stop_force_ends_a_job_at_one_party_while_its_scheduler_is_frozen(tmp_path: Path) -> None:
+    with (
+        LocalCluster(tmp_path, [GUEST, HOST], extra_conf=CONF) as cluster,
+        cluster.client(GUEST) as guest,
+        cluster.client(HOST) as host,
+    ):
+        register_testkit(guest)
+        register_testkit(host)
+        job_id = guest.submit_job(dag({"slow": task("testkit_sleep", seconds=120)})).job_id
+        wait_until(
+            lambda: local_status(host, job_id) == common_pb2.JOB_STATUS_RUNNING, "the host runs the job"
+        )
+        scheduler = cluster.parties[GUEST].process
+        assert scheduler is not None
+
+        os.kill(scheduler.pid, signal.SIGSTOP)
+        try:
+            code, answer = flow(cluster, HOST, "job", "stop", "-j", job_id, "--force")
+            status_here = local_status(host, job_id)
+        finally:
+            os.kill(scheduler.pid, signal.SIGCONT)
+
+        assert code == 0, answer
+        assert answer["data"]["status"] == "canceled"
+        forced = answer["data"]["forced"]
+        assert (forced["party_id"], forced["previous_status"], forced["cores_returned"]) == (
+            HOST,
+            "running",
+            True,
+        )
+        # Its one task there was stopped: by killing its process, or before the process had started.
+        assert forced["killed_processes"] + forced["ended_tasks"] == 1
+        assert status_here == common_pb2.JOB_STATUS_CANCELED
