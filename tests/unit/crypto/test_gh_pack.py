@@ -126,6 +126,23 @@ def test_parallel_histogram_equals_the_serial_one(keypair, problem) -> None:
     assert private_key.decrypt_ints(chunks) == private_key.decrypt_ints(serial.ciphertexts)
 
 
+def test_histogram_on_worker_processes_is_bit_identical(keypair, problem, monkeypatch) -> None:
+    public_key, _ = keypair
+    g, h, bins, node = problem
+    codec = GHCodec.for_gradients(g, ROWS, regression=False)
+    (vector,) = gh_pack.encrypt_gh(public_key, codec, g, h)
+    serial = gh_pack.encrypted_histogram(vector, bins, node, NODES, N_BINS)
+    monkeypatch.setattr(gh_pack, "PARALLEL_MIN_CELLS", 0)
+    executor = paillier.make_executor(2)  # 3 features over 2 workers: blocks of unequal size
+
+    try:
+        parallel = gh_pack.encrypted_histogram(vector, bins, node, NODES, N_BINS, executor=executor)
+    finally:
+        executor.shutdown()
+
+    assert parallel.ciphertexts == serial.ciphertexts
+
+
 def test_parallel_packing_decrypts_to_the_same_sums(keypair, problem, monkeypatch) -> None:
     public_key, private_key = keypair
     g, h, bins, node = problem
