@@ -20,6 +20,7 @@ from fate_grpc.components.coordinated_lr.settings import (
     DEFAULT_OPTIMIZER,
     DEFAULT_SCHEDULER,
 )
+from fate_grpc.components.model_common.stages import cross_validation_stage, predict_stage
 from fate_grpc.domain.component_spec import ArtifactSpec, ComponentSpec, ParamSpec, StageSpec
 from fate_grpc.ml.linear.kernels import Task
 
@@ -64,17 +65,8 @@ def _spec(task: Task, name: str, description: str) -> ComponentSpec:
                     ArtifactSpec("output_model", "model", ALL_ROLES),
                 ),
             ),
-            "predict": StageSpec(
-                inputs=(
-                    ArtifactSpec("test_data", "data", DATA_ROLES),
-                    ArtifactSpec("input_model", "model", DATA_ROLES),
-                ),
-                outputs=(ArtifactSpec("test_output_data", "data", DATA_ROLES),),
-            ),
-            "cross_validation": StageSpec(
-                inputs=(ArtifactSpec("cv_data", "data", DATA_ROLES),),
-                outputs=(ArtifactSpec("cv_output_datas", "data", DATA_ROLES, multi=True, optional=True),),
-            ),
+            "predict": predict_stage(DATA_ROLES),
+            "cross_validation": cross_validation_stage(DATA_ROLES),
         },
         parameters=_parameters(task),
         description=description,

@@ -35,7 +35,7 @@ from fate_grpc.components.coordinated_lr.common import (
 )
 from fate_grpc.components.coordinated_lr.obfuscators import Encryptor, ObfuscatorWorker
 from fate_grpc.components.coordinated_lr.settings import train_settings
-from fate_grpc.components.coordinated_lr.workers import PARALLEL_MIN_ROWS, CryptoWorkers
+from fate_grpc.components.model_common.crypto_workers import PARALLEL_MIN_ROWS, CryptoWorkers
 from fate_grpc.components.table import Table
 from fate_grpc.crypto import paillier
 from fate_grpc.crypto.paillier_linalg import transpose_matvec

@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
 from fate_grpc.components.context import ComponentError
-from fate_grpc.components.table import Table, TableSchema
+from fate_grpc.components.model_common.prediction_tables import (
+    LABEL,
+    TEST_SET,
+    TRAIN_SET,
+    VALIDATE_SET,
+    detail_string,
+    host_rows,
+    prediction_table,
+    stacked,
+)
+from fate_grpc.components.table import Table
 
-TRAIN_SET, VALIDATE_SET, TEST_SET = "train_set", "validate_set", "test_set"
-LABEL = "label"
+__all__ = [
+    "LABEL",
+    "PREDICT_COLUMNS",
+    "TEST_SET",
+    "TRAIN_SET",
+    "VALIDATE_SET",
+    "binary_predictions",
+    "feature_matrix",
+    "host_rows",
+    "label_values",
+    "multi_predictions",
+    "regression_predictions",
+    "stacked",
+]
 PREDICT_COLUMNS = ("predict_score", "predict_result", "predict_detail")
 
 
@@ -44,18 +64,13 @@ def label_values(table: Table) -> np.ndarray:
     return values
 
 
-def detail_string(details: dict[str, float]) -> str:
-    """FATE's predict_detail: the JSON of the dict with single quotes, wrapped in double quotes."""
-    return '"' + json.dumps(details).replace('"', "'") + '"'
-
-
 def binary_predictions(
     table: Table, scores: np.ndarray, labels: list[int], threshold: float, kind: str
 ) -> Table:
     negative, positive = str(labels[0]), str(labels[1])
     details = [detail_string({negative: 1.0 - float(s), positive: float(s)}) for s in scores]
     result = (scores > threshold).astype(np.int64)
-    return _prediction_table(table, scores, result, details, kind)
+    return prediction_table(table, scores, result, details, kind)
 
 
 def multi_predictions(table: Table, scores: np.ndarray, labels: list[int], kind: str) -> Table:
@@ -63,43 +78,9 @@ def multi_predictions(table: Table, scores: np.ndarray, labels: list[int], kind:
     best = np.argmax(scores, axis=1)
     details = [detail_string({str(c): float(v) for c, v in zip(labels, row, strict=True)}) for row in scores]
     result = np.asarray(labels, dtype=np.int64)[best]
-    return _prediction_table(table, scores.max(axis=1), result, details, kind)
+    return prediction_table(table, scores.max(axis=1), result, details, kind)
 
 
 def regression_predictions(table: Table, scores: np.ndarray, kind: str) -> Table:
     details = [detail_string({"predict_score": float(s)}) for s in scores]
-    return _prediction_table(table, scores, scores, details, kind)
-
-
-def _prediction_table(
-    table: Table, scores: np.ndarray, result: np.ndarray, details: list[str], kind: str
-) -> Table:
-    id_name = table.schema.match_id_name
-    frame = pd.DataFrame({id_name: table.ids.to_numpy()})
-    if table.schema.label_name:
-        frame[LABEL] = table.frame[table.schema.label_name].to_numpy()
-    frame["predict_score"] = np.asarray(scores, dtype=np.float64)
-    frame["predict_result"] = result
-    frame["predict_detail"] = details
-    frame["type"] = kind
-    schema = TableSchema(
-        header=tuple(frame.columns),
-        match_id_name=id_name,
-        label_name=LABEL if table.schema.label_name else "",
-        delimiter=table.schema.delimiter,
-    )
-    return Table(frame=frame, schema=schema)
-
-
-def host_rows(table: Table, kind: str) -> Table:
-    """What a host writes as its output data: its row ids and the set they belong to (no predictions:
-    scores exist at the guest only)."""
-    id_name = table.schema.match_id_name
-    frame = pd.DataFrame({id_name: table.ids.to_numpy(), "type": kind})
-    schema = TableSchema(header=(id_name, "type"), match_id_name=id_name, delimiter=table.schema.delimiter)
-    return Table(frame=frame, schema=schema)
-
-
-def stacked(tables: Sequence[Table]) -> Table:
-    frame = pd.concat([t.frame for t in tables], ignore_index=True)
-    return Table(frame=frame, schema=tables[0].schema)
+    return prediction_table(table, scores, scores, details, kind)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from fate_grpc.components.context import ComponentContext, ComponentError
 from fate_grpc.components.hetero_secureboost import cross_validation, guest, host
 from fate_grpc.components.hetero_secureboost.params import TRAIN_PARAMETERS
+from fate_grpc.components.model_common.stages import cross_validation_stage, predict_stage
 from fate_grpc.components.parameters import with_checked_parameters
 from fate_grpc.domain.component_spec import ArtifactSpec, ComponentSpec, StageSpec
 
@@ -35,17 +36,8 @@ SPEC = ComponentSpec(
                 ArtifactSpec("output_model", "model", ROLES, optional=True),
             ),
         ),
-        "predict": StageSpec(
-            inputs=(
-                ArtifactSpec("test_data", "data", ROLES),
-                ArtifactSpec("input_model", "model", ROLES),
-            ),
-            outputs=(ArtifactSpec("test_output_data", "data", ROLES),),
-        ),
-        "cross_validation": StageSpec(
-            inputs=(ArtifactSpec("cv_data", "data", ROLES),),
-            outputs=(ArtifactSpec("cv_output_datas", "data", ROLES, multi=True, optional=True),),
-        ),
+        "predict": predict_stage(ROLES),
+        "cross_validation": cross_validation_stage(ROLES),
     },
     parameters=TRAIN_PARAMETERS,
     description="Hetero SecureBoost (Paillier or OU): boosted trees over the guest's and hosts' features.",

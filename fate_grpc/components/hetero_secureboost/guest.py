@@ -40,7 +40,7 @@ from fate_grpc.components.hetero_secureboost.model import (
 from fate_grpc.components.hetero_secureboost.params import boost_params
 from fate_grpc.components.hetero_secureboost.prediction import predict_table, raw_scores
 from fate_grpc.components.hetero_secureboost.validation import GuestValidation
-from fate_grpc.components.hetero_secureboost.workers import CryptoWorkers
+from fate_grpc.components.model_common.crypto_workers import CryptoWorkers
 from fate_grpc.components.table import Table
 from fate_grpc.crypto import gh_pack, ou, paillier
 from fate_grpc.crypto.gh_pack import GHCodec

@@ -42,7 +42,7 @@ from fate_grpc.components.hetero_secureboost.model import (
     read_forest,
 )
 from fate_grpc.components.hetero_secureboost.prediction import check_rows, serve_predictions
-from fate_grpc.components.hetero_secureboost.workers import CryptoWorkers
+from fate_grpc.components.model_common.crypto_workers import CryptoWorkers
 from fate_grpc.crypto import gh_pack, ou, paillier
 from fate_grpc.crypto.gh_pack import GHCodec
 from fate_grpc.ml.secureboost import histogram as hist

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-
 import numpy as np
-import pandas as pd
 
-from fate_grpc.components.table import Table, TableSchema
+from fate_grpc.components.model_common import prediction_tables
+from fate_grpc.components.model_common.prediction_tables import (
+    LABEL,
+    TEST_SET,
+    TRAIN_SET,
+    VALIDATE_SET,
+    detail_string,
+    stacked,
+)
+from fate_grpc.components.table import Table
 from fate_grpc.ml.secureboost.objectives import BINARY_BCE, MULTI_CE, Objective
 
-TRAIN_SET, VALIDATE_SET, TEST_SET = "train_set", "validate_set", "test_set"
-LABEL = "label"
+__all__ = ["LABEL", "TEST_SET", "THRESHOLD", "TRAIN_SET", "VALIDATE_SET", "prediction_table", "stacked"]
 THRESHOLD = 0.5  # FATE's compute_predict_details default
-
-
-def detail_string(details: dict[str, float]) -> str:
-    """FATE's predict_detail: the dict's JSON with single quotes, wrapped in double quotes."""
-    return '"' + json.dumps(details).replace('"', "'") + '"'
 
 
 def prediction_table(table: Table, objective: Objective, predicted: np.ndarray, kind: str) -> Table:
@@ -38,23 +37,4 @@ def prediction_table(table: Table, objective: Objective, predicted: np.ndarray, 
     else:
         scores = result = predicted
         details = [detail_string({"predict_score": float(v)}) for v in predicted]
-    id_name = table.schema.match_id_name
-    frame = pd.DataFrame({id_name: table.ids.to_numpy()})
-    if table.schema.label_name:
-        frame[LABEL] = table.frame[table.schema.label_name].to_numpy()
-    frame["predict_score"] = np.asarray(scores, dtype=np.float64)
-    frame["predict_result"] = result
-    frame["predict_detail"] = details
-    frame["type"] = kind
-    schema = TableSchema(
-        header=tuple(frame.columns),
-        match_id_name=id_name,
-        label_name=LABEL if table.schema.label_name else "",
-        delimiter=table.schema.delimiter,
-    )
-    return Table(frame=frame, schema=schema)
-
-
-def stacked(tables: Sequence[Table]) -> Table:
-    frame = pd.concat([t.frame for t in tables], ignore_index=True)
-    return Table(frame=frame, schema=tables[0].schema)
+    return prediction_tables.prediction_table(table, scores, result, details, kind)

@@ -1,0 +1,1 @@
+"""Helpers shared by the federated model components (coordinated_lr/linr, hetero_secureboost)."""
