@@ -87,14 +87,6 @@ def retry_delay_s(attempts: int, *, base_s: float, max_s: float, jitter: float) 
     return ceiling * (0.5 + jitter / 2)
 
 
-def next_per_party(messages: Iterable[OutboxMessage]) -> list[OutboxMessage]:
-    """The oldest message of each party: a party gets its messages in the order they were written."""
-    heads: dict[str, OutboxMessage] = {}
-    for message in sorted(messages, key=lambda m: m.seq):
-        heads.setdefault(message.party_id, message)
-    return list(heads.values())
-
-
 def new_message(party_id: str, job_id: str, rpc: str, request: Message) -> OutboxMessage:
     """A message to store, with a fresh id."""
     if rpc not in REQUEST_TYPES or not isinstance(request, REQUEST_TYPES[rpc]):
@@ -181,13 +173,13 @@ class OutboxSender:
 
     async def _pass(self, *, ignore_backoff: bool) -> float | None:
         """Send each party's due messages; returns seconds until the next one is due (None: none)."""
-        pending = await self._store.list_outbox()
         now = self._clock()
-        due = [m for m in next_per_party(pending) if ignore_backoff or m.next_attempt_ms <= now]
+        heads = await self._store.list_outbox_heads()
+        due = [m for m in heads if ignore_backoff or m.next_attempt_ms <= now]
         if due:
             await asyncio.gather(*(self._drain_party(m.party_id) for m in due))
-            pending = await self._store.list_outbox()
-        later = [m.next_attempt_ms for m in next_per_party(pending)]
+            heads = await self._store.list_outbox_heads()
+        later = [m.next_attempt_ms for m in heads]
         if not later:
             return None
         return max(0.0, (min(later) - self._clock()) / 1000)

@@ -353,6 +353,11 @@ class Store(ABC):
         restart: every message stored and not acknowledged is listed."""
 
     @abstractmethod
+    async def list_outbox_heads(self) -> list[OutboxMessage]:
+        """The oldest unacknowledged message of each party (in the order they were written): what is
+        next to send to each, however many messages one unreachable party has piled up."""
+
+    @abstractmethod
     async def ack_outbox_message(self, message_id: str) -> bool:
         """Forget a delivered (or refused) message; True if it was stored. Idempotent."""
 

@@ -55,21 +55,13 @@ class SqliteOutbox:
     async def list_outbox(self, *, party_id: str | None = None, limit: int = 1000) -> list[OutboxMessage]:
         where, params = ("WHERE party_id = ?", [party_id]) if party_id is not None else ("", [])
         rows = await self._fetchall(f"SELECT * FROM outbox {where} ORDER BY seq LIMIT ?", [*params, limit])
-        return [
-            OutboxMessage(
-                message_id=r["message_id"],
-                party_id=r["party_id"],
-                job_id=r["job_id"],
-                rpc=r["rpc"],
-                payload=bytes(r["payload"]),
-                attempts=r["attempts"],
-                next_attempt_ms=r["next_attempt_ms"],
-                last_error=r["last_error"],
-                create_time_ms=r["create_time_ms"],
-                seq=r["seq"],
-            )
-            for r in rows
-        ]
+        return [_message(r) for r in rows]
+
+    async def list_outbox_heads(self) -> list[OutboxMessage]:
+        rows = await self._fetchall(
+            "SELECT * FROM outbox WHERE seq IN (SELECT MIN(seq) FROM outbox GROUP BY party_id) ORDER BY seq"
+        )
+        return [_message(r) for r in rows]
 
     async def ack_outbox_message(self, message_id: str) -> bool:
         async with self._tx() as db:
@@ -83,3 +75,18 @@ class SqliteOutbox:
                 " WHERE message_id = ?",
                 (next_attempt_ms, error[:2000], message_id),
             )
+
+
+def _message(row: sqlite3.Row) -> OutboxMessage:
+    return OutboxMessage(
+        message_id=row["message_id"],
+        party_id=row["party_id"],
+        job_id=row["job_id"],
+        rpc=row["rpc"],
+        payload=bytes(row["payload"]),
+        attempts=row["attempts"],
+        next_attempt_ms=row["next_attempt_ms"],
+        last_error=row["last_error"],
+        create_time_ms=row["create_time_ms"],
+        seq=row["seq"],
+    )

@@ -22,11 +22,10 @@ from fate_grpc.scheduler.outbox import (
     delivery_of_answer,
     delivery_of_error,
     new_message,
-    next_per_party,
     retry_delay_s,
 )
 from fate_grpc.security.identity import hash_token, new_token
-from fate_grpc.store.records import OutboxMessage, TokenRecord
+from fate_grpc.store.records import TokenRecord
 from fate_grpc.transfer.mailbox import MailKey
 from tests.rpc.helpers import PSI_YAML, closed_port, create_job_at, rpc_error
 from tests.support.nodes import Federation, assert_eventually, federation, node_config
@@ -74,15 +73,6 @@ def test_backoff_doubles_up_to_its_ceiling_and_jitter_spreads_it_over_the_upper_
     assert delays == pytest.approx([0.2, 0.4, 0.8, 1.6, 3.0, 3.0])
     assert retry_delay_s(3, base_s=0.2, max_s=3.0, jitter=0.0) == pytest.approx(0.4)
     assert retry_delay_s(10_000, base_s=0.2, max_s=3.0, jitter=0.5) == pytest.approx(2.25)
-
-
-def test_each_party_gets_its_oldest_message_first() -> None:
-    request = control_pb2.ReturnResourcesRequest(job_id="j")
-    messages = [
-        OutboxMessage(**{**new_message(p, "j", "ReturnResources", request).__dict__, "seq": seq})
-        for seq, p in [(3, "a"), (1, "b"), (2, "a")]
-    ]
-    assert [(m.party_id, m.seq) for m in next_per_party(messages)] == [("b", 1), ("a", 2)]
 
 
 def test_a_message_carries_only_requests_of_its_rpc() -> None:

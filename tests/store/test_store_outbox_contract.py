@@ -41,6 +41,18 @@ async def test_messages_written_with_a_job_transition_are_listed_in_order(store:
     assert listed[0].seq < listed[1].seq < listed[2].seq
 
 
+async def test_the_heads_are_each_partys_oldest_message_however_many_another_party_has(store: Store) -> None:
+    piled = [message(f"away-{n}", party_id="away") for n in range(5)]
+    await store.add_outbox_messages([*piled[:2], message("first-b", party_id="b"), *piled[2:]])
+    await store.add_outbox_messages([message("second-b", party_id="b"), message("only-c", party_id="c")])
+
+    heads = await store.list_outbox_heads()
+
+    assert [m.message_id for m in heads] == ["away-0", "first-b", "only-c"]
+    await store.ack_outbox_message("first-b")
+    assert [m.message_id for m in await store.list_outbox_heads()] == ["away-0", "second-b", "only-c"]
+
+
 @pytest.mark.parametrize(
     ("expected", "to", "code"),
     [
