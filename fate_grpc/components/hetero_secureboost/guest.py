@@ -40,6 +40,7 @@ from fate_grpc.components.hetero_secureboost.model import (
 from fate_grpc.components.hetero_secureboost.params import boost_params
 from fate_grpc.components.hetero_secureboost.prediction import predict_table, raw_scores
 from fate_grpc.components.hetero_secureboost.validation import GuestValidation
+from fate_grpc.components.hetero_secureboost.workers import PARALLEL_MIN_ROWS
 from fate_grpc.components.model_common.crypto_workers import CryptoWorkers
 from fate_grpc.components.table import Table
 from fate_grpc.crypto import gh_pack, ou, paillier
@@ -117,7 +118,7 @@ def fit(
     checker = None
     if validate is not None:
         checker = GuestValidation.start(channel.child("validate"), hosts, model, validate, me)
-    with CryptoWorkers(len(labels)) as executor:
+    with CryptoWorkers(len(labels), min_rows=PARALLEL_MIN_ROWS) as executor:
         keys = Keys.of(ctx.parameters, public_key, private_key, executor)
         if keys.prefill is not None:
             keys.prefill.start(len(labels) * (1 if keys.gh_pack else 2))

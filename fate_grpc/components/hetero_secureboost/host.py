@@ -42,6 +42,7 @@ from fate_grpc.components.hetero_secureboost.model import (
     read_forest,
 )
 from fate_grpc.components.hetero_secureboost.prediction import check_rows, serve_predictions
+from fate_grpc.components.hetero_secureboost.workers import PARALLEL_MIN_ROWS
 from fate_grpc.components.model_common.crypto_workers import CryptoWorkers
 from fate_grpc.crypto import gh_pack, ou, paillier
 from fate_grpc.crypto.gh_pack import GHCodec
@@ -86,7 +87,7 @@ def fit(
     public_key = _public_key(setup)
     me = sitename(Party(ctx.role, ctx.party_id))
     total = max(1, int(setup.header["total_trees"]))
-    with CryptoWorkers(len(table)) as executor:
+    with CryptoWorkers(len(table), min_rows=PARALLEL_MIN_ROWS) as executor:
         for index in range(len(forest.trees), len(forest.trees) + int(setup.header["new_trees"])):
             tree = _HostTree(channel, guest, me, index, data, public_key, ctx.parameters, executor)
             nodes, splits = tree.run()

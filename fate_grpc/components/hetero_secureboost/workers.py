@@ -1,5 +1,5 @@
-"""Obfuscators for the guest's next tree, computed in the background (the worker pool itself is
-``fate_grpc.components.model_common.crypto_workers``)."""
+"""When a party starts worker processes, and the obfuscators for the guest's next tree, computed in the
+background (the worker pool itself is ``fate_grpc.components.model_common.crypto_workers``)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ import threading
 from concurrent.futures import Executor
 
 from fate_grpc.crypto import paillier
+
+# Rows from which a party starts worker processes. Starting two takes 0.3 s idle and up to 2.7 s on 2 cores
+# under a load of 4; one tree's histograms over 2,000 rows x 20 features take about 0.12 s in one thread,
+# so below about 5,000 rows five trees do not win the start back.
+PARALLEL_MIN_ROWS = 5000
 
 
 class ObfuscatorPrefill:
