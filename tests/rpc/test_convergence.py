@@ -27,7 +27,7 @@ from fate_grpc.scheduler.outbox import (
 from fate_grpc.security.identity import hash_token, new_token
 from fate_grpc.store.records import TokenRecord
 from fate_grpc.transfer.mailbox import MailKey
-from tests.rpc.helpers import PSI_YAML, closed_port, create_job_at, rpc_error
+from tests.rpc.helpers import PSI_YAML, as_party, closed_port, create_job_at, rpc_error
 from tests.support.nodes import Federation, assert_eventually, federation, node_config
 
 GUEST_FIRST_SIGN = "psi.guest_first_sign"
@@ -276,3 +276,21 @@ async def test_only_an_admin_may_force_end_a_job_and_a_waiting_job_ends_canceled
         assert answer.forced.ended_tasks == len(await host.store.list_tasks("job1"))
         assert all(r.party_status is TaskStatus.CANCELED for r in await host.store.list_tasks("job1"))
         assert "ended by force at party 10000" in (await host.store.get_job("job1")).status_reason
+
+
+async def test_a_party_that_missed_running_takes_the_jobs_success_all_the_same(tmp_path: Path) -> None:
+    async with federation(tmp_path, ["9999", "10000"]) as fed:
+        await fed.upload_breast()
+        host = fed.nodes["10000"]
+        await create_job_at(fed, "10000", "job1")
+        await host.store.apply_job_resources("job1", 4, 32)
+        success = control_pb2.SyncJobStatusRequest(
+            job_id="job1", status=common_pb2.JOB_STATUS_SUCCESS, progress=100
+        )
+
+        answer = await fed.control("10000").SyncJobStatus(success, metadata=as_party("9999"), timeout=10)
+
+        assert answer.outcome == common_pb2.SYNC_OUTCOME_APPLIED
+        job = await host.store.get_job("job1")
+        assert (job.status, job.resources_held) == (JobStatus.SUCCESS, False)
+        assert job.start_time_ms > 0
