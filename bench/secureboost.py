@@ -14,17 +14,26 @@ task; accuracy or RMSE of the training rows is computed from the downloaded outp
 xgboost's (FATE's regression g and h are twice xgboost's, so xgboost gets half of FATE's L2 and
 min_child_weight).
 
+A micro-bench follows (``--histogram-only`` prints just it): the host's encrypted histogram of each level
+of a depth-3 tree over its own binned features (Paillier 1024, 32 bins; at levels 1 and 2 only the smaller
+child of each split is summed, as ``hist_sub`` does), one run each, by the loop in one thread (the kernel
+alone), by that loop on the worker pool split by feature blocks (what the host runs from 20,000 cells), and
+by a numpy log-depth variant (``a[0::2] * a[1::2] % n^2`` over object arrays, sorted by group).
+
 Usage: python bench/secureboost.py [--data breast|synthetic] [--objective binary|multi|regression]
-       [--trees 5] [--runs 1]
+       [--trees 5] [--runs 1] [--histogram-only]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -33,11 +42,13 @@ import xgboost as xgb
 import yaml
 from click.testing import CliRunner
 from common import machine_line, median
+from gmpy2 import mpz
 from sklearn.datasets import make_classification, make_regression
 
 from fate_grpc.cli.flow_cli import cli
 from fate_grpc.cli.local_cluster import LocalCluster
 from fate_grpc.client.v1 import client_pb2
+from fate_grpc.crypto import gh_pack, paillier
 from fate_grpc.ml.evaluation import auc_score
 from fate_grpc.ml.secureboost import binning
 
@@ -209,6 +220,86 @@ def report(role: str, spent: dict[str, float]) -> None:
     print(f"    {role}: {total / trees:.3f}s per tree: {shares}; {sent}")
 
 
+def host_bins(files: tuple[Path, Path]) -> np.ndarray:
+    """The host's features binned as the host bins them."""
+    x = pd.read_csv(files[1]).drop(columns=["id"]).to_numpy(float)
+    return binning.bin_indices(x, binning.split_points(x, SETTINGS["max_bin"]))
+
+
+def level_rows(rows: int, depth: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """Each row's position among the nodes summed at ``depth`` (-1: not summed) and how many nodes: every
+    row at the root; below, the left child of each split (about half the rows), its sibling derived."""
+    if depth == 0:
+        return np.zeros(rows, dtype=np.int64), 1
+    node = rng.integers(0, 2**depth, size=rows)
+    return np.where(node % 2 == 0, node // 2, -1).astype(np.int64), 2 ** (depth - 1)
+
+
+def log_depth_sums(ciphertexts: list, groups: np.ndarray, n_groups: int, modulus: int) -> list:
+    """Products per (feature, group), feature-major, by pairwise products over numpy object arrays."""
+    features = groups.shape[1]
+    keys = (groups + np.arange(features)[None, :] * n_groups).reshape(-1)
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    values = np.empty(len(ciphertexts), dtype=object)
+    values[:] = ciphertexts
+    values = values[order // features]
+    while len(keys) > 1:
+        first = np.concatenate([[True], keys[1:] != keys[:-1]])
+        if first.all():
+            break
+        starts = np.flatnonzero(first)
+        position = np.arange(len(keys)) - np.repeat(starts, np.diff(np.append(starts, len(keys))))
+        even = position % 2 == 0
+        left = np.flatnonzero(np.append(even[:-1] & ~first[1:], False))
+        values[left] = values[left] * values[left + 1] % modulus
+        values, keys = values[even], keys[even]
+    sums = np.full(features * n_groups, mpz(1), dtype=object)
+    sums[keys] = values
+    return sums.tolist()
+
+
+def histogram_bench(bins: np.ndarray, depth: int = 3) -> None:
+    """One line per tree level: the host's encrypted histogram by the three kernels (one run each)."""
+    rows, features = bins.shape
+    n_bins = SETTINGS["max_bin"]
+    rng = np.random.default_rng(3)
+    public_key, _ = paillier.generate_keypair(1024)
+    g = rng.uniform(-1, 1, size=rows)
+    codec = gh_pack.GHCodec.for_gradients(g, rows, regression=False)
+    (vector,) = gh_pack.encrypt_gh(public_key, codec, g, np.abs(g) / 2)
+    workers = min(4, os.cpu_count() or 1)
+    started = time.perf_counter()
+    executor = paillier.make_executor(workers)
+    # Submitted together, the tasks start every worker (a pool starts one per task while none is idle).
+    for future in [executor.submit(time.sleep, 0.2) for _ in range(workers)]:
+        future.result()
+    print(f"histograms per level ({rows} rows x {features} host features, {n_bins} bins, Paillier 1024;"
+          f" starting {workers} workers took {time.perf_counter() - started:.2f}s):")  # fmt: skip
+    try:
+        for level in range(depth):
+            index, nodes = level_rows(rows, level, rng)
+            cells = int((index >= 0).sum()) * features
+            histogram = partial(gh_pack.encrypted_histogram, vector, bins, index, nodes, n_bins)
+            loop, pooled = timed(histogram), timed(partial(histogram, executor=executor))
+            picked = vector.take(np.flatnonzero(index >= 0)).ciphertexts
+            groups = index[index >= 0, None] * n_bins + bins[index >= 0]
+            vectorised = timed(partial(log_depth_sums, picked, groups, nodes * n_bins, int(public_key.n2)))
+            used = "workers" if cells >= gh_pack.PARALLEL_MIN_CELLS else "one thread"
+            print(f"  level {level}: {cells} cells; loop in one thread {loop:.3f}s, loop on {workers} workers"
+                  f" {pooled:.3f}s ({loop / pooled:.2f}x), numpy log-depth {vectorised:.3f}s"
+                  f" ({loop / vectorised:.2f}x); the host uses {used}")  # fmt: skip
+    finally:
+        executor.shutdown()
+    print(f"  {machine_line()}")
+
+
+def timed(work: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -217,9 +308,15 @@ def main() -> None:
     parser.add_argument("--objective", default="binary", choices=tuple(OBJECTIVES))
     parser.add_argument("--trees", type=int, default=5)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--histogram-only", action="store_true", help="only the histogram micro-bench")
     args = parser.parse_args()
     if args.objective != "binary" and args.data == "breast":
         parser.error("--objective multi or regression needs --data synthetic")
+    if args.histogram_only:
+        with tempfile.TemporaryDirectory() as workdir:
+            bins = host_bins(tables(args.data, Path(workdir), args.objective))
+        histogram_bench(bins)
+        return
     walls = []
     with (
         tempfile.TemporaryDirectory() as workdir,
@@ -230,8 +327,9 @@ def main() -> None:
         for run in range(args.runs):
             wall, task, job_id = run_job(cluster, dag(args.data, args.trees, args.objective))
             walls.append(wall)
+            per_tree = (wall - task) / (args.trees * (4 if args.objective == "multi" else 1))
             print(f"run {run + 1}: DAG {wall:.2f}s, hetero_secureboost task {task:.2f}s,"
-                  f" scheduling and other tasks {wall - task:.2f}s")  # fmt: skip
+                  f" scheduling and other tasks {wall - task:.2f}s ({per_tree:.3f}s per tree)")  # fmt: skip
             for role, spent in sorted(party_timings(cluster, job_id).items()):
                 report(role, spent)
         if args.objective == "binary":
@@ -243,6 +341,7 @@ def main() -> None:
                 args.objective, frame["label"].to_numpy(float), frame[column].to_numpy(float)
             )
             reference = xgboost_quality(files, args.trees, args.objective)
+        bins = host_bins(files)
     wall = median(walls)
     # FATE's figures are for 5 binary trees; scaled by the trees grown (multi:ce grows 4 per round).
     grown = args.trees * (4 if args.objective == "multi" else 1)
@@ -251,6 +350,7 @@ def main() -> None:
           f" trees) -> {fate / wall:.1f}x faster (goal {GOAL[args.data]}x)")  # fmt: skip
     print(f"  {name} federated {ours:.4f} vs xgboost {reference:.4f} (ratio {ours / reference:.4f})")
     print(machine_line())
+    histogram_bench(bins)
 
 
 if __name__ == "__main__":
