@@ -213,6 +213,8 @@ class Node:
         self.spawn(self.supervisor.start_fork_server())
         if unfinished:
             self.spawn(self.scheduler.fail_after_restart(unfinished))
+        # Jobs this party takes part in may have ended while it was away.
+        self.spawn(_discard(self.participant.catch_up_with_schedulers()))
         task_group.start_soon(self._sweep_loop)
         # Messages to other parties not yet acknowledged when the node went down are sent on.
         task_group.start_soon(self.outbox.run, self._stopped)
@@ -375,6 +377,10 @@ async def _guarded(coro: Coroutine[Any, Any, None]) -> None:
         raise
     except Exception:
         log.exception("background work failed")
+
+
+async def _discard(work: Coroutine[Any, Any, object]) -> None:
+    await work
 
 
 def _bind(server: grpc.aio.Server, address: str, credentials: grpc.ServerCredentials | None = None) -> str:

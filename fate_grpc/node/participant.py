@@ -27,7 +27,7 @@ from fate_grpc.domain.status import (
 from fate_grpc.errors import ErrorCode, FateGrpcError, FieldViolation
 from fate_grpc.node.job_checks import JobChecks
 from fate_grpc.node.peers import PartyGateway
-from fate_grpc.services.convert import task_status_to_proto
+from fate_grpc.services.convert import job_status_from_proto, task_status_to_proto
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import JobRecord, OutputRecord, TaskKey, TaskRecord
 from fate_grpc.transfer.mailbox import Mailbox
@@ -376,6 +376,30 @@ class Participant:
         await self.end_job_locally(job_id, JobStatus.CANCELED)
         log.warning("job %s %s (was %s)", job_id, reason, previous.value)
         return ForcedEnd(previous=previous, killed_processes=killed, ended_tasks=ended, cores_returned=held)
+
+    async def catch_up_with_schedulers(self) -> list[str]:
+        """Ask the scheduler of each job unfinished here how it stands; end here those that ended
+        there (a final status this party missed). Returns the jobs ended so. A scheduler that cannot
+        be reached now sends the end itself when it can (its outbox)."""
+        ended = []
+        unfinished = await self._store.list_jobs(
+            statuses=[JobStatus.WAITING, JobStatus.RUNNING], limit=100_000
+        )
+        for job in (j for j in unfinished if not j.is_scheduler):
+            request = control_pb2.GetJobViewRequest(job_id=job.job_id)
+            try:
+                answer = await self._gateway.call_control(
+                    job.scheduler_party_id, "GetJobView", request, timeout=self._rpc_timeout
+                )
+            except FateGrpcError as exc:
+                log.info("job %s: could not ask its scheduler how it stands: %s", job.job_id, exc.message)
+                continue
+            status = job_status_from_proto(answer.job.status)
+            if status in JOB_END_STATUSES:
+                await self.sync_job_status(job.job_id, status, answer.job.status_reason, answer.job.progress)
+                log.warning("job %s had ended %s at its scheduler: ended here too", job.job_id, status.value)
+                ended.append(job.job_id)
+        return ended
 
     async def recover_after_restart(self) -> None:
         """Tasks that were running when the node went down cannot continue: fail and report them.

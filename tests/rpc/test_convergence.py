@@ -294,3 +294,23 @@ async def test_a_party_that_missed_running_takes_the_jobs_success_all_the_same(t
         job = await host.store.get_job("job1")
         assert (job.status, job.resources_held) == (JobStatus.SUCCESS, False)
         assert job.start_time_ms > 0
+
+
+async def test_a_participant_asks_the_scheduler_how_its_unfinished_jobs_stand(tmp_path: Path) -> None:
+    async with federation(tmp_path, ["9999", "10000"]) as fed:
+        await fed.upload_breast()
+        guest, host = fed.nodes["9999"], fed.nodes["10000"]
+        job_id = await start_psi_mid_protocol(fed)
+        guest.gateway.set_route("10000", f"127.0.0.1:{closed_port()}")
+        await fed.client("9999").StopJob(client_pb2.StopJobRequest(job_id=job_id), timeout=30)
+        # As if the scheduler had lost what it had to tell the host (e.g. a node from before the outbox).
+        for pending in await guest.store.list_outbox():
+            await guest.store.ack_outbox_message(pending.message_id)
+        assert await job_status(host, job_id) is JobStatus.RUNNING
+
+        ended = await host.participant.catch_up_with_schedulers()
+
+        assert ended == [job_id]
+        assert await job_status(host, job_id) is JobStatus.CANCELED
+        assert await host.store.cores_in_use() == 0
+        assert await host.participant.catch_up_with_schedulers() == []
