@@ -4,7 +4,6 @@ and the message name, so that every message is sent once per pair as the transpo
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,6 +12,7 @@ import numpy as np
 from fate_grpc.components.codec import decode_arrays, encode_arrays
 from fate_grpc.components.context import ComponentContext, ComponentError, Party
 from fate_grpc.components.coordinated_lr import timing
+from fate_grpc.components.model_common import parties
 from fate_grpc.crypto import paillier
 
 # How long a party waits for a peer's message: a batch can take minutes on big data with 2048-bit keys.
@@ -96,25 +96,13 @@ def _parties(to: Party | Sequence[Party]) -> Sequence[Party]:
 
 
 def ids_digest(ids: Sequence[str]) -> np.ndarray:
-    """A digest of the ordered match ids: parties compare it to check that their rows are aligned (psi
-    output is), without sending the ids themselves."""
-    digest = hashlib.sha256()
-    for value in ids:
-        encoded = str(value).encode()
-        digest.update(len(encoded).to_bytes(4, "big") + encoded)
-    return np.frombuffer(digest.digest(), dtype=np.uint8).copy()
+    """``parties.ids_digest`` as a byte array, as the parties send it."""
+    return np.frombuffer(parties.ids_digest(ids), dtype=np.uint8).copy()
 
 
 def guest_and_hosts(ctx: ComponentContext) -> tuple[Party, list[Party]]:
     """The guest and the hosts (prediction needs no arbiter)."""
-    guests = [p for p in ctx.parties if p.role == "guest"]
-    hosts = [p for p in ctx.parties if p.role == "host"]
-    if len(guests) != 1 or not hosts:
-        raise ComponentError(
-            f"coordinated linear models need one guest and at least one host; this task has {len(guests)}"
-            f" guest(s) and {len(hosts)} host(s)"
-        )
-    return guests[0], hosts
+    return parties.guest_and_hosts(ctx, "coordinated linear models")
 
 
 def roles(ctx: ComponentContext) -> tuple[Party, list[Party], Party]:

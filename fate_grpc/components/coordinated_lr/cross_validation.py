@@ -6,20 +6,20 @@ metrics per fold at the guest (groups default / cross_validations k)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
-from fate_grpc.components.context import ComponentContext, ComponentError
+from fate_grpc.components.context import ComponentContext
 from fate_grpc.components.coordinated_lr import arbiter, guest, host, tables
 from fate_grpc.components.coordinated_lr.channel import Channel, roles
 from fate_grpc.components.coordinated_lr.settings import cross_validation, train_settings
-from fate_grpc.components.table import Table, TableSchema
+from fate_grpc.components.model_common.folds import fold_positions, with_fold
+from fate_grpc.components.table import Table
 from fate_grpc.ml import evaluation
 from fate_grpc.ml.linear.kernels import Task, kfold_indices
 
+COMPONENT = "coordinated linear models"  # names the component in fold errors
+
 OUTPUT_KEY = "cv_output_datas"
-FOLD_COLUMN = "cv_fold"
 
 
 def run(ctx: ComponentContext, task: Task) -> None:
@@ -56,7 +56,7 @@ def _guest(ctx: ComponentContext, task: Task) -> None:
             trained = guest.predict_rows(
                 channel.child("predict_train"), module, train_table, tables.TRAIN_SET
             )
-            outputs.append(_with_fold(tables.stacked([trained, validated]), k))
+            outputs.append(with_fold(tables.stacked([trained, validated]), k))
     if outputs:
         ctx.write_output_table(OUTPUT_KEY, tables.stacked(outputs))
 
@@ -71,7 +71,9 @@ def _host(ctx: ComponentContext, task: Task) -> None:
     for k in range(count):
         channel = root.child(f"f{k}")
         fold = channel.receive_arrays("fold", guest_party)
-        train_rows, test_rows = (_positions(fold.get(key), len(table), key) for key in ("train", "test"))
+        train_rows, test_rows = (
+            fold_positions(fold.get(key), len(table), key, COMPONENT) for key in ("train", "test")
+        )
         train_table, test_table = table.take(train_rows), table.take(test_rows)
         module = host.fit(ctx, channel.child("train"), task, train_table)
         host.send_predictions(channel.child("predict_validate"), module, test_table)
@@ -81,7 +83,7 @@ def _host(ctx: ComponentContext, task: Task) -> None:
                 tables.host_rows(train_table, tables.TRAIN_SET),
                 tables.host_rows(test_table, tables.VALIDATE_SET),
             ]
-            outputs.append(_with_fold(tables.stacked(parts), k))
+            outputs.append(with_fold(tables.stacked(parts), k))
     if outputs:
         ctx.write_output_table(OUTPUT_KEY, tables.stacked(outputs))
 
@@ -94,21 +96,6 @@ def _arbiter(ctx: ComponentContext, task: Task) -> None:
     for k in range(count):
         groups = (("default", None), ("cross_validations", k))
         arbiter.fit(ctx, root.child(f"f{k}").child("train"), task, settings, {}, groups)
-
-
-def _positions(value: np.ndarray | None, rows: int, key: str) -> np.ndarray:
-    if value is None or value.dtype.kind not in "iu" or value.ndim != 1:
-        raise ComponentError(f"the guest's fold lacks integer {key} positions")
-    if value.size and (int(value.min()) < 0 or int(value.max()) >= rows):
-        raise ComponentError(f"the guest's fold names rows beyond this party's {rows}")
-    return value.astype(np.int64)
-
-
-def _with_fold(table: Table, fold: int) -> Table:
-    frame = table.frame.copy()
-    frame[FOLD_COLUMN] = fold
-    schema: TableSchema = replace(table.schema, header=(*table.schema.header, FOLD_COLUMN))
-    return Table(frame=frame, schema=schema)
 
 
 def _log_fold_metrics(

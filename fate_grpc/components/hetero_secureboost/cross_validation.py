@@ -8,18 +8,15 @@ hosts write no data."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import numpy as np
-
 from fate_grpc.components.context import ComponentContext, ComponentError
 from fate_grpc.components.hetero_secureboost import guest, host, outputs
 from fate_grpc.components.hetero_secureboost.messages import Channel, guest_and_hosts
-from fate_grpc.components.table import Table, TableSchema
+from fate_grpc.components.model_common.folds import fold_positions, with_fold
 from fate_grpc.ml.linear.kernels import kfold_indices
 
+COMPONENT = "hetero_secureboost"  # names the component in fold errors
+
 OUTPUT_KEY = "cv_output_datas"
-FOLD_COLUMN = "cv_fold"
 
 
 def run(ctx: ComponentContext) -> None:
@@ -55,7 +52,7 @@ def _guest(ctx: ComponentContext) -> None:
                 outputs.prediction_table(train_table, model.objective, trained, outputs.TRAIN_SET),
                 outputs.prediction_table(test_table, model.objective, validated, outputs.VALIDATE_SET),
             ]
-            parts.append(_with_fold(outputs.stacked(fold), k))
+            parts.append(with_fold(outputs.stacked(fold), k))
         ctx.report_progress(min(95, 100 * (k + 1) // len(folds)))
     if parts:
         ctx.write_output_table(OUTPUT_KEY, outputs.stacked(parts))
@@ -69,20 +66,7 @@ def _host(ctx: ComponentContext) -> None:
     for k in range(count):
         channel = root.child(f"f{k}")
         fold = channel.receive("fold", guest_party)
-        train_rows, test_rows = (_positions(fold.array(key), len(table), key) for key in ("train", "test"))
+        train_rows, test_rows = (
+            fold_positions(fold.array(key), len(table), key, COMPONENT) for key in ("train", "test")
+        )
         host.fit(ctx, channel.child("train"), table.take(train_rows), validate=table.take(test_rows))
-
-
-def _positions(value: np.ndarray, rows: int, key: str) -> np.ndarray:
-    if value.dtype.kind not in "iu" or value.ndim != 1:
-        raise ComponentError(f"hetero_secureboost: the guest's fold lacks integer {key} positions")
-    if value.size and (int(value.min()) < 0 or int(value.max()) >= rows):
-        raise ComponentError(f"hetero_secureboost: the guest's fold names rows beyond this party's {rows}")
-    return value.astype(np.int64)
-
-
-def _with_fold(table: Table, fold: int) -> Table:
-    frame = table.frame.copy()
-    frame[FOLD_COLUMN] = fold
-    schema: TableSchema = replace(table.schema, header=(*table.schema.header, FOLD_COLUMN))
-    return Table(frame=frame, schema=schema)

@@ -3,7 +3,6 @@ of the stage's scope and the message name (every message is sent once per pair, 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ import numpy as np
 from fate_grpc.components.codec import decode_arrays, encode_arrays
 from fate_grpc.components.context import ComponentContext, ComponentError, Party
 from fate_grpc.components.hetero_secureboost import timing
+from fate_grpc.components.model_common import parties
 from fate_grpc.crypto import paillier
 
 # A host may compute a level's histograms for minutes on large data with 2048-bit keys.
@@ -81,24 +81,12 @@ class Channel:
 
 
 def ids_digest(ids: Sequence[str]) -> str:
-    """A digest of the ordered match ids, for checking that every party has the same rows in the same
-    order (psi's output is) without sending ids."""
-    digest = hashlib.sha256()
-    for value in ids:
-        encoded = str(value).encode()
-        digest.update(len(encoded).to_bytes(4, "big") + encoded)
-    return digest.hexdigest()
+    """``parties.ids_digest`` in hex, as it travels in a message header."""
+    return parties.ids_digest(ids).hex()
 
 
 def guest_and_hosts(ctx: ComponentContext) -> tuple[Party, list[Party]]:
-    guests = [p for p in ctx.parties if p.role == "guest"]
-    hosts = [p for p in ctx.parties if p.role == "host"]
-    if len(guests) != 1 or not hosts:
-        raise ComponentError(
-            f"hetero_secureboost needs one guest and at least one host; this task has {len(guests)} guest(s)"
-            f" and {len(hosts)} host(s)"
-        )
-    return guests[0], hosts
+    return parties.guest_and_hosts(ctx, "hetero_secureboost")
 
 
 def sitename(party: Party) -> str:
