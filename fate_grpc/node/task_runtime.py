@@ -7,7 +7,7 @@ import contextlib
 import logging
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fate_grpc.common.v1 import common_pb2
@@ -29,6 +29,10 @@ from fate_grpc.worker.v1 import worker_pb2
 
 log = logging.getLogger("fate_grpc.tasks")
 
+# How long a task process's first call waits for the node to record its start (well inside the
+# process's own deadline for that call).
+SPEC_WAIT_S = 30.0
+
 
 @dataclass(frozen=True)
 class PreparedTask:
@@ -42,6 +46,9 @@ class PreparedTask:
     # Built before the process starts, so a value that cannot be sent fails the task with its path.
     parameters: common_pb2.TypedMap
     conf: common_pb2.TypedMap
+    # Set once the node has recorded the task as running. The process gets its spec only then, so
+    # a task that ends within milliseconds cannot report its result before its start is recorded.
+    start_recorded: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class TaskRuntime:
@@ -113,6 +120,7 @@ class TaskRuntime:
         except FateGrpcError:
             await self._supervisor.stop(key)
             raise
+        prepared.start_recorded.set()
         await self._participant.mark_started(key)
         self._participant.report_soon(key)
 
@@ -251,10 +259,16 @@ class TaskRuntime:
         )
 
     # -- what the task process asks for ----------------------------------------------------------
-    def spec_for(self, key: TaskKey) -> worker_pb2.GetTaskSpecResponse:
+    async def spec_for(self, key: TaskKey) -> worker_pb2.GetTaskSpecResponse:
         prepared = self._prepared.get(key)
         if prepared is None:
             raise FateGrpcError(ErrorCode.NOT_FOUND, "this task is no longer known to its node")
+        try:
+            await asyncio.wait_for(prepared.start_recorded.wait(), timeout=SPEC_WAIT_S)
+        except TimeoutError:
+            raise FateGrpcError(
+                ErrorCode.NOT_FOUND, "the node did not record this task's start in time"
+            ) from None
         resolved = prepared.resolved
         provider = prepared.provider
         return worker_pb2.GetTaskSpecResponse(

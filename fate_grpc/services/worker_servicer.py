@@ -63,7 +63,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
 
     @unary_edge
     async def GetTaskSpec(self, request, context):  # type: ignore[override]
-        return self._runtime.spec_for(self._caller(context))
+        return await self._runtime.spec_for(self._caller(context))
 
     @unary_edge
     async def ReportStatus(self, request, context):  # type: ignore[override]
