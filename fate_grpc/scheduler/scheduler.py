@@ -195,6 +195,8 @@ class Scheduler:
             job = await self._store.transition_job(
                 job_id, expected=job.status, to=JobStatus.WAITING, reason=reason
             )
+            # The end it announced is over, and cores given back late would free those of the rerun.
+            await self._store.drop_outbox_messages(job_id, ("SyncJobStatus", "ReturnResources"))
             self.job_log.line(job_id, reason)
             await self._parties.push_job_status(job)
         self.events.notify(job_id)

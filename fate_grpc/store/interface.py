@@ -362,6 +362,12 @@ class Store(ABC):
         """Forget a delivered (or refused) message; True if it was stored. Idempotent."""
 
     @abstractmethod
+    async def drop_outbox_messages(self, job_id: str, rpcs: Iterable[str]) -> int:
+        """Forget the job's unacknowledged messages of these RPCs (superseded: a rerun makes the end
+        status and the return of cores it announced wrong); returns how many. MUST leave the job's
+        other messages and other jobs' messages alone."""
+
+    @abstractmethod
     async def defer_outbox_message(self, message_id: str, *, next_attempt_ms: int, error: str) -> None:
         """Record a failed delivery: one more attempt, when the next is due and why this one failed.
         A message no longer stored (acknowledged meanwhile) is left alone, without error."""

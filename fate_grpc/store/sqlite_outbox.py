@@ -4,7 +4,7 @@ SqliteStore)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -67,6 +67,17 @@ class SqliteOutbox:
         async with self._tx() as db:
             cursor = await db.execute("DELETE FROM outbox WHERE message_id = ?", (message_id,))
             return cursor.rowcount > 0
+
+    async def drop_outbox_messages(self, job_id: str, rpcs: Iterable[str]) -> int:
+        names = list(rpcs)
+        if not names:
+            return 0
+        async with self._tx() as db:
+            cursor = await db.execute(
+                f"DELETE FROM outbox WHERE job_id = ? AND rpc IN ({','.join('?' * len(names))})",
+                (job_id, *names),
+            )
+            return cursor.rowcount
 
     async def defer_outbox_message(self, message_id: str, *, next_attempt_ms: int, error: str) -> None:
         async with self._tx() as db:

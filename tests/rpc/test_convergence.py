@@ -314,3 +314,26 @@ async def test_a_participant_asks_the_scheduler_how_its_unfinished_jobs_stand(tm
         assert await job_status(host, job_id) is JobStatus.CANCELED
         assert await host.store.cores_in_use() == 0
         assert await host.participant.catch_up_with_schedulers() == []
+
+
+async def test_a_rerun_drops_the_end_it_had_not_delivered_and_the_rerun_succeeds(tmp_path: Path) -> None:
+    async with federation(tmp_path, ["9999", "10000"]) as fed:
+        await fed.upload_breast()
+        guest, host = fed.nodes["9999"], fed.nodes["10000"]
+        job_id = await start_psi_mid_protocol(fed)
+        guest.gateway.set_route("10000", f"127.0.0.1:{closed_port()}")
+        await fed.client("9999").StopJob(client_pb2.StopJobRequest(job_id=job_id), timeout=30)
+
+        await fed.client("9999").RerunJob(client_pb2.RerunJobRequest(job_id=job_id), timeout=30)
+
+        left = {m.rpc for m in await guest.store.list_outbox(party_id="10000")}
+        assert not left & {"SyncJobStatus", "ReturnResources"}
+        guest.gateway.set_route("10000", host.addresses.peer)
+        view = await fed.wait_job("9999", job_id, timeout_s=120)
+        assert view.status == common_pb2.JOB_STATUS_SUCCESS
+
+        async def host_agrees() -> bool:
+            return await job_status(host, job_id) is JobStatus.SUCCESS and not await guest.store.list_outbox()
+
+        await assert_eventually(host_agrees, timeout_s=30, what="the host saw the rerun succeed")
+        assert await host.store.cores_in_use() == 0

@@ -113,6 +113,21 @@ async def test_defer_counts_the_attempt_and_ack_forgets_the_message(store: Store
     assert [m.message_id for m in await store.list_outbox()] == ["b"]
 
 
+async def test_drop_forgets_only_the_jobs_messages_of_those_rpcs(store: Store) -> None:
+    other_job = OutboxMessage(
+        message_id="o", party_id="10000", job_id="job-2", rpc="SyncJobStatus", payload=b""
+    )
+    await store.add_outbox_messages(
+        [message("s"), message("r", rpc="ReturnResources"), message("t", rpc="StopTask"), other_job]
+    )
+
+    dropped = await store.drop_outbox_messages("job-1", ["SyncJobStatus", "ReturnResources"])
+
+    assert dropped == 2
+    assert [m.message_id for m in await store.list_outbox()] == ["t", "o"]
+    assert await store.drop_outbox_messages("job-1", []) == 0
+
+
 async def test_unacknowledged_messages_survive_a_restart(store_factory: StoreFactory) -> None:
     first = await store_factory()
     await first.add_outbox_messages([message("a"), message("b")])
