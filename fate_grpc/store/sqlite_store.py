@@ -139,13 +139,19 @@ class SqliteStore(
         if db is None:
             raise RuntimeError("store is not open")
         async with self._write_lock:
-            await db.execute("BEGIN IMMEDIATE")
+            committed = False
             try:
+                await db.execute("BEGIN IMMEDIATE")
                 yield db
-            except BaseException:
-                await db.execute("ROLLBACK")
-                raise
-            await db.execute("COMMIT")
+                await db.execute("COMMIT")
+                committed = True
+            finally:
+                if not committed:
+                    # A cancelled wait (a gRPC handler past its deadline) does not stop a statement
+                    # already handed to the connection's thread, so BEGIN may have run without us
+                    # seeing it. The rollback is queued while the lock is held, so it runs after that
+                    # statement and before the next BEGIN; it does nothing when no transaction is open.
+                    await db.rollback()
 
     async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         db = self._reader

@@ -4,6 +4,7 @@ store instances on one database file, and no connection left behind by a failed 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import sqlite3
 import threading
@@ -19,6 +20,7 @@ from fate_grpc.domain.status import JobStatus, TaskStatus
 from fate_grpc.errors import ErrorCode, FateGrpcError
 from fate_grpc.store.sqlite_store import BUSY_TIMEOUT_MS, SqliteStore, migrations
 
+from . import builders
 from .builders import create, job_rows, output, output_table, schedule, task, tkey
 from .conftest import CounterClock
 
@@ -208,3 +210,22 @@ async def test_reads_see_every_committed_write_under_concurrency(tmp_path: Path)
     finally:
         await store.close()
     assert stale == 0
+
+
+async def test_a_write_cancelled_while_its_transaction_begins_leaves_no_transaction_open(
+    opened: Opener, path: Path
+) -> None:
+    # A gRPC handler whose deadline passes is cancelled wherever it waits, also while BEGIN runs on
+    # the connection's thread; the statement still runs there, and the next write must not find a
+    # transaction left open ("cannot start a transaction within a transaction").
+    store = await opened(path)
+    for attempt in range(20):
+        write = asyncio.ensure_future(store.put_table(builders.table(name=f"cancelled_{attempt}")))
+        for _ in range(attempt % 4):
+            await asyncio.sleep(0)
+        write.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await write
+        await store.put_table(builders.table(name=f"after_{attempt}"))
+
+    assert await store.get_table("experiment", "after_19") is not None
