@@ -34,7 +34,7 @@ async def test_a_task_done_before_its_start_is_recorded_succeeds(tmp_path: Path)
     async with federation(tmp_path, ["9999", "10000"]) as fed:
         await fed.upload_breast()
         for node in fed.nodes.values():
-            _slow_running_writes(node.store, 1.0)
+            _slow_running_writes(node.store, 0.5)
 
         dag = (DAGS / "psi.yaml").read_text()
         submitted = await fed.client("9999").SubmitJob(client_pb2.SubmitJobRequest(dag_yaml=dag), timeout=30)
