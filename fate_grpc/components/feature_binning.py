@@ -26,7 +26,6 @@ Train: `train_data` -> `train_output_data` (transformed when transform_method is
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import replace
 from typing import Any
@@ -35,6 +34,7 @@ import numpy as np
 
 from fate_grpc.components.codec import decode_arrays, encode_arrays
 from fate_grpc.components.context import ComponentContext, ComponentError, Party
+from fate_grpc.components.model_common.crypto_workers import CryptoWorkers
 from fate_grpc.components.parameters import with_checked_parameters
 from fate_grpc.components.table import Table
 from fate_grpc.crypto import paillier
@@ -253,7 +253,7 @@ def _host_woe_iv(
         raise ComponentError(f"he_param.kind {kind!r} is not available here; use paillier")
     started = time.perf_counter()
     public, private = paillier.generate_keypair(key_bits)
-    with _CryptoWorkers(len(y)) as executor:
+    with CryptoWorkers(len(y), min_rows=PARALLEL_MIN_ROWS) as executor:
         encrypted = paillier.encrypt(public, y.astype(np.int64), executor=executor)
         ctx.log.info(
             "binning: generated a %d-bit key and encrypted %d labels in %.3fs",
@@ -462,20 +462,3 @@ def _labels(table: Table, label: str) -> np.ndarray:
     if not np.isin(y, (0.0, 1.0)).all():
         raise ComponentError(f"label column {label!r} must hold 0/1 for WOE/IV")
     return y
-
-
-class _CryptoWorkers:
-    """Worker processes for bulk encryption/decryption, sized to the machine; none for small inputs."""
-
-    def __init__(self, rows: int) -> None:
-        workers = min(4, os.cpu_count() or 1)
-        self._executor = (
-            paillier.make_executor(workers) if rows >= PARALLEL_MIN_ROWS and workers > 1 else None
-        )
-
-    def __enter__(self) -> Any:
-        return self._executor
-
-    def __exit__(self, *exc: object) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
