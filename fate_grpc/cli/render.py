@@ -56,6 +56,9 @@ def job_rows(view: common_pb2.JobView) -> list[dict[str, Any]]:
         tasks = [t for t in view.tasks if t.party_id == party.party_id and t.role == party.role]
         row = job_row(view, party)
         row["tasks"] = {t.task_name: task_status_name(t.status) for t in tasks}
+        if party.unreachable_since_ms:  # only while the scheduler cannot reach that party
+            row["unreachable_since"] = party.unreachable_since_ms
+            row["unreachable_reason"] = party.unreachable_reason
         if dag is not None:
             row["dag"] = dag
         rows.append(row)

@@ -170,6 +170,7 @@ class Node:
             collect_after_s=cfg.scheduler.collect_after_s,
             retry_backoff_s=cfg.scheduler.retry_backoff_s,
             default_task_timeout_s=cfg.scheduler.default_task_timeout_s,
+            party_unreachable_s=cfg.timeouts.party_unreachable_s,
             job_log=self.job_log,
             events=self.events,
             outbox=self.outbox,
@@ -184,6 +185,7 @@ class Node:
         self.views = JobViews(
             party_id=cfg.party_id, store=self.store, dags=self.dags, catalog=self.catalog, events=self.events
         )
+        self.views.reachability = self.scheduler.reachability
         self.tables = TableService(store=self.store, paths=self.paths, server_data_dirs=cfg.server_data_dirs)
 
     # -- background work -------------------------------------------------------------------------

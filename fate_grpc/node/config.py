@@ -30,6 +30,9 @@ class Timeouts:
     """How long a component waits for an object from another party before failing."""
     report_retry_s: float = 30.0
     """How long a participant keeps retrying a task-status report to the scheduler."""
+    party_unreachable_s: float = 300.0
+    """How long the scheduler tolerates a party that does not answer its status checks before it
+    fails the job (a stalled or partitioned node that comes back sooner loses nothing)."""
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from fate_grpc.scheduler.outbox import RETRYABLE_CODES, OutboxSender, to_each
 from fate_grpc.scheduler.party_sync import PartySync, implies_running, move_schedule_row
 from fate_grpc.scheduler.planning import SUCCESSFUL, CorePlan, latest_attempts
 from fate_grpc.scheduler.queue import JobQueue
+from fate_grpc.scheduler.reachability import PartyReachability, Unreachable, Verdict, give_up_reason
 from fate_grpc.services.convert import job_status_to_proto, task_status_from_proto, task_status_to_proto
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import (
@@ -73,6 +74,7 @@ class Scheduler:
         collect_after_s: float,
         retry_backoff_s: float,
         default_task_timeout_s: float,
+        party_unreachable_s: float = 300.0,
         job_log: JobLog,
         events: JobEvents,
         outbox: OutboxSender,
@@ -92,7 +94,7 @@ class Scheduler:
         self.events = events
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._last_collect: dict[TaskKey, int] = {}
-        self._collect_failures: defaultdict[TaskKey, int] = defaultdict(int)
+        self.reachability = PartyReachability(party_unreachable_s)
         self._plans: dict[str, CorePlan] = {}
         self._timers: dict[tuple[str, str, int, str], asyncio.TimerHandle] = {}
         self._parties = PartySync(
@@ -138,9 +140,19 @@ class Scheduler:
             await self._advance(job_id)
         self.events.notify(job_id)
 
-    async def on_report(self, request: control_pb2.ReportTaskStatusRequest, status: TaskStatus) -> Proposal:
-        """A party's local status (or progress) of a task attempt changed."""
+    async def on_report(
+        self,
+        request: control_pb2.ReportTaskStatusRequest,
+        status: TaskStatus,
+        *,
+        heard_from_party: bool = True,
+    ) -> Proposal:
+        """A party's local status (or progress) of a task attempt changed.
+
+        `heard_from_party` is false only for the scheduler's own verdict on a party it cannot reach."""
         key = TaskKey(request.job_id, request.task_name, request.attempt, request.role, request.party_id)
+        if heard_from_party:  # a party that reports is no longer shown unreachable
+            self.reachability.record(key.job_id, key.party_id, None, now_ms())
         async with self._locks[key.job_id]:
             job = await self._store.get_job(key.job_id)
             if not job.is_scheduler:
@@ -322,7 +334,6 @@ class Scheduler:
                     raise
                 return Proposal.STALE
         self._last_collect.pop(key, None)
-        self._collect_failures.pop(key, None)
         return proposal
 
     async def _reconcile_attempt(self, job: JobRecord, task_name: str, attempt_no: int) -> None:
@@ -411,6 +422,7 @@ class Scheduler:
         self.job_log.line(job.job_id, f"job ended {status.value}" + (f": {reason}" if reason else ""))
         self.job_log.close(job.job_id)
         self._plans.pop(job.job_id, None)
+        self.reachability.forget(job.job_id)
         log.info("job %s ended %s%s", job.job_id, status.value, f": {reason}" if reason else "")
         self.queue.kick()
 
@@ -490,17 +502,45 @@ class Scheduler:
                 key.party_id, "CollectTaskStatus", request, timeout=self._timeout
             )
         except FateGrpcError as exc:
-            self._collect_failures[key] += 1
-            if self._collect_failures[key] >= 3:
-                error = f"{key.role} {key.party_id}: {exc.message}"
-                await self.on_report(_report(key, TaskStatus.FAILED, error), TaskStatus.FAILED)
+            await self._party_unanswered(key, exc)
             return
-        self._collect_failures.pop(key, None)
+        await self._party_answered(key)
         for view in answer.tasks:
             if view.role == key.role:
                 status = task_status_from_proto(view.status)
                 report = _report(key, status, view.error, view.start_time_ms, view.end_time_ms, view.progress)
                 await self.on_report(report, status)
+
+    async def _party_unanswered(self, key: TaskKey, exc: FateGrpcError) -> None:
+        """A status check of the party failed: wait for it up to the tolerance, then fail the task."""
+        now = now_ms()
+        failure = Unreachable(key.party_id, self._address_of(key.party_id), now, exc.message)
+        was_away = key.party_id in self.reachability.away(key.job_id)
+        decision = self.reachability.record(key.job_id, key.party_id, failure, now)
+        if decision.verdict is Verdict.GIVE_UP and decision.state is not None:
+            error = give_up_reason(decision.state, key.role, now)
+            await self.on_report(
+                _report(key, TaskStatus.FAILED, error), TaskStatus.FAILED, heard_from_party=False
+            )
+            return
+        if not was_away:
+            self.job_log.line(
+                key.job_id, f"party {key.party_id} at {failure.address} does not answer: {exc.message}"
+            )
+        self.events.notify(key.job_id)
+
+    async def _party_answered(self, key: TaskKey) -> None:
+        was_away = key.party_id in self.reachability.away(key.job_id)
+        self.reachability.record(key.job_id, key.party_id, None, now_ms())
+        if was_away:
+            self.job_log.line(key.job_id, f"party {key.party_id} answers again")
+            self.events.notify(key.job_id)
+
+    def _address_of(self, party_id: str) -> str:
+        try:
+            return self._gateway.address_of(party_id)
+        except FateGrpcError:
+            return "no route"
 
     async def unfinished_jobs(self) -> list[str]:
         """Jobs scheduled here that have not ended (read at start, before the node serves)."""

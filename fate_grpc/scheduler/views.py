@@ -10,6 +10,7 @@ from fate_grpc.domain.component_spec import ComponentCatalog
 from fate_grpc.node.participant import DagCache
 from fate_grpc.scheduler.events import JobEvents
 from fate_grpc.scheduler.planning import latest_attempts
+from fate_grpc.scheduler.reachability import PartyReachability, waiting_reason
 from fate_grpc.services.convert import elapsed_ms, job_status_to_proto, now_ms, task_view
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import JobRecord
@@ -33,6 +34,8 @@ class JobViews:
         self._dags = dags
         self._catalog = catalog
         self._events = events
+        self.reachability: PartyReachability | None = None
+        """The scheduler's record of parties it cannot reach (shown in its views of running jobs)."""
 
     async def watch(self, job_id: str) -> AsyncIterator[common_pb2.JobView]:
         """The scheduler's view now and after every change, until the job ends."""
@@ -63,7 +66,24 @@ class JobViews:
         ]
         view = await self._job_view(job, tasks, now)
         view.from_scheduler = True
+        if view.status not in END_STATUSES:
+            self._show_unreachable(view, now)
         return view
+
+    def _show_unreachable(self, view: common_pb2.JobView, now: int) -> None:
+        """Mark the parties the scheduler cannot reach now, and say so in the job's reason."""
+        if self.reachability is None:
+            return
+        away = self.reachability.away(view.job_id)
+        if not away:
+            return
+        for party in view.parties:
+            record = away.get(party.party_id)
+            if record is not None:
+                party.unreachable_since_ms = record.since_ms
+                party.unreachable_reason = f"{record.address}: {record.error}"
+        reason = waiting_reason(list(away.values()), now, self.reachability.tolerance_s)
+        view.status_reason = f"{view.status_reason}; {reason}" if view.status_reason else reason
 
     async def local_view(self, job_id: str, *, all_attempts: bool = False) -> common_pb2.JobView:
         """This party's own rows (its local process status)."""

@@ -147,16 +147,20 @@ class TaskView(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., task_name: _Optional[str] = ..., attempt: _Optional[int] = ..., component: _Optional[str] = ..., role: _Optional[str] = ..., party_id: _Optional[str] = ..., status: _Optional[_Union[TaskStatus, str]] = ..., start_time_ms: _Optional[int] = ..., end_time_ms: _Optional[int] = ..., elapsed_ms: _Optional[int] = ..., error: _Optional[str] = ..., progress: _Optional[int] = ..., traceback: _Optional[str] = ..., update_time_ms: _Optional[int] = ..., create_time_ms: _Optional[int] = ...) -> None: ...
 
 class PartyJobView(_message.Message):
-    __slots__ = ("role", "party_id", "status", "description")
+    __slots__ = ("role", "party_id", "status", "description", "unreachable_since_ms", "unreachable_reason")
     ROLE_FIELD_NUMBER: _ClassVar[int]
     PARTY_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    UNREACHABLE_SINCE_MS_FIELD_NUMBER: _ClassVar[int]
+    UNREACHABLE_REASON_FIELD_NUMBER: _ClassVar[int]
     role: str
     party_id: str
     status: JobStatus
     description: str
-    def __init__(self, role: _Optional[str] = ..., party_id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., description: _Optional[str] = ...) -> None: ...
+    unreachable_since_ms: int
+    unreachable_reason: str
+    def __init__(self, role: _Optional[str] = ..., party_id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., description: _Optional[str] = ..., unreachable_since_ms: _Optional[int] = ..., unreachable_reason: _Optional[str] = ...) -> None: ...
 
 class JobView(_message.Message):
     __slots__ = ("job_id", "status", "status_reason", "initiator_party_id", "scheduler_party_id", "progress", "create_time_ms", "start_time_ms", "end_time_ms", "elapsed_ms", "parties", "tasks", "answered_by_party_id", "from_scheduler", "stage", "update_time_ms", "dag_yaml")
