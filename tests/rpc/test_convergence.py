@@ -14,7 +14,7 @@ import pytest
 from fate_grpc.client.v1 import client_pb2
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.control.v1 import control_pb2, control_pb2_grpc
-from fate_grpc.domain.status import JobStatus, TaskStatus
+from fate_grpc.domain.status import TASK_END_STATUSES, JobStatus, TaskStatus
 from fate_grpc.errors import ErrorCode, FateGrpcError
 from fate_grpc.node.app import Node
 from fate_grpc.scheduler.outbox import (
@@ -127,8 +127,10 @@ async def test_a_participant_unreachable_when_the_job_ends_converges_when_it_is_
 
         await assert_eventually(host_agrees_and_is_free, timeout_s=30, what="the host learnt the job's end")
         psi_rows = await host.store.list_tasks(job_id, task_name="psi_0")
-        assert all(r.party_status in (TaskStatus.CANCELED, TaskStatus.FAILED) for r in psi_rows)
-        assert all(r.status is TaskStatus.CANCELED for r in psi_rows)
+        # The guest may have sent its last message before the stop reached it, and the host's psi may
+        # then finish: success is as legitimate an end there as canceled; it must not stay open.
+        assert all(r.party_status in TASK_END_STATUSES for r in psi_rows)
+        assert all(r.status in TASK_END_STATUSES for r in psi_rows)
 
         async def no_task_process_left() -> bool:
             return not host.supervisor.running_keys()
