@@ -13,6 +13,7 @@ from fate_grpc.components import (
     feature_scale,
     feature_selection,
     hetero_secureboost,
+    homo_lr,
     psi,
     reader,
     sample,
@@ -40,6 +41,7 @@ RUNNERS: dict[str, Component] = {
     "coordinated_lr": coordinated_lr.run_lr,
     "coordinated_linr": coordinated_lr.run_linr,
     "hetero_secureboost": hetero_secureboost.run,
+    "homo_lr": homo_lr.run,
 }
 
 

@@ -10,6 +10,7 @@ from fate_grpc.components import (
     feature_correlation,
     feature_selection,
     hetero_secureboost,
+    homo_lr,
     sample,
     statistics,
     toy_example,
@@ -128,6 +129,7 @@ BUILTIN_COMPONENTS: dict[str, ComponentSpec] = {
         coordinated_lr.SPEC_LR,
         coordinated_lr.SPEC_LINR,
         hetero_secureboost.SPEC,
+        homo_lr.SPEC,
     )
 }
 

@@ -1,0 +1,1 @@
+"""Horizontal (homo) logistic regression: the local model and training step, and the FedAvg reference."""
