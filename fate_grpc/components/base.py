@@ -17,6 +17,7 @@ from fate_grpc.components import (
     psi,
     reader,
     sample,
+    sshe_lr,
     statistics,
     toy_example,
     union,
@@ -41,6 +42,8 @@ RUNNERS: dict[str, Component] = {
     "coordinated_lr": coordinated_lr.run_lr,
     "coordinated_linr": coordinated_lr.run_linr,
     "hetero_secureboost": hetero_secureboost.run,
+    "sshe_lr": sshe_lr.run_lr,
+    "sshe_linr": sshe_lr.run_linr,
     "homo_lr": homo_lr.run,
 }
 

@@ -12,6 +12,7 @@ from fate_grpc.components import (
     hetero_secureboost,
     homo_lr,
     sample,
+    sshe_lr,
     statistics,
     toy_example,
     union,
@@ -129,6 +130,8 @@ BUILTIN_COMPONENTS: dict[str, ComponentSpec] = {
         coordinated_lr.SPEC_LR,
         coordinated_lr.SPEC_LINR,
         hetero_secureboost.SPEC,
+        sshe_lr.SPEC_LR,
+        sshe_lr.SPEC_LINR,
         homo_lr.SPEC,
     )
 }
