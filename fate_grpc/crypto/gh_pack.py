@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from gmpy2 import mpz
 
-from fate_grpc.crypto import ou, paillier
+from fate_grpc.crypto import heu_kernel, ou, paillier
 from fate_grpc.crypto.fixedpoint import PackingLayout, slots_per_plaintext
 from fate_grpc.crypto.paillier_pool import ciphertext_width, from_fixed_bytes, map_chunks, to_fixed_bytes
 
@@ -159,7 +159,15 @@ def encrypted_histogram(
 ) -> paillier.EncryptedVector:
     """Per (node, feature, bin), the product of the ciphertexts of the rows there (their encrypted sum),
     node-major; rows with ``node_index`` -1 are left out. Not re-randomised: combine, then re-randomise
-    (or ``pack_for_guest``) before anything leaves the party."""
+    (or ``pack_for_guest``) before anything leaves the party.
+
+    With ``sf-heu`` (and at most 127 bins) HEU's threads sum every node at once (``heu_kernel``); else the
+    gmpy2 loop runs here or, from ``PARALLEL_MIN_CELLS``, in feature blocks on ``executor``. Both give the
+    same integers."""
+    key = heu_kernel.HeuKey.of(vector.public_key) if n_bins <= heu_kernel.MAX_BINS else None
+    if key is not None:
+        sums = heu_kernel.bucket_sums(key, vector.ciphertexts, bins, node_index, n_nodes, n_bins)
+        return paillier.EncryptedVector(vector.public_key, sums, 0)
     rows = np.flatnonzero(node_index >= 0)
     features = bins.shape[1]
     groups = node_index[rows, None] * n_bins + bins[rows]  # (rows, features) ids in [0, nodes * n_bins)
@@ -172,6 +180,12 @@ def encrypted_histogram(
     # sum_by_groups is feature-major (feature, node, bin); reorder to (node, feature, bin).
     order = np.arange(features * n_groups).reshape(features, n_nodes, n_bins).transpose(1, 0, 2).reshape(-1)
     return paillier.EncryptedVector(vector.public_key, [sums[i] for i in order.tolist()], 0)
+
+
+def histogram_kernel(public_key: paillier.PublicKey, n_bins: int) -> str:
+    """Which kernel ``encrypted_histogram`` uses for this key and bin count: ``heu`` or ``gmpy2``."""
+    usable = n_bins <= heu_kernel.MAX_BINS and heu_kernel.HeuKey.of(public_key) is not None
+    return "heu" if usable else "gmpy2"
 
 
 def cumulative(vector: paillier.EncryptedVector, n_bins: int) -> paillier.EncryptedVector:
