@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fate_grpc.components import feature_correlation
+from fate_grpc.components import feature_correlation, feature_selection, statistics
 from fate_grpc.components.catalog import builtin_catalog
 from fate_grpc.components.context import ComponentError, Party
 from fate_grpc.components.feature_correlation import protocol
@@ -179,3 +179,37 @@ def test_declaration_matches_fate() -> None:
         "skip_col": None,
         "use_anonymous": False,
     }
+
+
+def test_selection_takes_a_correlation_model_among_its_input_models_and_ignores_it(breast) -> None:
+    """FATE 2.2's hetero_feature_selection has no correlation filter (manual, iv, statistics only): a
+    correlation model in input_models is accepted and unused, as FATE keys it by model_type and never reads
+    it."""
+    tables, correlations = breast
+    stats = LocalFederation(
+        [GUEST, HOST],
+        inputs={p: {"input_data": t} for p, t in tables.items()},
+        common_parameters={"metrics": ["std"]},
+    )
+    stats.run(statistics.run)
+    kept = {}
+    for with_correlation in (False, True):
+        models = {
+            p: [stats.contexts[p].models["output_model"]]
+            + ([model(correlations, p)] if with_correlation else [])
+            for p in tables
+        }
+        selection = LocalFederation(
+            [GUEST, HOST],
+            inputs={p: {"train_data": t} for p, t in tables.items()},
+            models={p: {"input_models": models[p]} for p in tables},
+            common_parameters={
+                "method": ["statistics"],
+                "statistic_param": {"metrics": "std", "filter_type": "top_k", "threshold": 3},
+            },
+            stage="train",
+        )
+        outputs = selection.run(feature_selection.run)
+        kept[with_correlation] = {p: list(outputs[p]["train_output_data"].frame.columns) for p in tables}
+
+    assert kept[True] == kept[False]
