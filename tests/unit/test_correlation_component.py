@@ -8,13 +8,17 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from fate_grpc.components import feature_correlation, feature_selection, statistics
 from fate_grpc.components.catalog import builtin_catalog
 from fate_grpc.components.context import ComponentError, Party
 from fate_grpc.components.feature_correlation import protocol
 from fate_grpc.components.table import Table
+from fate_grpc.domain.dag import parse_dag
+from fate_grpc.errors import FateGrpcError
 from tests.support.local_context import LocalFederation, table_from_frame
+from tests.support.nodes import DAGS
 from tests.unit.components.breast import DATA, GUEST, HOST
 
 
@@ -213,3 +217,21 @@ def test_selection_takes_a_correlation_model_among_its_input_models_and_ignores_
         kept[with_correlation] = {p: list(outputs[p]["train_output_data"].frame.columns) for p in tables}
 
     assert kept[True] == kept[False]
+
+
+def test_bad_parameters_are_refused_at_submit_with_their_field_paths() -> None:
+    document = yaml.safe_load((DAGS / "feature_correlation.yaml").read_text())
+    document["dag"]["tasks"]["feature_corr_0"]["parameters"] = {
+        "local_only": "no",
+        "skip_col": "x1",
+        "select_cols": ["x1"],  # the estimator's argument in FATE, not a parameter of the component
+    }
+
+    with pytest.raises(FateGrpcError) as caught:
+        parse_dag(yaml.safe_dump(document), builtin_catalog())
+
+    fields = {v.field: v.reason for v in caught.value.violations}
+    prefix = "dag.tasks.feature_corr_0.parameters."
+    assert fields[prefix + "local_only"] == "must be true or false, got string 'no'"
+    assert fields[prefix + "skip_col"].startswith("must be a list of column names")
+    assert fields[prefix + "select_cols"].startswith("unknown parameter of component feature_correlation")
