@@ -10,6 +10,10 @@ with probability about ``|x| * 2^64 / 2^128``: below 2^-40 for values under 2^24
 fails with probability about ``|x| * 2^-15`` per element (a few elements per epoch on 30,000 rows, each
 wrecking the gradient).
 
+A truncated share is no longer uniform on the whole ring: party 0's lies in ``[0, 2^96)`` (``[0, 2^72)``
+after a public factor), party 1's just below 2^128; it still hides values of up to 2^32 encoded units
+with a margin of 2^40, and the protocol only sends such shares encrypted.
+
 Everything here is local arithmetic: no message, no randomness beyond the operating system's.
 """
 
