@@ -7,7 +7,9 @@ exactly (integers), and neither has learnt anything else about the other's matri
 1. L packs each row of A into plaintexts of ``slots`` signed slots (``sum_i a_i 2^(i slot_bits)``),
    encrypts every packed row under its own key with a fresh obfuscator, and sends the ciphertexts.
 2. R raises them to its encoded values and multiplies over the rows (``paillier_linalg.transpose_matvec``):
-   one ciphertext per (slot group, column of B) holding, slot by slot, the entries ``(A^T B)_ij``.
+   one ciphertext per (slot group, column of B) holding, slot by slot, the entries ``(A^T B)_ij``. Rows
+   may come in blocks (``block_products``, summed by ``add_products``), so that R multiplies one block
+   while L encrypts the next.
 3. R adds, slot by slot, a mask drawn uniformly from ``[0, 2^mask_bits)`` and re-randomises each result
    before sending it; ``mask_bits`` exceeds the entries' bound by ``statistical_bits`` (>= 40), so the
    distribution of a masked entry changes by at most ``2^(1 - statistical_bits)`` whatever the entry is.
@@ -128,26 +130,57 @@ def masked_products(
     precision_bits: int,
     executor: Executor | None = None,
 ) -> tuple[list[EncryptedVector], np.ndarray]:
-    """Steps 2 and 3: per slot group, ``q`` re-randomised ciphertexts of the masked entries, and the masks.
+    """Steps 2 and 3 over all rows at once: ``mask_products(block_products(...))``."""
+    products = block_products(encrypted_groups, right, precision_bits=precision_bits, executor=executor)
+    return mask_products(products, left_columns, layout)
+
+
+def block_products(
+    encrypted_groups: list[EncryptedVector],
+    right: npt.ArrayLike,
+    *,
+    precision_bits: int,
+    executor: Executor | None = None,
+) -> list[EncryptedVector]:
+    """Step 2 for a block of rows: per slot group, ``[[A_block^T B_block]]`` column by column (at the raw
+    integer level, scale 0). Blocks of rows add up with ``add_products``. Not re-randomised."""
+    matrix = np.asarray(right, dtype=np.float64)
+    products = []
+    for vector in encrypted_groups:
+        product = transpose_matvec(matrix, vector, precision_bits=precision_bits, executor=executor)
+        products.append(EncryptedVector(vector.public_key, product.ciphertexts, 0))
+    return products
+
+
+def add_products(totals: list[EncryptedVector] | None, block: list[EncryptedVector]) -> list[EncryptedVector]:
+    """The running sums of ``block_products`` over row blocks (homomorphic additions)."""
+    if totals is None:
+        return block
+    return [total + part for total, part in zip(totals, block, strict=True)]
+
+
+def mask_products(
+    products: list[EncryptedVector], left_columns: int, layout: SlotLayout
+) -> tuple[list[EncryptedVector], np.ndarray]:
+    """Step 3: per slot group, the ``q`` products with a fresh uniform mask added to every slot, each
+    ciphertext re-randomised, and the masks.
 
     Returns:
         The masked vectors (group g's element j packs the entries ``(g*slots + i, j)``) and the masks as a
         ``(left_columns, q)`` object array of Python ints (the right party's share is their negation).
     """
-    matrix = np.asarray(right, dtype=np.float64)
-    columns = matrix.shape[1]
+    columns = len(products[0]) if products else 0
     masks = np.empty((left_columns, columns), dtype=object)
     results = []
-    for group, vector in enumerate(encrypted_groups):
+    for group, vector in enumerate(products):
         start = group * layout.slots
         width = min(layout.slots, left_columns - start)
-        products = transpose_matvec(matrix, vector, precision_bits=precision_bits, executor=executor)
         group_masks = [[secrets.randbits(layout.mask_bits) for _ in range(columns)] for _ in range(width)]
         masks[start : start + width, :] = np.array(group_masks, dtype=object).reshape(width, columns)
         packed_masks = [
             _pack_signed([group_masks[i][j] for i in range(width)], layout.slot_bits) for j in range(columns)
         ]
-        raw = EncryptedVector(vector.public_key, products.ciphertexts, 0)
+        raw = EncryptedVector(vector.public_key, vector.ciphertexts, 0)
         results.append(raw.add(np.array(packed_masks, dtype=object)).rerandomize())
     return results, masks
 

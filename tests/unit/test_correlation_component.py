@@ -82,6 +82,18 @@ def test_cross_correlation_equals_numpy_on_the_joined_data(dataset: str, breast)
         np.testing.assert_allclose(got, np.corrcoef(x.T), atol=1e-12)
 
 
+def test_rows_sent_in_blocks_give_the_same_correlations(breast, monkeypatch: pytest.MonkeyPatch) -> None:
+    tables, whole = breast
+    monkeypatch.setattr(protocol, "ROW_BLOCK", 200)
+
+    federation = run(tables, calc_local_vif=False)
+
+    tags = [m.tag for m in federation.sent_between(GUEST, HOST)]
+    assert [protocol.rows_tag(k) for k in range(3)] == [t for t in tags if t.startswith(protocol.TAG_ROWS)]
+    assert model(federation, GUEST).data["remote_corr"] == model(whole, GUEST).data["remote_corr"]
+    assert model(federation, HOST).data["remote_corr"] == model(whole, HOST).data["remote_corr"]
+
+
 def test_model_has_fates_shape_at_each_party(breast) -> None:
     tables, federation = breast
     for party, own, other in ((GUEST, "guest_9999", "host_10000"), (HOST, "host_10000", "guest_9999")):

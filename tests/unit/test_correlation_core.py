@@ -119,9 +119,20 @@ def test_shares_of_the_packed_cross_product_add_up_to_the_exact_integer_product(
         groups, right.values, 11, layout, precision_bits=correlation.PRECISION_BITS
     )
     guest_share = cross_product.decrypt_products(private, masked, 11, layout)
+    # The same product over two blocks of rows, summed homomorphically.
+    totals = None
+    for block in (slice(0, 120), slice(120, 300)):
+        block_groups = cross_product.encrypt_rows(public, encoded[block], layout)
+        partial = cross_product.block_products(
+            block_groups, right.values[block], precision_bits=correlation.PRECISION_BITS
+        )
+        totals = cross_product.add_products(totals, partial)
+    blocked, block_masks = cross_product.mask_products(totals, 11, layout)
+    blocked_share = cross_product.decrypt_products(private, blocked, 11, layout)
 
     exact = encoded.astype(object).T @ correlation.encode_fixed(right).astype(object)
     assert (correlation.open_shares(guest_share, -masks) == exact).all()
+    assert (correlation.open_shares(blocked_share, -block_masks) == exact).all()
     assert layout.slots < 11 and len(groups) == 2
     got = correlation.correlation_from_shares(
         guest_share, -masks, 300, left_constant=left.constant, right_constant=right.constant

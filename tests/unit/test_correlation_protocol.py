@@ -19,7 +19,12 @@ from fate_grpc.ml import correlation
 from tests.support.local_context import LocalFederation
 from tests.unit.components.breast import GUEST, HOST, breast_tables
 
-HOST_RECEIVES = [protocol.TAG_SETUP, protocol.TAG_PUBLIC_KEY, protocol.TAG_ROWS, protocol.TAG_SHARE]
+HOST_RECEIVES = [
+    protocol.TAG_SETUP,
+    protocol.TAG_PUBLIC_KEY,
+    protocol.rows_tag(0),
+    protocol.TAG_SHARE,
+]  # 569 rows: one block
 GUEST_RECEIVES = [protocol.TAG_SETUP, protocol.TAG_PRODUCTS, protocol.TAG_SHARE]
 
 
@@ -90,7 +95,7 @@ def test_host_receives_a_header_a_key_randomised_ciphertexts_and_the_guests_shar
     assert set(setup) == {"local_only", "rows", "digest", "anonymous", "constant"}
     assert setup["anonymous"].tolist() == [f"guest_9999_{i}" for i in range(10)]
     assert messages[protocol.TAG_PUBLIC_KEY] == public.to_bytes()
-    rows = vectors(public, messages[protocol.TAG_ROWS]["groups"])
+    rows = vectors(public, messages[protocol.rows_tag(0)]["groups"])
     assert [len(v) for v in rows] == [569] * layout.groups(10)
     assert_randomised(rows)
     for payload in federation.sent_between(GUEST, HOST):

@@ -2,8 +2,9 @@
 
 1. both ways ``correlation.setup``: local_only, and unless it is set the row count, a hash of the row ids,
    the anonymous names of the chosen columns and which of them are constant.
-2. guest -> host ``correlation.public_key`` and ``correlation.encrypted_rows``: the guest's packed,
-   encoded standardised rows, each ciphertext freshly randomised.
+2. guest -> host ``correlation.public_key``, then ``correlation.encrypted_rows.<k>`` for each block k of
+   ``ROW_BLOCK`` rows: the guest's packed, encoded standardised rows, each ciphertext freshly randomised.
+   The host multiplies block k while the guest encrypts block k + 1.
 3. host -> guest ``correlation.masked_products``: masked, re-randomised packed entries of ``Z_G^T Z_H``.
 4. both ways ``correlation.share``: each party's additive share, which opens the cross products.
 """
@@ -33,6 +34,8 @@ TAG_PRODUCTS = "correlation.masked_products"
 TAG_SHARE = "correlation.share"
 # FATE's minimum Paillier key size (safety.phe.paillier.minimum_key_size).
 KEY_BITS = 1024
+# Rows per encrypted block (about 4 MiB of ciphertexts per slot group with 1024-bit keys).
+ROW_BLOCK = 8192
 CRYPTO, TRANSFER = "crypto", "transfer"
 
 _clock = Stopwatch()
@@ -126,6 +129,15 @@ def layout_for(key_bits: int, rows: int) -> SlotLayout:
     return cross_product.plan_layout(key_bits, rows, bound, bound)
 
 
+def row_blocks(rows: int) -> list[slice]:
+    """The blocks of rows the guest encrypts and sends one by one (both parties derive them)."""
+    return [slice(start, min(start + ROW_BLOCK, rows)) for start in range(0, rows, ROW_BLOCK)]
+
+
+def rows_tag(block: int) -> str:
+    return f"{TAG_ROWS}.{block}"
+
+
 def _guest_shares(
     ctx: ComponentContext,
     peer: Party,
@@ -133,18 +145,23 @@ def _guest_shares(
     host_columns: int,
     executor: Executor | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    with _timed(ctx, "generated a key and encrypted the packed rows"):
+    with _timed(ctx, "generated a key"):
         public, private = paillier.generate_keypair(KEY_BITS)
-        layout = layout_for(public.key_bits, data.rows)
-        encoded = correlation.encode_fixed(data, correlation.PRECISION_BITS)
-        groups = cross_product.encrypt_rows(public, encoded, layout, executor=executor)
+    layout = layout_for(public.key_bits, data.rows)
+    encoded = correlation.encode_fixed(data, correlation.PRECISION_BITS)
     with _clock.measure(TRANSFER):
         ctx.send(TAG_PUBLIC_KEY, peer, public.to_bytes())
-        ctx.send(TAG_ROWS, peer, encode_arrays({"groups": _vector_bytes(groups)}))
+    # Block by block, so that the host multiplies one block while the next is encrypted.
+    for index, block in enumerate(row_blocks(data.rows)):
+        with _timed(ctx, f"encrypted packed rows {block.start}-{block.stop}"):
+            groups = cross_product.encrypt_rows(public, encoded[block], layout, executor=executor)
+        with _clock.measure(TRANSFER):
+            ctx.send(rows_tag(index), peer, encode_arrays({"groups": _vector_bytes(groups)}))
     ctx.report_progress(50)
     with _clock.measure(TRANSFER):
         received = _decoded(ctx.receive(TAG_PRODUCTS, peer), peer, TAG_PRODUCTS)
-    masked = _vectors(public, _field(received, "products", peer), len(groups), peer, TAG_PRODUCTS)
+    expected_groups = layout.groups(data.values.shape[1])
+    masked = _vectors(public, _field(received, "products", peer), expected_groups, peer, TAG_PRODUCTS)
     if any(len(vector) != host_columns for vector in masked):
         raise ComponentError(f"feature_correlation: {peer} sent products for another column count")
     with _timed(ctx, "decrypted the masked products"):
@@ -163,9 +180,33 @@ def _host_shares(
 ) -> tuple[np.ndarray, np.ndarray]:
     with _clock.measure(TRANSFER):
         key_bytes = ctx.receive(TAG_PUBLIC_KEY, peer)
-        rows_payload = ctx.receive(TAG_ROWS, peer)
+    public = _public_key(key_bytes, peer)
+    layout = layout_for(public.key_bits, data.rows)
+    totals: list[paillier.EncryptedVector] | None = None
+    for index, block in enumerate(row_blocks(data.rows)):
+        with _clock.measure(TRANSFER):
+            payload = ctx.receive(rows_tag(index), peer)
+        encrypted = _field(_decoded(payload, peer, TAG_ROWS), "groups", peer)
+        groups = _vectors(public, encrypted, layout.groups(guest_columns), peer, TAG_ROWS)
+        if any(len(group) != block.stop - block.start for group in groups):
+            raise ComponentError(f"feature_correlation: {peer} sent rows for another row count")
+        with _timed(ctx, f"multiplied the guest's rows {block.start}-{block.stop}"):
+            partial = cross_product.block_products(
+                groups, data.values[block], precision_bits=correlation.PRECISION_BITS, executor=executor
+            )
+            totals = cross_product.add_products(totals, partial)
+    with _timed(ctx, "masked the products"):
+        masked, masks = cross_product.mask_products(totals or [], guest_columns, layout)
+    with _clock.measure(TRANSFER):
+        ctx.send(TAG_PRODUCTS, peer, encode_arrays({"products": _vector_bytes(masked)}))
+    ctx.report_progress(70)
+    share = -masks
+    return share, _exchange_shares(ctx, peer, share, layout)
+
+
+def _public_key(data: bytes, peer: Party) -> paillier.PublicKey:
     try:
-        public = paillier.PublicKey.from_bytes(key_bytes)
+        public = paillier.PublicKey.from_bytes(data)
     except ValueError as error:
         raise ComponentError(f"feature_correlation: a bad public key from {peer}: {error}") from None
     if public.key_bits < paillier.MIN_KEY_BITS:
@@ -173,25 +214,7 @@ def _host_shares(
             f"feature_correlation: {peer}'s key has {public.key_bits} bits, fewer than"
             f" {paillier.MIN_KEY_BITS}"
         )
-    layout = layout_for(public.key_bits, data.rows)
-    encrypted = _field(_decoded(rows_payload, peer, TAG_ROWS), "groups", peer)
-    groups = _vectors(public, encrypted, layout.groups(guest_columns), peer, TAG_ROWS)
-    if any(len(group) != data.rows for group in groups):
-        raise ComponentError(f"feature_correlation: {peer} sent rows for another row count")
-    with _timed(ctx, "multiplied and masked the guest's rows"):
-        masked, masks = cross_product.masked_products(
-            groups,
-            data.values,
-            guest_columns,
-            layout,
-            precision_bits=correlation.PRECISION_BITS,
-            executor=executor,
-        )
-    with _clock.measure(TRANSFER):
-        ctx.send(TAG_PRODUCTS, peer, encode_arrays({"products": _vector_bytes(masked)}))
-    ctx.report_progress(70)
-    share = -masks
-    return share, _exchange_shares(ctx, peer, share, layout)
+    return public
 
 
 def _exchange_shares(ctx: ComponentContext, peer: Party, share: np.ndarray, layout: SlotLayout) -> np.ndarray:
