@@ -14,11 +14,17 @@ task; accuracy or RMSE of the training rows is computed from the downloaded outp
 xgboost's (FATE's regression g and h are twice xgboost's, so xgboost gets half of FATE's L2 and
 min_child_weight).
 
+The host's line names its histogram kernel: ``heu`` (sf-heu's threaded C++ bucket sums, used when sf-heu
+is installed) or ``gmpy2`` (the Python loop, on worker processes from 20,000 cells); set
+``FATE_GRPC_HE_KERNEL=gmpy2`` to run the job on the loop. Its histogram share includes cumulative sums,
+sibling subtraction and packing.
+
 A micro-bench follows (``--histogram-only`` prints just it): the host's encrypted histogram of each level
 of a depth-3 tree over its own binned features (Paillier 1024, 32 bins; at levels 1 and 2 only the smaller
 child of each split is summed, as ``hist_sub`` does), one run each, by the loop in one thread (the kernel
-alone), by that loop on the worker pool split by feature blocks (what the host runs from 20,000 cells), and
-by a numpy log-depth variant (``a[0::2] * a[1::2] % n^2`` over object arrays, sorted by group).
+alone), by that loop on the worker pool split by feature blocks, by a numpy log-depth variant
+(``a[0::2] * a[1::2] % n^2`` over object arrays, sorted by group) and by sf-heu (level 0 includes loading
+the tree's ciphertexts into HEU, which later levels reuse).
 
 Usage: python bench/secureboost.py [--data breast|synthetic] [--objective binary|multi|regression]
        [--trees 5] [--runs 1] [--histogram-only]
@@ -32,9 +38,11 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,7 +56,7 @@ from sklearn.datasets import make_classification, make_regression
 from fate_grpc.cli.flow_cli import cli
 from fate_grpc.cli.local_cluster import LocalCluster
 from fate_grpc.client.v1 import client_pb2
-from fate_grpc.crypto import gh_pack, paillier
+from fate_grpc.crypto import gh_pack, heu_kernel, paillier
 from fate_grpc.ml.evaluation import auc_score
 from fate_grpc.ml.secureboost import binning
 
@@ -56,6 +64,7 @@ GUEST, HOST = "9999", "10000"
 ROOT = Path(__file__).resolve().parents[1]
 FATE_JOB_S = {"breast": 88.0, "synthetic": 309.0}
 GOAL = {"breast": 20, "synthetic": 8}
+KERNEL = re.compile(r"secureboost histogram kernel: (\w+)")
 TIMINGS = re.compile(r"secureboost timings: total=([0-9.]+)s trees=(\d+) (.*) ciphertexts=(\d+)")
 PART = re.compile(r"(\w+)=([0-9.]+)s")
 SETTINGS = {"num_trees": 5, "max_depth": 3, "max_bin": 32, "learning_rate": 0.3}
@@ -126,16 +135,19 @@ def run_job(cluster: LocalCluster, text: str) -> tuple[float, float, str]:
     return wall, tasks[("sbt_0", "guest")].elapsed_ms / 1000, job_id
 
 
-def party_timings(cluster: LocalCluster, job_id: str) -> dict[str, dict[str, float]]:
-    found: dict[str, dict[str, float]] = {}
+def party_timings(cluster: LocalCluster, job_id: str) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
     for party in cluster.parties.values():
         for log in (party.data_dir / "jobs" / job_id).glob("*/sbt_0/*/task.log"):
-            match = TIMINGS.search(log.read_text())
+            text = log.read_text()
+            match = TIMINGS.search(text)
             if match:
                 role = log.parents[2].name
                 found[role] = {"total": float(match.group(1)), "trees": float(match.group(2))}
                 found[role].update({k: float(v) for k, v in PART.findall(match.group(3))})
                 found[role]["ciphertexts"] = float(match.group(4))
+                kernel = KERNEL.search(text)
+                found[role]["kernel"] = kernel.group(1) if kernel else None
     return found
 
 
@@ -211,13 +223,15 @@ def xgboost_quality(files: tuple[Path, Path], trees: int, objective: str) -> flo
     return quality(objective, y, predicted)[1]
 
 
-def report(role: str, spent: dict[str, float]) -> None:
+def report(role: str, spent: dict[str, Any]) -> None:
     trees = max(1.0, spent.pop("trees"))
     ciphertexts = spent.pop("ciphertexts")
     total = spent.pop("total")
+    kernel = spent.pop("kernel", None)
     shares = ", ".join(f"{k} {v / trees:.3f}s ({100 * v / total:.0f}%)" for k, v in spent.items() if v)
     sent = f"{ciphertexts / trees:.0f} ciphertexts sent per tree"
-    print(f"    {role}: {total / trees:.3f}s per tree: {shares}; {sent}")
+    used = f"; histogram kernel {kernel}" if kernel else ""
+    print(f"    {role}: {total / trees:.3f}s per tree: {shares}; {sent}{used}")
 
 
 def host_bins(files: tuple[Path, Path]) -> np.ndarray:
@@ -262,12 +276,13 @@ def log_depth_sums(ciphertexts: list, groups: np.ndarray, n_groups: int, modulus
 def histogram_bench(bins: np.ndarray, depth: int = 3) -> None:
     """One line per tree level: the host's encrypted histogram by the three kernels (one run each)."""
     rows, features = bins.shape
-    n_bins = SETTINGS["max_bin"]
+    n_bins = int(SETTINGS["max_bin"])
     rng = np.random.default_rng(3)
     public_key, _ = paillier.generate_keypair(1024)
     g = rng.uniform(-1, 1, size=rows)
     codec = gh_pack.GHCodec.for_gradients(g, rows, regression=False)
     (vector,) = gh_pack.encrypt_gh(public_key, codec, g, np.abs(g) / 2)
+    heu = gh_pack.histogram_kernel(public_key, n_bins) == "heu"  # also builds HEU's view of the key
     workers = min(4, os.cpu_count() or 1)
     started = time.perf_counter()
     executor = paillier.make_executor(workers)
@@ -281,17 +296,38 @@ def histogram_bench(bins: np.ndarray, depth: int = 3) -> None:
             index, nodes = level_rows(rows, level, rng)
             cells = int((index >= 0).sum()) * features
             histogram = partial(gh_pack.encrypted_histogram, vector, bins, index, nodes, n_bins)
-            loop, pooled = timed(histogram), timed(partial(histogram, executor=executor))
+            with gmpy2_kernel():
+                loop, pooled = timed(histogram), timed(partial(histogram, executor=executor))
             picked = vector.take(np.flatnonzero(index >= 0)).ciphertexts
             groups = index[index >= 0, None] * n_bins + bins[index >= 0]
             vectorised = timed(partial(log_depth_sums, picked, groups, nodes * n_bins, int(public_key.n2)))
+            by_heu = "sf-heu not installed"
+            if heu:
+                spent = timed(histogram)
+                ratio = f"{loop / spent:.2f}x" if level else "with loading"
+                by_heu = f"sf-heu {spent:.3f}s ({ratio})"
             used = "workers" if cells >= gh_pack.PARALLEL_MIN_CELLS else "one thread"
+            used = "sf-heu" if heu else used
             print(f"  level {level}: {cells} cells; loop in one thread {loop:.3f}s, loop on {workers} workers"
                   f" {pooled:.3f}s ({loop / pooled:.2f}x), numpy log-depth {vectorised:.3f}s"
-                  f" ({loop / vectorised:.2f}x); the host uses {used}")  # fmt: skip
+                  f" ({loop / vectorised:.2f}x), {by_heu}; the host uses {used}")  # fmt: skip
     finally:
         executor.shutdown()
     print(f"  {machine_line()}")
+
+
+@contextmanager
+def gmpy2_kernel() -> Iterator[None]:
+    """``gh_pack`` on its gmpy2 loop even with sf-heu installed."""
+    before = os.environ.get(heu_kernel.KERNEL_ENV)
+    os.environ[heu_kernel.KERNEL_ENV] = "gmpy2"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[heu_kernel.KERNEL_ENV]
+        else:
+            os.environ[heu_kernel.KERNEL_ENV] = before
 
 
 def timed(work: Callable[[], object]) -> float:
