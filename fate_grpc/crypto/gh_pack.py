@@ -19,8 +19,10 @@ one re-randomised ciphertext, as many as fit; ``decrypt_histogram`` undoes all o
 from __future__ import annotations
 
 import math
+import os
+import threading
 from collections.abc import Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +33,13 @@ from gmpy2 import mpz
 
 from fate_grpc.crypto import heu_kernel, ou, paillier
 from fate_grpc.crypto.fixedpoint import PackingLayout, slots_per_plaintext
-from fate_grpc.crypto.paillier_pool import ciphertext_width, from_fixed_bytes, map_chunks, to_fixed_bytes
+from fate_grpc.crypto.paillier_pool import (
+    ciphertext_width,
+    from_fixed_bytes,
+    gil_released,
+    map_chunks,
+    to_fixed_bytes,
+)
 
 PRECISION_BITS = 52  # FATE's FIX_POINT_PRECISION for g and h
 IntArray = npt.NDArray[np.int64]
@@ -40,8 +48,13 @@ FloatArray = npt.NDArray[np.float64]
 # workers costs about 0.4 ms, and on 2 cores under a load of 4 two workers match one thread at 20,000 (1,000
 # rows x 20 features, 34 ms either way) and win above (40,000: 49 ms against 55 ms). Idle, they win sooner.
 PARALLEL_MIN_CELLS = 20_000
-# Below this many histogram entries, packing stays in the calling thread.
+# From this many histogram entries, packing runs on the caller's worker processes.
 PARALLEL_MIN_PACKED = 2000
+# Without workers, from this many packed ciphertexts (each about key_bits squarings, 0.1 ms at 1024 bits)
+# packing runs on threads: gmpy2 releases the GIL in powmod, and a thread costs no start-up.
+THREADED_MIN_PACKED = 16
+_threads: ThreadPoolExecutor | None = None
+_threads_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -211,13 +224,16 @@ def pack_for_guest(
     vector: paillier.EncryptedVector, codec: GHCodec, *, pack: bool = True, executor: Executor | None = None
 ) -> tuple[paillier.EncryptedVector, PackingLayout | None]:
     """FATE's ``split_info_pack``: several entries per ciphertext (re-randomised); or each entry
-    re-randomised on its own. With ``executor`` and enough entries, chunks are packed in parallel."""
+    re-randomised on its own. Chunks are packed in parallel on ``executor`` from ``PARALLEL_MIN_PACKED``
+    entries, else on this process's packing threads from ``THREADED_MIN_PACKED``."""
     if not pack:
         return vector.rerandomize(), None
-    if executor is None or len(vector) < PARALLEL_MIN_PACKED:
-        return paillier.pack_ciphertexts(vector, codec.slot_bits)
     n = int(vector.public_key.n)
     slots = slots_per_plaintext(n, codec.slot_bits)
+    if executor is None or len(vector) < PARALLEL_MIN_PACKED:
+        executor = _packing_threads() if len(vector) >= THREADED_MIN_PACKED * slots else None
+    if executor is None:
+        return paillier.pack_ciphertexts(vector, codec.slot_bits)
     step = slots * max(1, -(-len(vector) // (slots * 8)))  # about 8 chunks, each whole ciphertexts
     width = vector.public_key.width
     chunks = [
@@ -235,8 +251,18 @@ def _pack_chunk(n: int, chunk: tuple[bytes, int]) -> bytes:
     blob, slot_bits = chunk
     width = ciphertext_width(n)
     vector = paillier.EncryptedVector(paillier.PublicKey(n), from_fixed_bytes(blob, width), 0)
-    packed, _ = paillier.pack_ciphertexts(vector, slot_bits)
+    with gil_released():  # the packing powmods then run in parallel in threads too
+        packed, _ = paillier.pack_ciphertexts(vector, slot_bits)
     return to_fixed_bytes(packed.ciphertexts, width)
+
+
+def _packing_threads() -> Executor:
+    """One thread per core, started on first use and kept for the process (threads cost nothing idle)."""
+    global _threads
+    with _threads_lock:
+        if _threads is None:
+            _threads = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="gh-pack")
+        return _threads
 
 
 def decrypt_histogram(

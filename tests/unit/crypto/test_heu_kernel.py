@@ -1,5 +1,6 @@
 """The HEU histogram kernel against the gmpy2 loop: same key, same rows, the same ciphertexts bit for bit, and
-decrypted sums equal to the plaintext fixed-point sums; the gmpy2 path whenever HEU cannot serve."""
+decrypted sums equal to the plaintext fixed-point sums; the gmpy2 path whenever HEU cannot serve. And the
+host's packing on threads (no HEU needed) against packing in one thread."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ import pytest
 from fate_grpc.crypto import gh_pack, heu_kernel, ou, paillier
 from fate_grpc.crypto.gh_pack import GHCodec
 
-pytest.importorskip("heu", reason="sf-heu is not installed on this platform")
-
+requires_heu = pytest.mark.skipif(heu_kernel.hnp is None, reason="sf-heu is not installed on this platform")
 ROWS, FEATURES, N_BINS, NODES = 400, 4, 8, 4
 
 
@@ -52,6 +52,7 @@ def gmpy2_histogram(
         return gh_pack.encrypted_histogram(vector, bins, node, NODES, N_BINS).ciphertexts
 
 
+@requires_heu
 def test_paillier_histogram_is_bit_identical_to_gmpy2_and_decrypts_to_the_plaintext_sums(
     monkeypatch: pytest.MonkeyPatch,
     keypair: tuple[paillier.PublicKey, paillier.PrivateKey],
@@ -70,6 +71,7 @@ def test_paillier_histogram_is_bit_identical_to_gmpy2_and_decrypts_to_the_plaint
     assert decrypted == gh_pack.integer_histogram(codec, g, h, bins, node, NODES, N_BINS)
 
 
+@requires_heu
 def test_ou_histogram_is_bit_identical_to_gmpy2_and_decrypts_to_the_plaintext_sums(
     monkeypatch: pytest.MonkeyPatch,
     ou_keypair: tuple[ou.OUPublicKey, ou.OUPrivateKey],
@@ -88,6 +90,7 @@ def test_ou_histogram_is_bit_identical_to_gmpy2_and_decrypts_to_the_plaintext_su
     assert decrypted == gh_pack.integer_histogram(codec, g, h, bins, node, NODES, N_BINS)
 
 
+@requires_heu
 def test_unpacked_g_and_h_channels_match_gmpy2(
     monkeypatch: pytest.MonkeyPatch,
     keypair: tuple[paillier.PublicKey, paillier.PrivateKey],
@@ -102,6 +105,7 @@ def test_unpacked_g_and_h_channels_match_gmpy2(
         assert by_heu == gmpy2_histogram(monkeypatch, vector, bins, node)
 
 
+@requires_heu
 def test_row_blocks_combine_into_the_whole_histogram(
     keypair: tuple[paillier.PublicKey, paillier.PrivateKey], problem: tuple[np.ndarray, ...]
 ) -> None:
@@ -121,6 +125,7 @@ def test_row_blocks_combine_into_the_whole_histogram(
     assert [a * b % n2 for a, b in zip(first, second, strict=True)] == whole
 
 
+@requires_heu
 def test_an_empty_block_sums_to_ones(keypair: tuple[paillier.PublicKey, paillier.PrivateKey]) -> None:
     key = heu_kernel.HeuKey.of(keypair[0])
     assert key is not None
@@ -132,6 +137,7 @@ def test_an_empty_block_sums_to_ones(keypair: tuple[paillier.PublicKey, paillier
     assert sums == [1] * 24
 
 
+@requires_heu
 def test_more_bins_than_heu_takes_use_the_gmpy2_loop(
     keypair: tuple[paillier.PublicKey, paillier.PrivateKey],
 ) -> None:
@@ -147,6 +153,7 @@ def test_more_bins_than_heu_takes_use_the_gmpy2_loop(
         )
 
 
+@requires_heu
 def test_a_heu_build_that_fails_the_self_check_is_not_used(
     monkeypatch: pytest.MonkeyPatch, keypair: tuple[paillier.PublicKey, paillier.PrivateKey]
 ) -> None:
@@ -156,8 +163,32 @@ def test_a_heu_build_that_fails_the_self_check_is_not_used(
     assert gh_pack.histogram_kernel(keypair[0], N_BINS) == "gmpy2"
 
 
+@requires_heu
 def test_a_malformed_heu_array_is_refused() -> None:
     with pytest.raises(ValueError, match="not a HEU array"):
         heu_kernel._parse_array(b"\x93\x01\x01\x01")
     with pytest.raises(ValueError, match="truncated"):
         heu_kernel._parse_array(b"\x94\x01\x01\x01\x91\xda\x01")
+
+
+def test_packing_on_threads_decrypts_to_the_same_sums_as_in_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+    keypair: tuple[paillier.PublicKey, paillier.PrivateKey],
+    problem: tuple[np.ndarray, ...],
+) -> None:
+    public_key, private_key = keypair
+    g, h, bins, node = problem
+    codec = GHCodec.for_gradients(g, ROWS, regression=False)
+    (vector,) = gh_pack.encrypt_gh(public_key, codec, g, h)
+    histogram = gh_pack.encrypted_histogram(vector, bins, node, NODES, N_BINS)
+    monkeypatch.setattr(gh_pack, "THREADED_MIN_PACKED", 10**9)
+    serial = gh_pack.pack_for_guest(histogram, codec)
+
+    monkeypatch.setattr(gh_pack, "THREADED_MIN_PACKED", 1)
+    threaded = gh_pack.pack_for_guest(histogram, codec)
+
+    assert len(threaded[0]) == len(serial[0])
+    assert set(threaded[0].ciphertexts).isdisjoint(serial[0].ciphertexts)  # both re-randomised
+    assert gh_pack.decrypt_histogram(private_key, [threaded], codec) == gh_pack.decrypt_histogram(
+        private_key, [serial], codec
+    )
