@@ -53,7 +53,7 @@ _LIMB_BITS = 60  # libtommath's digit size on 64-bit builds: R = 2^(60 * limbs)
 _SCHEMA_ZPAILLIER = 4  # heu.phe.SchemaType values, appended to every serialised object
 _SCHEMA_OU = 1
 _log = logging.getLogger(__name__)
-_MAX_KEYS = 4  # each holds HEU's precomputed tables (about 1 MiB for a 1024-bit Paillier key)
+_MAX_KEYS = 2  # each holds HEU's precomputed tables: 16 MiB for a 1024-bit Paillier key, 63 MiB at 2048 bits
 _keys: dict[tuple[str, int], HeuKey | None] = {}
 _keys_lock = threading.Lock()
 IntArray = npt.NDArray[np.int64]
