@@ -139,3 +139,18 @@ def test_initial_shares_are_uniform_ring_elements(recorded) -> None:
         ]
         # random_uniform weights lie in [0, 1): unshared they would be below 2^32 after encoding.
         assert max(values) > 2**120
+
+
+def test_weight_diff_opens_each_partys_weights_to_it_every_epoch_as_fate(tables) -> None:
+    fed = federation(
+        small(tables, 60), {**PARAMS, "batch_size": None, "early_stop": "weight_diff", "tol": 0.0}
+    )
+    fed.run(sshe_lr.run_lr)
+    scopes = ["open_init", "e0.open", "e1.open", "final"]
+    for sender, receiver in ((GUEST, HOST), (HOST, GUEST)):
+        opened = [m.tag for m in fed.sent_between(sender, receiver) if _name(m.tag) == "weights_open"]
+        assert opened == [f"sshe_lr.train.{scope}.weights_open" for scope in scopes]
+    changes = [m for m in fed.sent_between(HOST, GUEST) if _name(m.tag) == "weight_change"]
+    assert len(changes) == 2 and not [
+        m for m in fed.sent_between(GUEST, HOST) if _name(m.tag) == "weight_change"
+    ]
