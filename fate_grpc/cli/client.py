@@ -10,6 +10,7 @@ from typing import Any
 
 import grpc
 
+from fate_grpc.cli.connection_errors import ClientSide, connection_error
 from fate_grpc.client.v1 import client_pb2, client_pb2_grpc, data_pb2, jobs_pb2
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.errors import ErrorCode, FateGrpcError
@@ -62,6 +63,9 @@ class FlowClient:
     ) -> None:
         self.address = address
         self._timeout = timeout_s
+        self._side = ClientSide(
+            tls=tls is not None, certificate=bool(tls is not None and tls.cert), token=bool(token)
+        )
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
         options: list[tuple[str, Any]] = [
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -93,7 +97,7 @@ class FlowClient:
                 request, timeout=timeout or self._timeout, metadata=self._metadata
             )
         except grpc.RpcError as exc:
-            raise _client_error(exc, self.address) from None
+            raise _client_error(exc, self.address, self._side) from None
 
     def call(self, rpc: str, request: Any, *, timeout: float | None = None) -> Any:
         """Any unary RPC of the ClientService, errors mapped back by code."""
@@ -104,7 +108,7 @@ class FlowClient:
         try:
             yield from getattr(self._stub, rpc)(request, timeout=timeout, metadata=self._metadata)
         except grpc.RpcError as exc:
-            raise _client_error(exc, self.address) from None
+            raise _client_error(exc, self.address, self._side) from None
 
     def send_stream(self, rpc: str, requests: Iterator[Any], *, timeout: float = 24 * 3600.0) -> Any:
         """A client-streaming RPC: `requests` is read as gRPC sends it."""
@@ -220,7 +224,7 @@ class FlowClient:
             ):
                 yield answer.job
         except grpc.RpcError as exc:
-            raise _client_error(exc, self.address) from None
+            raise _client_error(exc, self.address, self._side) from None
 
     def rerun_job(self, job_id: str) -> client_pb2.RerunJobResponse:
         return self._call("RerunJob", client_pb2.RerunJobRequest(job_id=job_id))
@@ -280,7 +284,7 @@ class FlowClient:
                 metadata=self._metadata,
             )
         except grpc.RpcError as exc:
-            raise _client_error(exc, self.address) from None
+            raise _client_error(exc, self.address, self._side) from None
 
     def register_provider(self, info: client_pb2.ProviderInfo) -> client_pb2.RegisterProviderResponse:
         return self._call("RegisterProvider", client_pb2.RegisterProviderRequest(provider=info))
@@ -309,9 +313,14 @@ class FlowClient:
             time.sleep(interval_s)
 
 
-def _client_error(exc: grpc.RpcError, address: str) -> FateGrpcError:
+def _client_error(exc: grpc.RpcError, address: str, side: ClientSide) -> FateGrpcError:
     error = error_from_rpc(exc, address=address, what="node")
-    if error.code is ErrorCode.PARTY_UNAVAILABLE and "party_id" not in error.fields:
-        error.code = ErrorCode.NODE_UNREACHABLE
-        error.hint = "start the node, or point flow at a running one: flow init --ip IP --port PORT"
+    if error.code is not ErrorCode.PARTY_UNAVAILABLE or "party_id" in error.fields:
+        return error
+    details = (exc.details() if hasattr(exc, "details") else "") or ""
+    if "last error:" in details:
+        # The channel to this node itself failed: say why (refused, TLS, closed, timed out).
+        return connection_error(address, details, side)
+    error.code = ErrorCode.NODE_UNREACHABLE
+    error.hint = "check that the node at this address is running and reachable"
     return error

@@ -282,7 +282,10 @@ class Node:
             add_servicer(client, client_servicer, CLIENT_SERVICE)
             # Users on another host need TLS; a loopback-only client port may serve tokens in plaintext.
             use_tls = self.tls is not None and not is_loopback_address(cfg.client_listen)
-            credentials = client_server_credentials(self.tls) if use_tls and self.tls else None
+            credentials = None
+            if use_tls and self.tls:
+                demand = cfg.client_auth.certificates == "required"
+                credentials = client_server_credentials(self.tls, require_certificate=demand)
             self.addresses.client = _bind(client, cfg.client_listen, credentials)
             self._servers.append(client)
         else:

@@ -107,6 +107,10 @@ class ClientAuthSettings:
     mode: str = "auto"
     """"required": a client certificate of this party or a token; "none": anyone who can connect;
     "auto": required unless the node is a plaintext loopback simulation."""
+    certificates: str = "required"
+    """What the TLS handshake of the user port (`client_listen`) asks of users: "required", a client
+    certificate of this party; "none", no certificate (server-authenticated TLS: users send a token).
+    The partners' port always demands node certificates, so "none" needs a `client_listen` of its own."""
 
 
 @dataclass(frozen=True)
@@ -249,9 +253,7 @@ def config_from_mapping(
         limits=_section(Limits, raw.get("limits"), "limits"),
         resources=_section(Resources, raw.get("resources"), "resources"),
         tls=_tls(raw.get("tls"), conf_dir or base_dir or Path.cwd()),
-        client_auth=ClientAuthSettings(
-            mode=_choice(raw, "client_auth", "mode", ("auto", "required", "none"))
-        ),
+        client_auth=_client_auth(raw, client_listen),
         permissions=PermissionSettings(
             default=_choice(raw, "permissions", "default", ("auto", "allow", "deny"))
         ),
@@ -277,10 +279,27 @@ def _server_data_dirs(raw: Any, base_dir: Path | None) -> tuple[Path, ...]:
     return tuple(folders)
 
 
-def _choice(raw: Mapping[str, Any], section: str, key: str, allowed: tuple[str, ...]) -> str:
+def _client_auth(raw: Mapping[str, Any], client_listen: str | None) -> ClientAuthSettings:
+    keys = ("mode", "certificates")
+    settings = ClientAuthSettings(
+        mode=_choice(raw, "client_auth", "mode", ("auto", "required", "none"), keys=keys),
+        certificates=_choice(raw, "client_auth", "certificates", ("required", "none"), keys=keys),
+    )
+    if settings.certificates == "none" and client_listen is None:
+        raise invalid_argument(
+            "client_auth.certificates none needs client_listen: the partners' port always demands"
+            " certificates",
+            field_path="client_auth.certificates",
+        )
+    return settings
+
+
+def _choice(
+    raw: Mapping[str, Any], section: str, key: str, allowed: tuple[str, ...], *, keys: tuple[str, ...] = ()
+) -> str:
     values = raw.get(section) or {}
-    if not isinstance(values, Mapping) or set(values) - {key}:
-        raise invalid_argument(f"{section} may only hold {key}", field_path=section)
+    if not isinstance(values, Mapping) or set(values) - {key, *keys}:
+        raise invalid_argument(f"{section} may only hold {', '.join(keys or (key,))}", field_path=section)
     value = str(values.get(key, allowed[0]))
     if value not in allowed:
         raise invalid_argument(

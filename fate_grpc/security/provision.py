@@ -1,13 +1,17 @@
 """Provision a federation: CA(s), one node cert + key per party, client-user certs, and node confs.
 
-Layout written under the output folder (keys 0600, party folders 0700):
+Layout written under the output folder (keys 0600, folders holding keys 0700):
 
-    trust/bundle.crt                     every CA certificate (what nodes trust)
-    ca/ca.crt, ca/ca.key                 the federation CA (one CA for all parties), or
-    parties/<id>/ca.crt, ca.key          one CA per party (--ca-per-party)
-    parties/<id>/node.crt, node.key      the node's identity (CN=<id>)
-    parties/<id>/users/<user>.crt, .key  that party's client users
-    confs/<id>.yaml                      a node conf using the above
+    ca/ca.crt, ca/ca.key                 the federation CA (keep ca.key offline), or
+    cas/<id>/ca.crt, ca.key              one CA per party (--ca-per-party)
+    trust/bundle.crt                     every CA certificate (what nodes and users trust)
+    parties/<id>/                        all party <id>'s host needs, nothing of another party:
+        node.yaml                        its conf; every path in it is relative to this folder
+        node.crt, node.key               the node's identity (CN=<id>)
+        trust.crt                        a copy of the trust bundle
+        client_ca.crt                    the CA certificate that issues the party's users
+        partner_cas/<id>.crt             (one CA per party) the CA each partner's cert must chain to
+        users/<user>.crt, .key           the party's client users (hand them to the users)
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class Federation:
 
     root: Path
     parties: dict[str, PartySpec] = field(default_factory=dict)
+    ca_per_party: bool = False
 
     def party_dir(self, party_id: str) -> Path:
         return self.root / "parties" / party_id
@@ -53,17 +58,20 @@ class Federation:
         return self.party_dir(party_id) / "users" / f"{user}.key"
 
     def ca_cert(self, party_id: str | None = None) -> Path:
-        per_party = self.party_dir(party_id) / "ca.crt" if party_id else None
-        if per_party is not None and per_party.exists():
-            return per_party
+        """The CA that issued `party_id`'s certificates (the federation CA when there is one)."""
+        if party_id is not None and self.ca_per_party:
+            return self.root / "cas" / party_id / "ca.crt"
         return self.root / "ca" / "ca.crt"
+
+    def ca_key(self, party_id: str | None = None) -> Path:
+        return self.ca_cert(party_id).with_name("ca.key")
 
     @property
     def bundle(self) -> Path:
         return self.root / "trust" / "bundle.crt"
 
     def conf(self, party_id: str) -> Path:
-        return self.root / "confs" / f"{party_id}.yaml"
+        return self.party_dir(party_id) / "node.yaml"
 
 
 def provision(
@@ -74,28 +82,44 @@ def provision(
     days: int = pki.DEFAULT_DAYS,
     federation_name: str = "fate-grpc federation",
     data_root: str = "var",
+    user_port: int | None = None,
 ) -> Federation:
-    """Write CA(s), certs, keys and confs for `parties` under `out`."""
+    """Write CA(s), certs, keys and confs for `parties` under `out`.
+
+    With `user_port`, each conf serves the user API on that port of the party's host with
+    server-authenticated TLS, for users who hold a token and no certificate."""
     out.mkdir(parents=True, exist_ok=True)
-    result = Federation(root=out.resolve(), parties={p.party_id: p for p in parties})
-    cas: dict[str, pki.Issued] = {}
+    result = Federation(
+        root=out.resolve(), parties={p.party_id: p for p in parties}, ca_per_party=ca_per_party
+    )
     if ca_per_party:
-        for party in parties:
-            cas[party.party_id] = pki.create_ca(f"party {party.party_id} CA")
-            _private_dir(result.party_dir(party.party_id))
-            folder = result.party_dir(party.party_id)
-            pki.save(cas[party.party_id], folder / "ca.key", folder / "ca.crt")
+        cas = {p.party_id: pki.create_ca(f"party {p.party_id} CA") for p in parties}
     else:
         shared = pki.create_ca(federation_name)
-        _private_dir(out / "ca")
-        pki.save(shared, out / "ca" / "ca.key", out / "ca" / "ca.crt")
-        cas = {party.party_id: shared for party in parties}
+        cas = {p.party_id: shared for p in parties}
+    for party_id, ca in cas.items():
+        _private_dir(result.ca_cert(party_id).parent)
+        pki.save(ca, result.ca_key(party_id), result.ca_cert(party_id))
     unique = {id(ca): ca for ca in cas.values()}
-    pki.write_public(result.bundle, b"".join(ca.cert_pem for ca in unique.values()))
+    bundle = b"".join(ca.cert_pem for ca in unique.values())
+    pki.write_public(result.bundle, bundle)
     for party in parties:
+        folder = result.party_dir(party.party_id)
         _issue_party(result, party, cas[party.party_id], days)
-        _write_conf(result, party, parties, ca_per_party=ca_per_party, data_root=data_root)
+        pki.write_public(folder / TRUST_FILE, bundle)
+        pki.write_public(folder / CLIENT_CA_FILE, cas[party.party_id].cert_pem)
+        if ca_per_party:
+            for partner in parties:
+                pki.write_public(
+                    folder / "partner_cas" / f"{partner.party_id}.crt", cas[partner.party_id].cert_pem
+                )
+        conf = party_conf(party, parties, ca_per_party=ca_per_party, data_root=data_root, user_port=user_port)
+        result.conf(party.party_id).write_text(yaml.safe_dump(conf, sort_keys=False), encoding="utf-8")
     return result
+
+
+TRUST_FILE = "trust.crt"
+CLIENT_CA_FILE = "client_ca.crt"
 
 
 def _private_dir(path: Path) -> None:
@@ -116,33 +140,36 @@ def _issue_party(result: Federation, party: PartySpec, ca: pki.Issued, days: int
         pki.save(issued, result.user_key(party.party_id, user), result.user_cert(party.party_id, user))
 
 
-def _write_conf(
-    result: Federation, party: PartySpec, parties: list[PartySpec], *, ca_per_party: bool, data_root: str
-) -> None:
-    confs = result.root / "confs"
-
-    def rel(path: Path) -> str:
-        # Relative to the conf file, so that a party's folder can be copied to its host as a whole.
-        return os.path.relpath(path, confs)
-
+def party_conf(
+    party: PartySpec,
+    parties: list[PartySpec],
+    *,
+    ca_per_party: bool,
+    data_root: str,
+    user_port: int | None = None,
+) -> dict[str, object]:
+    """A party's node conf. Every file it names sits in the party's own folder, next to the conf,
+    so that the folder alone can be copied to the party's host and started there."""
     tls: dict[str, object] = {
-        "cert": rel(result.node_cert(party.party_id)),
-        "key": rel(result.node_key(party.party_id)),
-        "trust": rel(result.bundle),
-        "client_ca": rel(result.ca_cert(party.party_id)),
+        "cert": "node.crt",
+        "key": "node.key",
+        "trust": TRUST_FILE,
+        "client_ca": CLIENT_CA_FILE,
     }
     if ca_per_party:
-        tls["partner_cas"] = {p.party_id: rel(result.ca_cert(p.party_id)) for p in parties}
-    conf = {
+        tls["partner_cas"] = {p.party_id: f"partner_cas/{p.party_id}.crt" for p in parties}
+    conf: dict[str, object] = {
         "party_id": party.party_id,
         "listen": party.address,
         "data_dir": f"{data_root}/{party.party_id}",
         "routes": {p.party_id: p.address for p in parties},
         "tls": tls,
     }
-    path = result.conf(party.party_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(conf, sort_keys=False), encoding="utf-8")
+    if user_port is not None:
+        host, _ = split_address(party.address)
+        conf["client_listen"] = f"{host}:{user_port}"
+        conf["client_auth"] = {"mode": "required", "certificates": "none"}
+    return conf
 
 
 def parse_party(text: str) -> PartySpec:

@@ -36,8 +36,14 @@ def peer_server_credentials(material: TlsMaterial) -> grpc.ServerCredentials:
     )
 
 
-def client_server_credentials(material: TlsMaterial) -> grpc.ServerCredentials:
-    """Users present a certificate of this party's client CA (mutual TLS)."""
+def client_server_credentials(
+    material: TlsMaterial, *, require_certificate: bool = True
+) -> grpc.ServerCredentials:
+    """The user port: users present a certificate of this party's client CA (mutual TLS), or, without
+    `require_certificate`, only the node proves who it is and users authenticate with a token. (gRPC
+    Python cannot ask for a certificate without demanding one, so a port is one or the other.)"""
+    if not require_certificate:
+        return grpc.ssl_server_credentials([(material.key, material.cert)])
     return grpc.ssl_server_credentials(
         [(material.key, material.cert)], root_certificates=material.client_ca, require_client_auth=True
     )

@@ -49,7 +49,7 @@ def test_provision_script_writes_a_federation(tmp_path: Path) -> None:
     assert mode(out / "parties" / "9999") == 0o700
     alice = x509_of(out / "parties" / "9999" / "users" / "alice.crt")
     assert pki.subject_field(alice, NameOID.ORGANIZATIONAL_UNIT_NAME) == "client"
-    config = load_config(out / "confs" / "9999.yaml")
+    config = load_config(out / "parties" / "9999" / "node.yaml")
     assert config.tls is not None and config.tls.cert == (out / "parties" / "9999" / "node.crt").resolve()
     assert not config.is_loopback_simulation and config.client_auth_required
     assert not config.partners_allowed_by_default
@@ -65,7 +65,7 @@ async def test_with_one_ca_per_party_no_ca_can_vouch_for_another_party(tmp_path:
     async with federation(tmp_path, ["9999", "10000", "9998"], tls=True, ca_per_party=True) as fed:
         assert fed.pki is not None
         # 9998's CA issues a certificate that claims to be party 9999.
-        rogue_ca = pki.load(fed.pki.party_dir("9998") / "ca.key", fed.pki.ca_cert("9998"))
+        rogue_ca = pki.load(fed.pki.ca_key("9998"), fed.pki.ca_cert("9998"))
         rogue = pki.issue_node_cert(rogue_ca, "9999")
         credentials = grpc.ssl_channel_credentials(
             root_certificates=fed.pki.bundle.read_bytes(),
