@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from fate_grpc.cli.local_cluster import LocalCluster
+from fate_grpc.common.v1 import common_pb2
 from tests.e2e.test_outputs_e2e import GUEST, HOST, Flow
 from tests.support.nodes import DAGS, DATA
 
@@ -35,7 +36,12 @@ def submitted(flow: Flow, dataset: str, tmp_path: Path) -> str:
     text = (DAGS / "feature_correlation.yaml").read_text().replace("breast_hetero", f"{dataset}_hetero")
     path = tmp_path / f"{dataset}.yaml"
     path.write_text(text)
-    return flow.run_job(path)
+    job = flow.ok("job", "submit", "-c", str(path))["job_id"]
+    # default_credit's 30,000 rows take longer than Flow.run_job's 90 s on a busy 2-core machine.
+    with flow.cluster.client(GUEST) as client:
+        view = client.wait_job(job, timeout_s=360)
+    assert view.status == common_pb2.JOB_STATUS_SUCCESS, flow.ok("task", "query", "-j", job)
+    return str(job)
 
 
 def output_model(flow: Flow, job: str, task: str, role: str, party: str) -> dict[str, Any]:
