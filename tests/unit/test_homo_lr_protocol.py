@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.multiclass import OneVsRestClassifier
 
 from fate_grpc.components import homo_lr
+from fate_grpc.components.catalog import builtin_catalog
 from fate_grpc.components.codec import decode_arrays
 from fate_grpc.components.context import ComponentContext, ComponentError, Party
 from fate_grpc.components.homo_lr import arbiter, client
@@ -28,11 +30,14 @@ from fate_grpc.components.homo_lr.params import train_settings
 from fate_grpc.components.parameters import checked_parameters, with_checked_parameters
 from fate_grpc.components.table import Table
 from fate_grpc.crypto import secure_aggregation as secagg
+from fate_grpc.domain.dag import parse_dag
+from fate_grpc.errors import FateGrpcError
 from fate_grpc.ml.homo.fedavg import FedAvgRun, sample_weights, train_fedavg
 from fate_grpc.ml.homo.model import HomoModel
 from tests.support.local_context import LocalFederation, read_csv_table, table_from_frame
 
 DATA = Path(__file__).resolve().parents[2] / "examples" / "data"
+DAGS = DATA.parent / "dags"
 GUEST, HOST, HOST_2 = Party("guest", "9999"), Party("host", "10000"), Party("host", "10001")
 ARBITER = Party("arbiter", "10002")
 BREAST = {
@@ -368,3 +373,28 @@ def test_defaults_are_fates() -> None:
         False,
         None,
     )
+
+
+def test_validate_data_rows_are_predicted_with_the_train_rows() -> None:
+    tables = breast_homo()
+    validate = {p: t.take(np.arange(20)) for p, t in tables.items()}
+    inputs = {p: {"train_data": t, "validate_data": validate[p]} for p, t in tables.items()}
+    fed = LocalFederation([*tables, ARBITER], inputs=inputs, common_parameters={"epochs": 2}, stage="train")
+
+    fed.run(homo_lr.run)
+
+    frame = fed.contexts[HOST].outputs["train_output_data"].frame
+    assert frame["type"].value_counts().to_dict() == {"train_set": len(tables[HOST]), "validate_set": 20}
+
+
+def test_a_dag_with_a_bad_value_is_refused_at_submit_with_the_field_path() -> None:
+    document = yaml.safe_load((DAGS / "homo_lr.yaml").read_text())
+    optimizer = document["dag"]["tasks"]["homo_lr_0"]["parameters"]["optimizer"]
+    optimizer["optimizer_params"]["betas"] = [0.9, 0.99]
+
+    with pytest.raises(FateGrpcError) as refused:
+        parse_dag(document, builtin_catalog())
+
+    (violation,) = refused.value.violations
+    assert violation.field == "dag.tasks.homo_lr_0.parameters.optimizer.optimizer_params"
+    assert "sgd takes no parameter betas" in violation.reason

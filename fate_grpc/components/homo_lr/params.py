@@ -7,12 +7,13 @@ refused here at once with the reason, instead of failing later in training.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fate_grpc.components.context import ComponentError
 from fate_grpc.domain import param_checks as checks
 from fate_grpc.domain.component_spec import ParamSpec
+from fate_grpc.domain.param_checks import ParamValueError
 from fate_grpc.ml.homo.model import INIT_METHODS
 from fate_grpc.ml.homo.training import HomoSettings
 from fate_grpc.ml.linear.optimizers import METHODS, Optimizer
@@ -28,35 +29,46 @@ DEFAULT_SCHEDULER = {"method": "constant", "scheduler_params": {"factor": 1.0}}
 DEFAULT_INIT = {"method": "random", "fill_val": 0.0, "fit_intercept": True, "random_state": None}
 
 
-def _optimizer_rule(value: dict[str, Any]) -> str | None:
+def _optimizer_rule(value: dict[str, Any]) -> None:
     try:
         Optimizer(value["method"], value["optimizer_params"])
     except ValueError as error:
-        return str(error).removeprefix("optimizer.")
+        reason = str(error).removeprefix("optimizer.optimizer_params: ")
+        raise ParamValueError(reason, ".optimizer_params") from None
     lr = value["optimizer_params"].get("lr")
     if lr is not None and (isinstance(lr, bool) or not isinstance(lr, int | float) or lr < 0):
-        return f"optimizer_params.lr must be a number >= 0, got {lr!r}"
-    return None
+        raise ParamValueError(f"must be a number >= 0, got {lr!r}", ".optimizer_params.lr")
 
 
-def _scheduler_rule(value: dict[str, Any]) -> str | None:
+def _scheduler_rule(value: dict[str, Any]) -> None:
     try:
         LRScheduler(value["method"], value["scheduler_params"], Optimizer("sgd", {"lr": 0.01}))
     except (ValueError, TypeError) as error:
-        return str(error).removeprefix("learning_rate_scheduler.")
-    return None
+        reason = str(error).removeprefix("learning_rate_scheduler.").removeprefix("scheduler_params")
+        raise ParamValueError(reason.lstrip(".: "), ".scheduler_params") from None
 
 
-def _init_rule(value: dict[str, Any]) -> str | None:
+def _init_rule(value: dict[str, Any]) -> None:
     if value["method"] not in INIT_METHODS:
-        return (
-            f"method {value['method']!r} is not available for homo_lr (FATE's client refuses it);"
-            f" use one of {', '.join(INIT_METHODS)}"
+        raise ParamValueError(
+            f"{value['method']!r} is not available for homo_lr (FATE's client refuses it);"
+            f" use one of {', '.join(INIT_METHODS)}",
+            ".method",
         )
-    return None
 
 
-OPTIMIZER = checks.refine(
+def _then(base: checks.Check, rule: Callable[[Any], None]) -> checks.Check:
+    """``base``, then ``rule`` on its result (it raises ParamValueError with the place inside the value)."""
+
+    def check(value: Any) -> Any:
+        checked = base(value)
+        rule(checked)
+        return checked
+
+    return check
+
+
+OPTIMIZER = _then(
     checks.record(
         {
             "method": checks.choice(*METHODS),
@@ -69,14 +81,14 @@ OPTIMIZER = checks.refine(
     ),
     _optimizer_rule,
 )
-SCHEDULER = checks.refine(
+SCHEDULER = _then(
     checks.record(
         {"method": checks.choice(*SCHEDULERS), "scheduler_params": checks.mapping()},
         defaults={"method": "constant", "scheduler_params": None},
     ),
     _scheduler_rule,
 )
-INIT_PARAM = checks.refine(
+INIT_PARAM = _then(
     checks.record(
         {
             "method": checks.choice(*INIT_METHODS, "random_uniform"),
