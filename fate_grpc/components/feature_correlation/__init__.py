@@ -19,8 +19,9 @@ What each party learns:
   the row ids (to refuse unaligned rows), ciphertexts under a key it does not hold, and at the end the
   guest's share, which with its own masks gives the cross correlations: FATE's output to the host.
 * guest: the host's anonymous column names, constant flags, row count and id hash; the masked entries
-  (each statistically hidden by its mask, distance at most 2^-63 from uniform-shifted noise) and at the end
-  the host's share, which gives the cross correlations: FATE's output to the guest.
+  (statistically hidden: for any two values of an entry, the distributions of the masked entry differ by
+  at most 2^-63) and at the end the host's share, which gives the cross correlations: FATE's output to
+  the guest.
 * Neither learns the other's raw or standardised values, means, deviations or column names.
 
 Only semi-honest parties are protected against, as in FATE. With ``local_only`` nothing but the flag itself
