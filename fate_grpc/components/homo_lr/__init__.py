@@ -7,6 +7,13 @@ arbiter learns, and how a client dropping out fails the round), ``aggregation`` 
 ``params`` (FATE's parameters). Stages: train (``train_data``, optional ``validate_data`` and
 ``warm_start_model`` -> ``train_output_data`` and ``output_model`` at each client; the arbiter writes
 nothing), predict (``test_data`` + ``input_model`` -> ``test_output_data`` at each client, locally).
+
+What each role learns. The arbiter: every client's row count, the model's shape and epochs, and after each
+round the weighted average of the clients' parameters and of their local losses; each client's own
+vector reaches it masked by uniform values of Z_2^64 (a one-time pad), never in the clear. A client: its
+own rows, its peers' public keys and the average model after each round (with two clients the average and
+its own model give the other's, as in any federated averaging). A client missing from a round fails the
+round and the task, naming it (no dropout recovery, as in FATE, where the round blocks instead).
 """
 
 from __future__ import annotations
