@@ -27,6 +27,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from concurrent.futures import Executor
+from dataclasses import dataclass
 
 import gmpy2
 import numpy as np
@@ -108,6 +109,27 @@ def decrypt_to_shares(
     return out
 
 
+@dataclass(frozen=True)
+class SlotLayout:
+    """How ``masked_matvec`` packs masked row values into one plaintext: ``slots`` values of ``slot_bits``
+    bits, each value plus ``offset`` (so it is non-negative), slot k at bit ``k * slot_bits``."""
+
+    slot_bits: int
+    slots: int
+    offset: int
+
+    def packed_count(self, rows: int) -> int:
+        return -(-rows // self.slots)
+
+
+def matvec_layout(public_key: paillier.PublicKey, columns: int) -> SlotLayout:
+    """The packing of ``masked_matvec`` results under ``public_key`` (public: both parties compute it)."""
+    bound = matvec_bound(columns)
+    slot_bits = mask_bits(bound) + 2  # value + offset < 2 * (2^mask_bits + bound) fits
+    slots = max(1, (int(public_key.n).bit_length() - 2) // slot_bits)  # the packed value stays below n
+    return SlotLayout(slot_bits, slots, bound)
+
+
 def masked_matvec(
     public_key: paillier.PublicKey,
     ciphertexts: list[mpz],
@@ -115,19 +137,25 @@ def masked_matvec(
     *,
     executor: Executor | None = None,
 ) -> tuple[list[mpz], Shares]:
-    """``[[X t + r]]`` per row of X (rows x columns, int64) from ``[[t]]`` (one per column), and the masker's
-    shares ``-r mod 2^128``."""
+    """``[[X t + r]]`` per row of X (rows x columns, int64) from ``[[t]]`` (one per column), packed
+    ``matvec_layout(...).slots`` rows per ciphertext, and the masker's shares ``-r mod 2^128`` per row.
+
+    Packing costs nothing extra here: slot k's rows use fixed-base tables of ``c^(2^(k * slot_bits))``, so
+    a packed ciphertext takes as many multiplications as its rows would separately, and the key owner
+    decrypts (and receives) ``slots`` times fewer ciphertexts.
+    """
     exponents = np.asarray(matrix, dtype=np.int64)
     if exponents.ndim != 2 or exponents.shape[1] != len(ciphertexts):
         raise ValueError(f"matrix of shape {exponents.shape} for {len(ciphertexts)} ciphertexts")
-    bound = matvec_bound(exponents.shape[1])
-    check_plaintext_room(public_key, bound)
-    masks = draw_masks(exponents.shape[0], bound)
+    layout = matvec_layout(public_key, exponents.shape[1])
+    check_plaintext_room(public_key, layout.offset)
+    masks = draw_masks(exponents.shape[0], layout.offset)
     n, width = int(public_key.n), public_key.width
     bases = to_fixed_bytes(ciphertexts, width)
+    step = max(layout.slots, CHUNK_ROWS // layout.slots * layout.slots)
     jobs = [
-        (bases, exponents[start : start + CHUNK_ROWS], masks[start : start + CHUNK_ROWS])
-        for start in range(0, exponents.shape[0], CHUNK_ROWS)
+        (bases, exponents[start : start + step], masks[start : start + step], layout)
+        for start in range(0, exponents.shape[0], step)
     ]
     if executor is not None and exponents.shape[0] >= PARALLEL_MIN_ROWS and len(jobs) > 1:
         blobs = map_chunks(executor, masked_matvec_chunk, n, jobs)
@@ -135,6 +163,35 @@ def masked_matvec(
         blobs = [masked_matvec_chunk(n, job) for job in jobs]
     results = [c for blob in blobs for c in from_fixed_bytes(blob, width)]
     return results, _negated(masks)
+
+
+def decrypt_matvec_to_shares(
+    private_key: paillier.PrivateKey,
+    ciphertexts: list[mpz],
+    rows: int,
+    columns: int,
+    *,
+    executor: Executor | None = None,
+) -> Shares:
+    """The key owner's shares (mod 2^128) of a ``masked_matvec`` of ``rows`` x ``columns``.
+
+    Raises:
+        ValueError: Not the number of ciphertexts the packing gives for ``rows``.
+    """
+    layout = matvec_layout(private_key.public_key, columns)
+    if len(ciphertexts) != layout.packed_count(rows):
+        raise ValueError(f"{len(ciphertexts)} ciphertexts for {rows} rows of {layout.slots} per ciphertext")
+    vector = paillier.EncryptedVector(private_key.public_key, ciphertexts, 0)
+    residues = paillier.decrypt_residues(private_key, vector, executor=executor)
+    slot_mask = (1 << layout.slot_bits) - 1
+    values = [
+        ((packed >> (layout.slot_bits * k)) & slot_mask) - layout.offset
+        for packed in residues
+        for k in range(layout.slots)
+    ]
+    out = np.empty(rows, dtype=object)
+    out[:] = [v % MODULUS for v in values[:rows]]
+    return out
 
 
 def masked_transpose_matvec(
@@ -184,37 +241,50 @@ def masked_inner_product(
     return _mask(public_key, [total], masks), _negated(masks)
 
 
-def masked_matvec_chunk(n: int, job: tuple[bytes, npt.NDArray[np.int64], Sequence[int]]) -> bytes:
-    """One row block of ``masked_matvec`` (runs in worker processes): fixed-base tables per column
-    ciphertext, one product per row, plus the row's mask and a fresh obfuscator."""
-    bases_bytes, exponents, masks = job
+def masked_matvec_chunk(n: int, job: tuple[bytes, npt.NDArray[np.int64], Sequence[int], SlotLayout]) -> bytes:
+    """One row block of ``masked_matvec`` (runs in worker processes): packed ciphertexts of its rows."""
+    bases_bytes, exponents, masks, layout = job
     nn = mpz(n)
     n2 = nn * nn
     width = ciphertext_width(n)
     bases = from_fixed_bytes(bases_bytes, width)
-    # X t = (X + K) t - K sum(t): non-negative exponents, one correction factor shared by every row.
+    # X t = (X + K) t - K sum(t): non-negative exponents and one correction factor per slot position.
     offset = max(0, -int(exponents.min())) if exponents.size else 0
     shifted = exponents + offset
-    window = _window_bits(shifted.shape[0])
+    window = _window_bits(max(1, shifted.shape[0] // layout.slots))
     windows = max(1, -(-int(shifted.max() if shifted.size else 0).bit_length() // window))
-    tables = [_window_table(c, window, windows, n2) for c in bases]
+    positions = [mpz(1) << (layout.slot_bits * k) for k in range(layout.slots)]
+    tables = [[_window_table(gmpy2.powmod(c, p, n2), window, windows, n2) for c in bases] for p in positions]
+    corrections = _corrections(bases, offset, positions, n2)
+    digits = ((shifted[:, :, None] >> (window * np.arange(windows))) & ((1 << window) - 1)).tolist()
+    groups = range(0, len(masks), layout.slots)
+    obfuscators = fixed_base(n).draw(len(groups))
+    results = []
+    for start, noise in zip(groups, obfuscators, strict=True):
+        rows = range(start, min(start + layout.slots, len(masks)))
+        acc, packed = corrections[len(rows)], 0
+        for slot, row in enumerate(rows):
+            for table, column in zip(tables[slot], digits[row], strict=True):
+                for position, digit in enumerate(column):
+                    if digit:
+                        acc = acc * table[position][digit] % n2
+            packed += (masks[row] + layout.offset) << (layout.slot_bits * slot)
+        results.append(acc * (nn * packed + 1) % n2 * noise % n2)
+    return to_fixed_bytes(results, width)
+
+
+def _corrections(bases: list[mpz], offset: int, positions: list[mpz], n2: mpz) -> list[mpz]:
+    """``prod_(k < m) ((prod c)^-offset)^(2^(k slot_bits))`` for every slot count m (index m)."""
     correction = mpz(1)
     if offset:
         product = mpz(1)
         for c in bases:
             product = product * c % n2
         correction = gmpy2.invert(gmpy2.powmod(product, offset, n2), n2)
-    digits = (shifted[:, :, None] >> (window * np.arange(windows))) & ((1 << window) - 1)
-    obfuscators = fixed_base(n).draw(len(masks))
-    results = []
-    for row, mask, noise in zip(digits.tolist(), masks, obfuscators, strict=True):
-        acc = correction
-        for table, column in zip(tables, row, strict=True):
-            for window, digit in enumerate(column):
-                if digit:
-                    acc = acc * table[window][digit] % n2
-        results.append(acc * (nn * mask + 1) % n2 * noise % n2)
-    return to_fixed_bytes(results, width)
+    prefix = [mpz(1)]
+    for position in positions:
+        prefix.append(prefix[-1] * gmpy2.powmod(correction, position, n2) % n2)
+    return prefix
 
 
 def _window_bits(rows: int) -> int:

@@ -38,7 +38,9 @@ def test_masked_matvec_gives_shares_of_x_times_the_encrypted_share(keys) -> None
     sent, mask_share = sshe_products.masked_matvec(
         public_key, sshe_products.encrypt_shares(public_key, theirs), encoded
     )
-    total = ring.add(_shares_of(keys, sent, mask_share), ring.matvec(encoded, own))
+    assert len(sent) == -(-50 // sshe_products.matvec_layout(public_key, 6).slots)  # 4 rows per ciphertext
+    decrypted = sshe_products.decrypt_matvec_to_shares(keys[1], sent, 50, 6)
+    total = ring.add(ring.add(decrypted, mask_share), ring.matvec(encoded, own))
     assert np.allclose(ring.decode(total, 64), matrix @ weights, atol=1e-8)
 
 
@@ -98,40 +100,43 @@ def test_mask_range_is_at_least_2_to_the_40_times_the_bound(bound: int) -> None:
     sshe_products.check_plaintext_room(paillier.generate_keypair(1024)[0], bound)
 
 
-def test_products_stay_within_their_public_bounds(keys) -> None:
+def _unpacked(keys, sent: list[mpz], columns: int) -> list[int]:
+    """The masked row values the key owner reads from packed ``masked_matvec`` ciphertexts."""
     public_key, private_key = keys
-    extreme = np.full((3, 2), -(2.0**29))  # the largest features the encoding takes, times the largest shares
+    layout = sshe_products.matvec_layout(public_key, columns)
+    residues = paillier.decrypt_residues(private_key, paillier.EncryptedVector(public_key, sent, 0))
+    slot = (1 << layout.slot_bits) - 1
+    return [
+        ((p >> (layout.slot_bits * k)) & slot) - layout.offset for p in residues for k in range(layout.slots)
+    ]
+
+
+def test_products_stay_within_their_public_bounds(keys) -> None:
+    public_key, _ = keys
+    extreme = np.full((4, 2), -(2.0**29))  # the largest features the encoding takes, times the largest shares
     top = np.empty(2, dtype=object)
     top[:] = [ring.MODULUS - 1, ring.MODULUS - 1]
     encrypted = sshe_products.encrypt_shares(public_key, top)
     product = int(ring.encode_integers(extreme).astype(object)[0] @ top)
-    assert abs(product) <= sshe_products.matvec_bound(2)
+    bound = sshe_products.matvec_bound(2)
+    assert abs(product) <= bound
     sent, _ = sshe_products.masked_matvec(public_key, encrypted, ring.encode_integers(extreme))
-    residues = paillier.decrypt_residues(private_key, paillier.EncryptedVector(public_key, sent, 0))
-    n = int(public_key.n)
-    for m in residues:
-        value = m - n if m > n // 2 else m
-        assert (
-            -sshe_products.matvec_bound(2)
-            <= value
-            < 2 ** sshe_products.mask_bits(sshe_products.matvec_bound(2))
-        )
+    for value in _unpacked(keys, sent, 2):
+        assert -bound <= value < 2 ** sshe_products.mask_bits(bound)
 
 
 def test_decrypted_masked_values_do_not_reveal_the_product(keys) -> None:
     """What the key owner decrypts looks the same whether the product is 0 or at its bound."""
-    public_key, private_key = keys
+    public_key, _ = keys
     share = np.empty(1, dtype=object)
     share[:] = [ring.MODULUS - 1]
     encrypted = sshe_products.encrypt_shares(public_key, share)
-    n = int(public_key.n)
+    bits = sshe_products.mask_bits(sshe_products.matvec_bound(1))
 
-    def top_bytes(feature: float) -> list[int]:
+    def top_bits(feature: float) -> list[int]:
         matrix = ring.encode_integers(np.full((400, 1), feature))
         sent, _ = sshe_products.masked_matvec(public_key, encrypted, matrix)
-        bits = sshe_products.mask_bits(sshe_products.matvec_bound(1))
-        values = paillier.decrypt_residues(private_key, paillier.EncryptedVector(public_key, sent, 0))
-        return [((m - n if m > n // 2 else m) >> (bits - 4)) for m in values]
+        return [max(0, v) >> (bits - 4) for v in _unpacked(keys, sent, 1)]
 
-    zero, large = np.bincount(top_bytes(0.0), minlength=16), np.bincount(top_bytes(2.0**29), minlength=16)
+    zero, large = np.bincount(top_bits(0.0), minlength=16), np.bincount(top_bits(2.0**29), minlength=16)
     assert zero.min() > 5 and large.min() > 5  # both spread over the whole range (25 per bin expected)

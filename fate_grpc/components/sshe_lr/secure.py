@@ -91,9 +91,12 @@ class SecureParty:
                 keys.peer, theirs, matrix, executor=self.executor
             )
         channel.send_ciphertexts("forward", keys.peer, masked)
-        received = channel.receive_ciphertexts("forward", keys.public, rows)
+        packed = sshe_products.matvec_layout(keys.public, len(weights.peer)).packed_count(rows)
+        received = channel.receive_ciphertexts("forward", keys.public, packed)
         with timing.measure("decrypt"):
-            decrypted = sshe_products.decrypt_to_shares(keys.private, received, executor=self.executor)
+            decrypted = sshe_products.decrypt_matvec_to_shares(
+                keys.private, received, rows, len(weights.peer), executor=self.executor
+            )
         with timing.measure("shares"):
             total = ring.add(ring.add(ring.matvec(matrix, weights.own), mask_share), decrypted)
             return ring.truncate(total, FRACTION_BITS, first=self.first)

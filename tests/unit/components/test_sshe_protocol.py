@@ -22,15 +22,16 @@ from tests.unit.components.breast import GUEST, HOST
 from tests.unit.components.sshe import federation, small
 
 ROWS = 120
-PARAMS = {"epochs": 2, "batch_size": 60, "learning_rate": 0.15, "init_param": {"method": "random_uniform"}}
+BATCH = 60
+PARAMS = {"epochs": 2, "batch_size": BATCH, "learning_rate": 0.15, "init_param": {"method": "random_uniform"}}
 ARRAYS_TO_HOST = {"rows", "label_count", "plan", "weight_count", "converge_flag"}
 ARRAYS_TO_GUEST = {"weight_count", "host_forward"}
 OWN_KEY = {"weights", "residual"}  # encrypted by the sender under its own key
 PEER_KEY = {"forward", "gradient", "cross"}  # masked results under the receiver's key
+COLUMNS = {GUEST: 11, HOST: 20}  # the guest's 10 features and its intercept; the host's 20
 MASK_BITS = {
-    "forward": sshe_products.mask_bits(sshe_products.matvec_bound(21)),
-    "gradient": sshe_products.mask_bits(sshe_products.transpose_bound(60)),
-    "cross": sshe_products.mask_bits(sshe_products.inner_bound(60)),
+    "gradient": sshe_products.mask_bits(sshe_products.transpose_bound(BATCH)),
+    "cross": sshe_products.mask_bits(sshe_products.inner_bound(BATCH)),
 }
 
 
@@ -69,7 +70,8 @@ def _check_received(fed: Any, keys: dict[int, paillier.PrivateKey], sender: Any,
         if name in OWN_KEY:
             _check_own_key_ciphertexts(sender_key, keys[int(sender_key.n)], message.payload)
         elif name in PEER_KEY:
-            _check_masked(receiver_key, keys[int(receiver_key.n)], message.payload, MASK_BITS[name])
+            columns = COLUMNS[sender] if name == "forward" else None
+            _check_masked(receiver_key, keys[int(receiver_key.n)], message.payload, name, columns)
     return names
 
 
@@ -87,13 +89,30 @@ def _check_own_key_ciphertexts(
 
 
 def _check_masked(
-    public_key: paillier.PublicKey, private_key: paillier.PrivateKey, data: bytes, bits: int
+    public_key: paillier.PublicKey,
+    private_key: paillier.PrivateKey,
+    data: bytes,
+    name: str,
+    columns: int | None,
 ) -> None:
     ciphertexts = from_fixed_bytes(data, public_key.width)
     assert not any(_unrandomised(public_key, int(c)) for c in ciphertexts)
     n = int(public_key.n)
-    for m in paillier.decrypt_residues(private_key, paillier.EncryptedVector(public_key, ciphertexts, 0)):
-        value = m - n if m > n // 2 else m
+    residues = paillier.decrypt_residues(private_key, paillier.EncryptedVector(public_key, ciphertexts, 0))
+    values = [m - n if m > n // 2 else m for m in residues]
+    bits = (
+        MASK_BITS[name] if columns is None else sshe_products.mask_bits(sshe_products.matvec_bound(columns))
+    )
+    if columns is not None:  # forward values: several rows per plaintext, each slot offset to be non-negative
+        layout = sshe_products.matvec_layout(public_key, columns)
+        slot = (1 << layout.slot_bits) - 1
+        values = [
+            ((m >> (layout.slot_bits * k)) & slot) - layout.offset
+            for m in residues
+            for k in range(layout.slots)
+        ]
+        values = values[:BATCH]  # the last ciphertext's unused slots hold zeros
+    for value in values:
         # What the receiver decrypts is spread over the whole mask range: its top 30 bits are uniform.
         assert bits - 30 <= value.bit_length() <= bits + 1
 
