@@ -345,6 +345,10 @@ def test_a_single_client_is_refused() -> None:
         ({"init_param": {"method": "random_uniform"}}, "init_param.method 'random_uniform' is not available"),
         ({"optimizer": {"method": "adam", "optimizer_params": {"momentum": 0.9}}}, "adam takes no parameter"),
         ({"optimizer": {"method": "sgd"}}, r"optimizer\.optimizer_params is required"),
+        (
+            {"optimizer": {"method": "rprop", "optimizer_params": {}}},
+            r"optimizer\.penalty l2 is torch's weight",
+        ),
         ({"learning_rate_scheduler": {"method": "step"}}, "step_size is required"),
         ({"label_num": 1}, "label_num must be an integer >= 2"),
         ({"epochs": 0}, "epochs must be an integer > 0"),

@@ -35,6 +35,10 @@ def _optimizer_rule(value: dict[str, Any]) -> None:
     except ValueError as error:
         reason = str(error).removeprefix("optimizer.optimizer_params: ")
         raise ParamValueError(reason, ".optimizer_params") from None
+    if value["penalty"] == "l2" and "weight_decay" not in METHODS[value["method"]].defaults:
+        raise ParamValueError(
+            f"l2 is torch's weight_decay, which {value['method']} does not take; use l1 or none", ".penalty"
+        )
     lr = value["optimizer_params"].get("lr")
     if lr is not None and (isinstance(lr, bool) or not isinstance(lr, int | float) or lr < 0):
         raise ParamValueError(f"must be a number >= 0, got {lr!r}", ".optimizer_params.lr")
