@@ -12,3 +12,22 @@ if [ "${1:-}" != "" ]; then
   target=".[$1]"
 fi
 .venv/bin/python -m pip install --quiet -e "$target"
+
+# The board's browser test drives Debian's Chromium (never a browser downloaded by Playwright).
+# Installed when missing and this user may install packages; otherwise that test skips and says why.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ]; then
+    apt_get="env DEBIAN_FRONTEND=noninteractive apt-get"
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    apt_get="sudo -n env DEBIAN_FRONTEND=noninteractive apt-get"
+  else
+    apt_get=""
+  fi
+  if [ -n "$apt_get" ]; then
+    echo "installing Debian's chromium for the board's browser test" >&2
+    { $apt_get update -qq && $apt_get install -y -qq chromium >/dev/null; } ||
+      echo "could not install chromium; the board's browser test will be skipped" >&2
+  else
+    echo "chromium is missing and cannot be installed here; the board's browser test will be skipped" >&2
+  fi
+fi
