@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from gmpy2 import mpz
 
 from fate_grpc.components.sshe_lr import timing
 from fate_grpc.components.sshe_lr.channel import Channel
@@ -169,4 +170,4 @@ class SecureParty:
 class Gradient:
     own: Shares
     peer: Shares
-    peer_residual: list  # the peer's encrypted dz share (under the peer's key), for the loss
+    peer_residual: list[mpz]  # the peer's encrypted dz share (under the peer's key), for the loss

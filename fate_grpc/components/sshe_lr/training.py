@@ -80,15 +80,16 @@ def fit(channel: Channel, party: SecureParty, job: Job, report: Reporter) -> Est
             loss_sum += _batch(
                 scope, party, settings, matrix[start:stop], targets, weights, job.peer_count, reveal
             )
+        if guest and reveal:  # the loss is logged on loss epochs whatever the early stop rule (as FATE)
+            loss = loss_sum / rows
+            report.loss(settings.task, loss, epoch, job.groups)
+            if settings.early_stop != "weight_diff":
+                converged = convergence.is_converged(loss=loss, update=np.zeros(1))
         if settings.early_stop == "weight_diff":
             assert previous is not None
             previous, converged = _weight_diff(
                 channel.child(f"e{epoch}.open"), party, weights, previous, settings.tol
             )
-        elif guest and reveal:
-            loss = loss_sum / rows
-            report.loss(settings.task, loss, epoch, job.groups)
-            converged = convergence.is_converged(loss=loss, update=np.zeros(1))
         converged = _agree(channel.child(f"e{epoch}"), guest, converged)
         report.progress(epoch, settings.epochs)
         if converged:

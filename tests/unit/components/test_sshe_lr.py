@@ -203,6 +203,7 @@ def test_early_stop_abs_and_weight_diff_end_training(tables: dict[Party, Table])
         for party in rows:
             estimator = _model(fed, party).data["estimator"]
             assert (estimator["end_epoch"], estimator["is_converged"]) == (0, True)
+        assert [m.step for m in fed.contexts[GUEST].metrics if m.name == "lr_loss"] == [0]
 
 
 def test_loss_is_revealed_every_reveal_loss_freq_epochs(tables: dict[Party, Table]) -> None:
