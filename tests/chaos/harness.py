@@ -233,8 +233,18 @@ class ChaosCluster:
             if t.party_id == party_id and t.status == common_pb2.TASK_STATUS_RUNNING
         ]
 
-    def finished_outputs(self, job_id: str) -> dict[str, str]:
-        """party/task -> a fingerprint of its outputs, for every task that succeeded at that party."""
+    def finished_tasks(self, job_id: str) -> set[str]:
+        """Tasks that succeeded at every party running them (a task still running somewhere may be
+        restarted at every party, its finished parts included, when that party's node restarts)."""
+        view = self.scheduler_view(job_id)
+        if view is None:
+            return set()
+        unfinished = {t.task_name for t in view.tasks if t.status != common_pb2.TASK_STATUS_SUCCESS}
+        return {t.task_name for t in view.tasks} - unfinished
+
+    def finished_outputs(self, job_id: str, tasks: set[str] | None = None) -> dict[str, str]:
+        """role/party/task -> a fingerprint of its outputs, for `tasks` (default: every finished task)."""
+        wanted = self.finished_tasks(job_id) if tasks is None else tasks
         fingerprints = {}
         for party_id in PARTIES:
             with self.client(party_id) as client:
@@ -242,7 +252,7 @@ class ChaosCluster:
                 if answer is None:
                     continue
                 for task in answer.tasks:
-                    if task.status != common_pb2.TASK_STATUS_SUCCESS:
+                    if task.task_name not in wanted or task.status != common_pb2.TASK_STATUS_SUCCESS:
                         continue
                     fingerprint = output_fingerprint(client, task)
                     if fingerprint is not None:
@@ -389,7 +399,7 @@ def settle(
     result.final = finals
     if set(finals.values()) != {"success"}:
         result.reason = failure_reason(chaos, job_id)
-    after = chaos.finished_outputs(job_id)
+    after = chaos.finished_outputs(job_id, {key.rpartition("/")[2] for key in before})
     result.changed_outputs = sorted(key for key, value in before.items() if after.get(key) != value)
     result.next_job = run_next_job(chaos)
     return result

@@ -44,16 +44,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     runs = _setting(metafunc.config, "--runs", "FATE_GRPC_CHAOS_RUNS") or DEFAULT_RUNS
     first = _setting(metafunc.config, "--seed", "FATE_GRPC_CHAOS_SEED")
     first = random.SystemRandom().randrange(1_000_000) if first is None else first
-    metafunc.parametrize("seed", [first + i for i in range(runs)], ids=lambda s: f"seed{s}")
+    # Ids by run number, not seed, so that every collection of the same suite names the same tests.
+    metafunc.parametrize("seed", [first + i for i in range(runs)], ids=[f"run{i}" for i in range(runs)])
 
 
 @pytest.fixture(scope="module")
 def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChaosCluster]:
     with ChaosCluster(tmp_path_factory.mktemp("chaos")) as cluster:
         yield cluster
-    completed = sum(r.outcome == "completed" for r in RESULTS if r.mid_job)
-    mid_job = sum(r.mid_job for r in RESULTS)
-    print(f"\nchaos: {completed} of {mid_job} mid-job kills ended in success ({len(RESULTS)} runs)")
     assert cluster.leftovers() == [], "processes outlived the stopped nodes"
 
 
