@@ -41,7 +41,9 @@ def test_masked_matvec_gives_shares_of_x_times_the_encrypted_share(keys) -> None
     assert len(sent) == -(-50 // sshe_products.matvec_layout(public_key, 6).slots)  # 4 rows per ciphertext
     decrypted = sshe_products.decrypt_matvec_to_shares(keys[1], sent, 50, 6)
     total = ring.add(ring.add(decrypted, mask_share), ring.matvec(encoded, own))
-    assert np.allclose(ring.decode(total, 64), matrix @ weights, atol=1e-8)
+    assert np.allclose(
+        ring.decode(total, ring.FRACTION_BITS + ring.FEATURE_BITS), matrix @ weights, atol=1e-8
+    )
 
 
 def test_masked_transpose_and_inner_products_match_numpy(keys) -> None:
@@ -53,7 +55,7 @@ def test_masked_transpose_and_inner_products_match_numpy(keys) -> None:
     encrypted = sshe_products.encrypt_shares(public_key, theirs)
     sent, mask_share = sshe_products.masked_transpose_matvec(public_key, encrypted, encoded)
     total = ring.add(_shares_of(keys, sent, mask_share), ring.transpose_matvec(encoded, own))
-    assert np.allclose(ring.decode(total, 64), matrix.T @ d, atol=1e-8)
+    assert np.allclose(ring.decode(total, ring.FRACTION_BITS + ring.FEATURE_BITS), matrix.T @ d, atol=1e-8)
     sent, mask_share = sshe_products.masked_inner_product(public_key, encrypted, own)
     cross = int(_shares_of(keys, sent, mask_share)[0])
     squares = (ring.dot(own, own) + ring.dot(theirs, theirs) + 2 * cross) % ring.MODULUS
@@ -113,7 +115,7 @@ def _unpacked(keys, sent: list[mpz], columns: int) -> list[int]:
 
 def test_products_stay_within_their_public_bounds(keys) -> None:
     public_key, _ = keys
-    extreme = np.full((4, 2), -(2.0**29))  # the largest features the encoding takes, times the largest shares
+    extreme = np.full((4, 2), -(2.0**37))  # the largest features the encoding takes, times the largest shares
     top = np.empty(2, dtype=object)
     top[:] = [ring.MODULUS - 1, ring.MODULUS - 1]
     encrypted = sshe_products.encrypt_shares(public_key, top)
@@ -138,5 +140,5 @@ def test_decrypted_masked_values_do_not_reveal_the_product(keys) -> None:
         sent, _ = sshe_products.masked_matvec(public_key, encrypted, matrix)
         return [max(0, v) >> (bits - 4) for v in _unpacked(keys, sent, 1)]
 
-    zero, large = np.bincount(top_bits(0.0), minlength=16), np.bincount(top_bits(2.0**29), minlength=16)
+    zero, large = np.bincount(top_bits(0.0), minlength=16), np.bincount(top_bits(2.0**37), minlength=16)
     assert zero.min() > 5 and large.min() > 5  # both spread over the whole range (25 per bin expected)

@@ -36,7 +36,7 @@ from fate_grpc.components.sshe_lr import timing
 from fate_grpc.components.sshe_lr.channel import Channel
 from fate_grpc.crypto import paillier, sshe_products
 from fate_grpc.ml.sshe import ring
-from fate_grpc.ml.sshe.ring import FRACTION_BITS, Shares
+from fate_grpc.ml.sshe.ring import FEATURE_BITS, FRACTION_BITS, Shares
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ class SecureParty:
             )
         with timing.measure("shares"):
             total = ring.add(ring.add(ring.matvec(matrix, weights.own), mask_share), decrypted)
-            return ring.truncate(total, FRACTION_BITS, first=self.first)
+            return ring.truncate(total, FEATURE_BITS, first=self.first)
 
     def gradient(
         self, channel: Channel, matrix: npt.NDArray[np.int64], dz: Shares, peer_columns: int
@@ -122,8 +122,8 @@ class SecureParty:
         with timing.measure("shares"):
             own = ring.add(ring.transpose_matvec(matrix, dz), mask_share)
             return Gradient(
-                own=ring.truncate(own, FRACTION_BITS, first=self.first),
-                peer=ring.truncate(decrypted, FRACTION_BITS, first=self.first),
+                own=ring.truncate(own, FEATURE_BITS, first=self.first),
+                peer=ring.truncate(decrypted, FEATURE_BITS, first=self.first),
                 peer_residual=theirs,
             )
 

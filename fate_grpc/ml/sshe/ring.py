@@ -3,14 +3,15 @@
 A real x is encoded as ``round(x * 2^32) mod 2^128``; a value is held as two shares ``a + b = x (mod 2^128)``,
 each uniformly distributed on its own. Shares are numpy object arrays of Python ints in ``[0, 2^128)``.
 
-Why 128 bits and 32 fractional bits (FATE uses 64 and 24): after a product the value carries 64 fractional
-bits, and each party truncates its own share locally (SecureML's two-party truncation). That is exact to
-one unit in the last place except when a share lies within ``|x| * 2^64`` of the wrap-around, which happens
-with probability about ``|x| * 2^64 / 2^128``: below 2^-40 for values under 2^24, where FATE's 64-bit ring
-fails with probability about ``|x| * 2^-15`` per element (a few elements per epoch on 30,000 rows, each
-wrecking the gradient).
+Plaintext features multiplying shares are encoded with 24 fractional bits (``FEATURE_BITS``, FATE's
+precision), so a product carries 56 fractional bits until each party truncates its own share locally
+(SecureML's two-party truncation). Why 128 bits and 32 fractional bits for shared values (FATE uses 64 and
+24 for everything): the truncation is exact to one unit in the last place except when a share lies within
+``|x| * 2^56`` of the wrap-around, which happens with probability about ``|x| * 2^56 / 2^128``: below
+2^-48 for values under 2^24, where FATE's 64-bit ring fails with probability about ``|x| * 2^-15`` per
+element (a few elements per epoch on 30,000 rows, each wrecking the gradient).
 
-A truncated share is no longer uniform on the whole ring: party 0's lies in ``[0, 2^96)`` (``[0, 2^72)``
+A truncated share is no longer uniform on the whole ring: party 0's lies in ``[0, 2^104)`` (``[0, 2^72)``
 after a public factor), party 1's just below 2^128; it still hides values of up to 2^32 encoded units
 with a margin of 2^40, and the protocol only sends such shares encrypted.
 
@@ -28,6 +29,9 @@ import numpy.typing as npt
 RING_BITS = 128
 MODULUS = 1 << RING_BITS
 FRACTION_BITS = 32
+# Fractional bits of the plaintext features multiplying shares or ciphertexts (FATE's 24): each bit fewer
+# is one bit less of every exponent in the homomorphic products.
+FEATURE_BITS = 24
 _HALF = MODULUS >> 1
 # Extra fractional bits of a public factor (e.g. learning_rate / batch rows), truncated after the product.
 FACTOR_EXTRA_BITS = 24
@@ -59,7 +63,7 @@ def signed(value: int) -> int:
     return value - MODULUS if value >= _HALF else value
 
 
-def encode_integers(values: npt.ArrayLike, bits: int = FRACTION_BITS) -> npt.NDArray[np.int64]:
+def encode_integers(values: npt.ArrayLike, bits: int = FEATURE_BITS) -> npt.NDArray[np.int64]:
     """``round(x * 2^bits)`` as int64 for a plaintext matrix multiplying shares or ciphertexts.
 
     Raises:
