@@ -11,8 +11,15 @@ from google.protobuf.message import Message
 
 from fate_grpc.board.calls import Credentials, ServicerCalls
 from fate_grpc.board.charts import metric_charts, model_charts
-from fate_grpc.board.views import TaskUpstreams, dag_graph, job_page, job_summary, plain, task_row
-from fate_grpc.cli.render import metric_to_json
+from fate_grpc.board.views import (
+    TaskUpstreams,
+    dag_graph,
+    job_page,
+    job_summary,
+    metric_json,
+    plain,
+    task_row,
+)
 from fate_grpc.client.v1 import client_pb2, jobs_pb2, outputs_pb2
 from fate_grpc.domain.component_spec import ComponentCatalog
 from fate_grpc.domain.dag import parse_dag, resolve_party
@@ -141,7 +148,7 @@ class BoardApi:
 
     async def metrics(self, who: Credentials, ref: outputs_pb2.TaskOutputRef) -> dict[str, Any]:
         answer = await self._calls.unary("QueryMetrics", outputs_pb2.QueryMetricsRequest(task=ref), who)
-        records = [metric_to_json(m) for m in answer.metrics]
+        records = [metric_json(m) for m in answer.metrics]
         return {"attempt": answer.attempt, "metrics": records, "charts": metric_charts(records)}
 
     async def model(self, who: Credentials, ref: outputs_pb2.TaskOutputRef) -> dict[str, Any]:
