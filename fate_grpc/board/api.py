@@ -185,9 +185,13 @@ class BoardApi:
     async def log(self, who: Credentials, request: client_pb2.GetJobLogRequest) -> list[dict[str, Any]]:
         """The task's log at this party, by attempt: {source, lines}."""
         sources: dict[str, list[str]] = {}
-        async for part in self._calls.stream("GetJobLog", request, who):
+        async for part in self.log_parts(who, request):
             sources.setdefault(part.source, []).extend(part.lines)
         return [{"source": source, "lines": lines} for source, lines in sources.items()]
+
+    def log_parts(self, who: Credentials, request: client_pb2.GetJobLogRequest) -> AsyncGenerator[Any, None]:
+        """The user API's log stream as it comes: parts of {source, lines}."""
+        return self._calls.stream("GetJobLog", request, who)
 
 
 def task_ref(job_id: str, role: str, party_id: str, task_name: str) -> outputs_pb2.TaskOutputRef:

@@ -161,18 +161,36 @@ async def _log(request: web.Request) -> web.Response:
     return _json({"tail": tail, "sources": sources})
 
 
-async def _log_download(request: web.Request) -> web.Response:
-    """The task's whole log at this party (every attempt) as one text file."""
-    sources = await request.app[API_KEY].log(credentials(request), _log_request(request, 0))
-    text = "".join(f"==> {s['source']} <==\n" + "".join(f"{line}\n" for line in s["lines"]) for s in sources)
+async def _log_download(request: web.Request) -> web.StreamResponse:
+    """The task's whole log at this party (every attempt) as one text file, streamed as it is read.
+
+    An error before the first lines (no such task, another party's task, no credentials) is a plain
+    JSON answer; the file itself never sits whole in memory."""
+    parts = request.app[API_KEY].log_parts(credentials(request), _log_request(request, 0))
+    first = await anext(parts, None)
     m = request.match_info
     name = f"{m['job_id']}_{m['role']}_{m['party_id']}_{m['task_name']}.log"
-    return web.Response(
-        text=text,
-        content_type="text/plain",
-        charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    response = web.StreamResponse(
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Type": "text/plain; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{name}"',
+        }
     )
+    await response.prepare(request)
+    source = ""
+    try:
+        part = first
+        while part is not None:
+            if part.source != source:
+                source = part.source
+                await response.write(f"==> {source} <==\n".encode())
+            await response.write("".join(f"{line}\n" for line in part.lines).encode())
+            part = await anext(parts, None)
+    finally:
+        await parts.aclose()
+    await response.write_eof()
+    return response
 
 
 async def _watch(request: web.Request) -> web.StreamResponse:

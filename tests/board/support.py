@@ -4,10 +4,12 @@ HTTP port mounts it."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypeVar
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -15,6 +17,35 @@ from fate_grpc.board import board_app
 from fate_grpc.node.app import Node
 
 T = TypeVar("T")
+# Debian's package installs /usr/bin/chromium; other systems may name it differently.
+CHROMIUM_NAMES = ("chromium", "chromium-browser")
+# Playwright's own wait_for_function compiles its predicate inside the page, which the board's
+# Content-Security-Policy (no eval) forbids; this expression is compiled by the debugger protocol.
+WAIT_SCRIPT = (
+    "() => new Promise((resolve, reject) => {{"
+    " const failure = new Error('not true in time: ' + {label});"
+    " const timer = setTimeout(() => reject(failure), {timeout_ms});"
+    " const check = () => {{ if ({condition}) {{ clearTimeout(timer); resolve(true); }}"
+    " else requestAnimationFrame(check); }};"
+    " check(); }})"
+)
+
+
+def chromium_binary() -> str:
+    """Debian's Chromium, or the test is skipped saying how to get it (nothing is downloaded)."""
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.skip(
+        "no Chromium binary on PATH: install Debian's package (apt-get install -y chromium, which"
+        " scripts/bootstrap.sh does where it can); browsers are never downloaded at test time"
+    )
+
+
+def wait_script(condition: str, timeout_ms: int) -> str:
+    """A script that resolves once the JavaScript `condition` holds (checked every animation frame)."""
+    return WAIT_SCRIPT.format(label=repr(condition), timeout_ms=timeout_ms, condition=condition)
 
 
 @asynccontextmanager

@@ -174,9 +174,13 @@ async def test_model_data_preview_and_logs(guest_board: TestClient, trained: tup
     response = await guest_board.get(f"/board/api/{base}/log/download")
     text = await response.text()
     assert response.status == 200 and "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert text.startswith(f"==> lr_0 attempt 0 guest {GUEST} <==\n") and text.endswith(
         "\n".join(source["lines"]) + "\n"
     )
+    # Task logs stay at the party that ran the task: the guest's node has none of the host's.
+    refused = await get_json(guest_board, f"jobs/{job_id}/tasks/host/{HOST}/lr_0/log/download", status=404)
+    assert refused["message"] == f"no log of job {job_id} matches at party {GUEST}"
 
 
 async def test_the_watch_stream_sends_views_until_the_job_ends(

@@ -8,7 +8,6 @@ Screenshots are kept under the test's tmp_path (the path is printed).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,27 +15,13 @@ from typing import Any
 import pytest
 
 from fate_grpc.common.v1 import common_pb2
-from tests.board.support import board_client
+from tests.board.support import board_client, chromium_binary, wait_script
 from tests.support.nodes import DAGS, federation
 
 GUEST, HOST = "9999", "10000"
 TASKS = ("reader_0", "psi_0", "lr_0", "evaluation_0")
 GREEN = "#2e9d5b"
 pytestmark = pytest.mark.timeout(300)
-
-# Debian's package installs /usr/bin/chromium; other systems may name it differently.
-CHROMIUM_NAMES = ("chromium", "chromium-browser")
-
-
-def chromium_binary() -> str:
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.skip(
-        "no Chromium binary on PATH: install Debian's package (apt-get install -y chromium, which"
-        " scripts/bootstrap.sh does where it can); browsers are never downloaded at test time"
-    )
 
 
 @pytest.fixture
@@ -56,18 +41,7 @@ async def browser_page() -> AsyncIterator[Any]:
 
 
 async def wait_until(page: Any, condition: str, timeout_ms: int = 30_000) -> None:
-    """Wait until the JavaScript `condition` holds in the page, checked at every animation frame.
-
-    Playwright's own wait_for_function compiles its predicate inside the page, which the board's
-    Content-Security-Policy (no eval) forbids; this expression is compiled by the debugger protocol."""
-    await page.evaluate(
-        "() => new Promise((resolve, reject) => {"
-        f" const failure = new Error('not true in time: ' + {condition!r});"
-        f" const timer = setTimeout(() => reject(failure), {timeout_ms});"
-        f" const check = () => {{ if ({condition}) {{ clearTimeout(timer); resolve(true); }}"
-        " else requestAnimationFrame(check); };"
-        " check(); })"
-    )
+    await page.evaluate(wait_script(condition, timeout_ms))
 
 
 async def screenshot(page: Any, directory: Path, name: str) -> None:
