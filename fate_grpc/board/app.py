@@ -50,6 +50,7 @@ def board_app(servicer: Any, catalog: ComponentCatalog) -> web.Application:
     app = web.Application(middlewares=[_headers, _errors])
     app[API_KEY] = BoardApi(ServicerCalls(servicer), catalog)
     app.router.add_get("/", _index)
+    app.router.add_get("", _to_index)
     app.router.add_get("/api/node", _node)
     app.router.add_get("/api/jobs", _jobs)
     app.router.add_get("/api/jobs/{job_id}", _job)
@@ -107,6 +108,11 @@ def credentials(request: web.Request) -> Credentials:
 
 def _json(value: Any) -> web.Response:
     return web.json_response(finite(value), dumps=lambda v: json.dumps(v, allow_nan=False))
+
+
+async def _to_index(request: web.Request) -> web.Response:
+    # "/board" -> "/board/": the page's relative links (static/, api/) need the trailing slash.
+    raise web.HTTPFound(request.path + "/")
 
 
 async def _index(request: web.Request) -> web.Response:

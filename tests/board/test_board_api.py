@@ -213,6 +213,8 @@ async def test_the_board_asks_for_the_user_apis_credentials(tmp_path: Path) -> N
             me = await response.json()
             assert (me["party_id"], me["user"], me["auth_method"]) == (GUEST, "ann", "token")
             # The page itself holds no data: a browser loads it before it has a token to send.
+            bare = await board.get("/board", allow_redirects=False)
+            assert (bare.status, bare.headers["Location"]) == (302, "/board/")
             page = await board.get("/board/")
             assert page.status == 200 and "board.js" in await page.text()
             assert "default-src 'self'" in page.headers["Content-Security-Policy"]
