@@ -34,8 +34,8 @@ async def browser_page() -> AsyncIterator[Any]:
         # --no-sandbox: containers and root users have no user namespaces for Chromium's sandbox.
         browser = await playwright.chromium.launch(executable_path=binary, args=["--no-sandbox"])
         try:
-            page = await browser.new_page(viewport={"width": 1400, "height": 1100})
-            yield page
+            context = await browser.new_context(viewport={"width": 1400, "height": 1100})
+            yield await context.new_page()
         finally:
             await browser.close()
 
@@ -54,10 +54,20 @@ async def test_a_train_job_seen_live_then_its_roc_curve(tmp_path: Path, browser_
     page = browser_page
     shots = tmp_path / "screenshots"
     shots.mkdir()
-    async with federation(tmp_path / "nodes", [GUEST, HOST]) as fed, board_client(fed.nodes[GUEST]) as board:
+    async with (
+        federation(tmp_path / "nodes", [GUEST, HOST]) as fed,
+        board_client(fed.nodes[GUEST]) as board,
+        board_client(fed.nodes[HOST]) as host_board,
+    ):
         await fed.upload_breast()
         job_id = await fed.submit(GUEST, (DAGS / "coordinated_lr.yaml").read_text())
         base = str(board.make_url("/board/"))
+
+        # The arbiter's training task, at its own party's board, follows the job too: its loss curve
+        # grows to every epoch without a reload.
+        arbiter = await page.context.new_page()
+        await arbiter.goto(f"{host_board.make_url('/board/')}#/job/{job_id}/task/lr_0/arbiter/{HOST}")
+        await arbiter.evaluate("window.loadedOnce = true")
 
         # Live: the page of the running job, never reloaded, turns every task green.
         await page.goto(f"{base}#/job/{job_id}")
@@ -74,6 +84,10 @@ async def test_a_train_job_seen_live_then_its_roc_curve(tmp_path: Path, browser_
         assert (await fed.wait_job(GUEST, job_id)).status == common_pb2.JOB_STATUS_SUCCESS
         print(f"states when the page opened: {first}")
         await screenshot(page, shots, "job_live_done")
+        loss_points = "window.board.charts.loss.getOption().series[0].data.length"
+        await wait_until(arbiter, f"window.board.charts.loss !== undefined && {loss_points} === 10")
+        assert await arbiter.evaluate("window.loadedOnce") is True
+        await screenshot(arbiter, shots, "arbiter_loss")
 
         # The finished job opened afresh: the DAG is drawn with every task green.
         await page.goto("about:blank")

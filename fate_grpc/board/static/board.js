@@ -190,9 +190,24 @@ function handleEvent(block) {
     else if (line.startsWith("data: ")) data += line.slice(6);
   }
   const payload = data ? JSON.parse(data) : {};
-  if (name === "view") renderJob(payload);
+  if (name === "view") { renderJob(payload); refreshOpenTask(payload.states); }
   else if (name === "end") setLive("ended");
   else if (name === "failure") { showMessage(payload); setLive("live view lost"); }
+}
+
+// The open task follows the job too: while it runs its attempts, metrics (a live loss curve) and log
+// are fetched again at each view; when it ends, its outputs as well.
+let openTask = null; // {base, taskName, state}
+
+function refreshOpenTask(states) {
+  if (!openTask || $("task-view").hidden) return;
+  const state = states[openTask.taskName];
+  if (state !== "running" && state === openTask.state) return;
+  const ended = state !== openTask.state && state !== "running" && state !== "waiting";
+  openTask.state = state;
+  const base = openTask.base;
+  const parts = [showAttempts, showMetrics, showLog, ...(ended ? [showModel, showData] : [])];
+  for (const show of parts) section(() => show(base));
 }
 
 function setLive(text) {
@@ -212,6 +227,7 @@ async function showJob(jobId, taskName, role, partyId) {
   }
   $("task-view").hidden = !taskName;
   if (taskName) await showTask(jobId, taskName, role, partyId);
+  else openTask = null;
 }
 
 // -- task details ----------------------------------------------------------------------------------
@@ -229,7 +245,7 @@ async function showTask(jobId, taskName, role, partyId) {
   }
   $("task-title").textContent = `${taskName} (${chosen.component}) at ${chosen.role} ${chosen.party_id}`;
   const base = `jobs/${enc(jobId)}/tasks/${enc(chosen.role)}/${enc(chosen.party_id)}/${enc(taskName)}`;
-  for (const id of Object.keys(window.board.charts)) { window.board.charts[id].dispose(); delete window.board.charts[id]; }
+  openTask = { base, taskName, state: currentJob.states[taskName] };
   await Promise.all([
     section(() => showAttempts(base)),
     section(() => showMetrics(base)),
@@ -262,18 +278,39 @@ async function showAttempts(base) {
   }
 }
 
+function clearCharts(box) {
+  for (const holder of box.querySelectorAll("[data-chart]")) {
+    echarts.getInstanceByDom(holder)?.dispose();
+    delete window.board.charts[holder.dataset.chart];
+  }
+  box.replaceChildren();
+}
+
+// Answers can overlap (a click, then a live refresh): a box shows only its newest request's answer.
+async function latest(box, path) {
+  const generation = (box.generation = (box.generation || 0) + 1);
+  let answer = null;
+  try {
+    answer = await api(path);
+  } catch (error) {
+    if (generation === box.generation) { clearCharts(box); notShown(box, error); }
+    return null;
+  }
+  if (generation !== box.generation) return null;
+  clearCharts(box);
+  return answer;
+}
+
 async function showMetrics(base) {
   const box = $("metric-charts");
-  box.replaceChildren();
-  const answer = await api(`${base}/metrics`).catch((error) => notShown(box, error));
+  const answer = await latest(box, `${base}/metrics`);
   if (answer) drawCharts(box, answer.charts, "no metric charts for this task");
 }
 
 async function showModel(base) {
   const box = $("model-charts");
-  box.replaceChildren();
+  const answer = await latest(box, `${base}/model`);
   $("model-document").textContent = "";
-  const answer = await api(`${base}/model`).catch((error) => notShown(box, error));
   if (!answer) return;
   drawCharts(box, answer.models.flatMap((m) => m.charts), answer.models.length ? "" : "no output model");
   $("model-document").textContent = JSON.stringify(answer.models.map((m) => ({ info: m.info, document: m.document })), null, 2);
@@ -281,8 +318,7 @@ async function showModel(base) {
 
 async function showData(base) {
   const box = $("data-preview");
-  box.replaceChildren();
-  const answer = await api(`${base}/data?limit=20`).catch((error) => notShown(box, error));
+  const answer = await latest(box, `${base}/data?limit=20`);
   if (!answer) return;
   if (!answer.outputs.length) box.textContent = "no output data";
   for (const output of answer.outputs) {
@@ -295,9 +331,10 @@ async function showData(base) {
 async function showLog(base) {
   $("log-download").href = `api/${base}/log/download`;
   $("log-refresh").onclick = () => section(() => showLog(base));
-  const answer = await api(`${base}/log?tail=200`).catch((error) => notShown($("task-log"), error));
+  const box = $("task-log");
+  const answer = await latest(box, `${base}/log?tail=200`);
   if (!answer) return;
-  $("task-log").textContent = answer.sources.map((s) => `==> ${s.source} <==\n${s.lines.join("\n")}`).join("\n\n");
+  box.textContent = answer.sources.map((s) => `==> ${s.source} <==\n${s.lines.join("\n")}`).join("\n\n");
 }
 
 function notShown(box, error) {
