@@ -301,7 +301,7 @@ def histogram_bench(bins: np.ndarray, depth: int = 3) -> None:
             picked = vector.take(np.flatnonzero(index >= 0)).ciphertexts
             groups = index[index >= 0, None] * n_bins + bins[index >= 0]
             vectorised = timed(partial(log_depth_sums, picked, groups, nodes * n_bins, int(public_key.n2)))
-            by_heu = "sf-heu not installed"
+            by_heu = "sf-heu not installed or switched off"
             if heu:
                 spent = timed(histogram)
                 ratio = f"{loop / spent:.2f}x" if level else "with loading"

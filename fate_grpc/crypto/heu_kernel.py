@@ -49,6 +49,11 @@ except ImportError:  # pragma: no cover - depends on the platform
 KERNEL_ENV = "FATE_GRPC_HE_KERNEL"
 # HEU's order map is int8: bin ids up to 127.
 MAX_BINS = 127
+# (row, feature) cells per HEU call. A call holds the GIL throughout, stalling the task's other threads:
+# measured on 2 cores under a load of 12, 20,000 rows x 20 features in one call held it 1.2 s, in calls of
+# 2^17 cells 0.5 s (7% more CPU), of 2^15 cells 0.16 s (30% more CPU). Blocks of rows multiply together,
+# blocks of features fill their own entries.
+CALL_CELLS = 1 << 17
 _LIMB_BITS = 60  # libtommath's digit size on 64-bit builds: R = 2^(60 * limbs)
 _SCHEMA_ZPAILLIER = 4  # heu.phe.SchemaType values, appended to every serialised object
 _SCHEMA_OU = 1
@@ -140,7 +145,7 @@ def bucket_sums(
     """Per (node, feature, bin), node-major, the product mod the ciphertext modulus of the ciphertexts of the
     rows there: ``gh_pack.encrypted_histogram``'s result for the same block of rows (rows with
     ``node_index`` -1 are left out; an empty entry is 1). Partial results of disjoint row blocks combine by
-    multiplying entry by entry.
+    multiplying entry by entry, which is also how calls of at most ``CALL_CELLS`` cells are combined.
 
     Raises:
         ValueError: Shapes disagree, or a bin id lies outside ``[0, n_bins)`` or ``n_bins`` exceeds 127.
@@ -152,11 +157,24 @@ def bucket_sums(
         raise ValueError(f"bin ids must lie in [0, {n_bins}) with at most {MAX_BINS} bins")
     if rows == 0 or features == 0 or n_nodes == 0:
         return [mpz(1)] * (n_nodes * features * n_bins)
-    masks = [np.ascontiguousarray((node_index == k).astype(np.int8).reshape(1, -1)) for k in range(n_nodes)]
-    order = np.ascontiguousarray(bins, dtype=np.int8)
     array = key.load(ciphertexts)
-    per_node = key.evaluator.batch_feature_wise_bucket_sum(array, masks, order, n_bins, False)
-    return [c for node in per_node for c in key.unload(node)]
+    order = np.asarray(bins, dtype=np.int8)
+    modulus, per_node = key.modulus, features * n_bins
+    sums = [mpz(1)] * (n_nodes * per_node)
+    row_step = min(rows, CALL_CELLS)
+    feature_step = max(1, CALL_CELLS // row_step)
+    for first_row in range(0, rows, row_step):
+        in_block = np.zeros(rows, dtype=bool)
+        in_block[first_row : first_row + row_step] = True
+        masks = [((node_index == k) & in_block).astype(np.int8).reshape(1, -1) for k in range(n_nodes)]
+        for first in range(0, features, feature_step):
+            block = np.ascontiguousarray(order[:, first : first + feature_step])
+            results = key.evaluator.batch_feature_wise_bucket_sum(array, masks, block, n_bins, False)
+            for k, result in enumerate(results):
+                start = k * per_node + first * n_bins
+                for offset, value in enumerate(key.unload(result)):
+                    sums[start + offset] = sums[start + offset] * value % modulus
+    return sums
 
 
 def _checked(public_key: paillier.PublicKey) -> HeuKey | None:

@@ -126,6 +126,26 @@ def test_row_blocks_combine_into_the_whole_histogram(
 
 
 @requires_heu
+def test_calls_split_over_rows_and_features_give_the_same_sums(
+    monkeypatch: pytest.MonkeyPatch,
+    keypair: tuple[paillier.PublicKey, paillier.PrivateKey],
+    problem: tuple[np.ndarray, ...],
+) -> None:
+    public_key, _ = keypair
+    g, h, bins, node = problem
+    codec = GHCodec.for_gradients(g, ROWS, regression=False)
+    (vector,) = gh_pack.encrypt_gh(public_key, codec, g, h)
+    key = heu_kernel.HeuKey.of(public_key)
+    assert key is not None
+    whole = heu_kernel.bucket_sums(key, vector.ciphertexts, bins, node, NODES, N_BINS)
+
+    monkeypatch.setattr(heu_kernel, "CALL_CELLS", 150)  # blocks of 150 rows, one feature per call
+    split = heu_kernel.bucket_sums(key, vector.ciphertexts, bins, node, NODES, N_BINS)
+
+    assert split == whole
+
+
+@requires_heu
 def test_an_empty_block_sums_to_ones(keypair: tuple[paillier.PublicKey, paillier.PrivateKey]) -> None:
     key = heu_kernel.HeuKey.of(keypair[0])
     assert key is not None
