@@ -242,3 +242,17 @@ def test_a_second_host_is_refused(tables: dict[Party, Table]) -> None:
     rows[Party("host", "10001")] = rows[HOST]
     with pytest.raises(ComponentError, match="exactly one host"):
         federation(rows, FAST).run(sshe_lr.run_lr)
+
+
+def test_rows_not_aligned_by_psi_are_refused(tables: dict[Party, Table]) -> None:
+    rows = small(tables, 30)
+    rows[HOST] = tables[HOST].take(np.arange(1, 31))
+    with pytest.raises(ComponentError, match="run psi on both first"):
+        federation(rows, FAST).run(sshe_lr.run_lr)
+
+
+def test_a_model_of_another_component_is_refused_as_warm_start(tables: dict[Party, Table]) -> None:
+    rows = small(tables, 30)
+    models = {party: {"warm_start_model": InputModel({"trees": []}, {})} for party in rows}
+    with pytest.raises(ComponentError, match="warm_start_model is not an sshe model"):
+        federation(rows, FAST, models=models).run(sshe_lr.run_lr)
