@@ -116,11 +116,11 @@ def _batch(
     gradient: Gradient = party.gradient(scope, matrix, dz, peer_count)
     loss = 0.0
     if reveal and party.first:
-        squares = party.open_square_sum(scope, dz, gradient)
+        squares = party.open_square_sum(scope, dz)
         mean = squares / rows
         loss = (2.0 * mean - 0.5 + LOG_2 if settings.task == "lr" else mean) * rows
     elif reveal:
-        party.send_square_sum(scope, dz)
+        party.send_square_sum(scope, dz, gradient)
     party.update(weights, gradient, settings.learning_rate / rows)
     return loss
 

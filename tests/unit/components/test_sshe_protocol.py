@@ -120,7 +120,11 @@ def _check_masked(
 def test_host_receives_ciphertexts_masked_values_and_shares_only(recorded) -> None:
     fed, keys = recorded
     names = _check_received(fed, keys, GUEST, HOST)
-    assert names == ARRAYS_TO_HOST | OWN_KEY | PEER_KEY | {"public_key", "initial_share", "weights_open"}
+    assert names == ARRAYS_TO_HOST | OWN_KEY | PEER_KEY - {"cross"} | {
+        "public_key",
+        "initial_share",
+        "weights_open",
+    }
     for message in fed.sent_between(GUEST, HOST):
         if _name(message.tag) in ARRAYS_TO_HOST:
             arrays = decode_arrays(message.payload)
@@ -130,14 +134,14 @@ def test_host_receives_ciphertexts_masked_values_and_shares_only(recorded) -> No
 def test_guest_receives_ciphertexts_masked_values_shares_and_the_opened_loss(recorded) -> None:
     fed, keys = recorded
     names = _check_received(fed, keys, HOST, GUEST)
-    assert names == ARRAYS_TO_GUEST | (OWN_KEY | PEER_KEY) - {"cross"} | {
+    assert names == ARRAYS_TO_GUEST | OWN_KEY | PEER_KEY | {
         "public_key",
         "initial_share",
         "weights_open",
         "square_sum",
     }
-    squares = [m for m in fed.sent_between(HOST, GUEST) if _name(m.tag) == "square_sum"]
-    assert len(squares) == 2 * 2  # one per batch of every loss epoch
+    for name in ("square_sum", "cross"):  # one each per batch of every loss epoch
+        assert len([m for m in fed.sent_between(HOST, GUEST) if _name(m.tag) == name]) == 2 * 2
     forwards = [m.tag for m in fed.sent_between(HOST, GUEST) if _name(m.tag) == "host_forward"]
     assert forwards and all(".predict_" in tag for tag in forwards)  # plaintext only when predicting
 
