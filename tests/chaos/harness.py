@@ -233,6 +233,15 @@ class ChaosCluster:
             if t.party_id == party_id and t.status == common_pb2.TASK_STATUS_RUNNING
         ]
 
+    def last_log_line(self, job_id: str, party_id: str, task: str) -> str:
+        """The last non-empty line of the task's latest log at a party (read from its data folder)."""
+        folder = self.cluster.parties[party_id].data_dir / "jobs" / job_id
+        logs = sorted(folder.glob(f"*/{task}/*/task.log"), key=lambda p: p.stat().st_mtime)
+        if not logs:
+            return "no log"
+        lines = [line for line in logs[-1].read_text(errors="replace").splitlines() if line.strip()]
+        return lines[-1][:300] if lines else "empty log"
+
     def finished_tasks(self, job_id: str) -> set[str]:
         """Tasks that succeeded at every party running them (a task still running somewhere may be
         restarted at every party, its finished parts included, when that party's node restarts)."""
@@ -338,12 +347,15 @@ def run_next_job(chaos: ChaosCluster) -> str:
 
 
 def failure_reason(chaos: ChaosCluster, job_id: str) -> str:
-    """The scheduler's reason and every task error, as a user would read them."""
+    """The scheduler's reason and every task error, as a user would read them; for a task process that
+    exited on its own, the last line of its log (the error is there, not in the status)."""
     view = chaos.scheduler_view(job_id)
     if view is None:
         return ""
     errors = [t.error for t in view.tasks if t.error]
-    return " | ".join([view.status_reason, *dict.fromkeys(errors)])
+    exited = {(t.party_id, t.task_name) for t in view.tasks if "exited with code" in t.error}
+    logs = [f"{task} log at {party}: {chaos.last_log_line(job_id, party, task)}" for party, task in exited]
+    return " | ".join([view.status_reason, *dict.fromkeys(errors), *logs])
 
 
 def kill_run(chaos: ChaosCluster, seed: int, *, outage_s: tuple[float, float] = (1.0, 3.0)) -> RunResult:
