@@ -141,7 +141,9 @@ class ClientAuthenticator:
         self._store = store
 
     async def user(self, context: grpc.aio.ServicerContext, *, admin: bool = False) -> User:
-        user = await self._identify(context)
+        # Set only by the in-process HTTP API, after it checked a FATE app signature; never on gRPC.
+        verified = getattr(context, "verified_user", None)
+        user = verified if isinstance(verified, User) else await self._identify(context)
         if user is None:
             if self._required:
                 log.warning("refused an unauthenticated user call from %s", context.peer())

@@ -1,0 +1,160 @@
+"""fate_client 2.2 (from PyPI) driving in-process nodes through their FATE-Flow HTTP API.
+
+fate_client is a test-only dependency installed apart from the project's environment: its console
+scripts are named `flow` and `pipeline`, and `flow` would replace this project's own CLI; its
+declared dependencies include torch, transformers and accelerate, which neither `flow` nor the
+pipeline API imports. So it is installed with `pip install --no-deps --target` into a directory of
+the test session, and run as `python -m fate_client...` with that directory on PYTHONPATH. It keeps
+its settings (`flow init`, `pipeline init`) in a file inside its package, which that private copy
+makes the test session's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from fate_grpc.httpapi import flow_http_app
+from fate_grpc.node.app import Node
+
+FATE_CLIENT = "fate_client==2.2.0"
+# fate_client 2.2 reads its settings with ruamel.yaml's old API, removed in 0.18.
+NEEDED = ("requests", "requests_toolbelt", "ruamel.yaml", "networkx", "pydantic", "pandas", "click")
+SIGNING_KEY = b"test signing key of the node...."
+
+
+def install_fate_client(target: Path) -> str | None:
+    """Install fate_client 2.2 into `target`; None when done, else why it could not be."""
+    missing = [name for name in NEEDED if _missing(name)]
+    if missing:
+        return f"fate_client's dependencies are not installed: {', '.join(missing)}"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            FATE_CLIENT,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        return f"pip could not install {FATE_CLIENT}: {done.stderr.strip()[-300:]}"
+    return None
+
+
+def _missing(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is None
+    except ModuleNotFoundError:
+        return True
+
+
+@asynccontextmanager
+async def http_port(node: Node, server_dir: Path) -> AsyncIterator[str]:
+    """`node`'s FATE-Flow API at /v2 on an HTTP server of its own; yields "host:port"."""
+    root = web.Application()
+    root.add_subapp(
+        "/v2",
+        flow_http_app(
+            node._client_servicer(),
+            store=node.store,
+            party_id=node.config.party_id,
+            signing_key=SIGNING_KEY,
+            server_data_dirs=(server_dir,),
+        ),
+    )
+    server = TestServer(root, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield f"127.0.0.1:{server.port}"
+    finally:
+        await server.close()
+
+
+@dataclass
+class Ran:
+    """What a fate_client command printed, and its exit status."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        """The JSON answer `flow` printed (the whole output)."""
+        assert self.returncode == 0, self.stderr
+        return json.loads(self.stdout)
+
+
+class FateClient:
+    """fate_client's own `flow` and `pipeline`, run as processes from its private installation."""
+
+    def __init__(self, home: Path, cwd: Path) -> None:
+        self._home = home
+        self.cwd = cwd
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(self._home)
+        return env
+
+    async def run(self, *argv: str, timeout_s: float = 600) -> Ran:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *argv,
+            cwd=self.cwd,
+            env=self._env(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            out, err = await asyncio.wait_for(process.communicate(), timeout_s)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            raise
+        return Ran(process.returncode or 0, out.decode(), err.decode())
+
+    async def flow(self, *args: str) -> Any:
+        """`flow ARGS...`, its printed JSON answer."""
+        return (await self.run("-m", "fate_client.flow_cli.flow", *args)).json()
+
+    async def pipeline_init(self, address: str) -> None:
+        ip, _, port = address.rpartition(":")
+        # pipeline_cli has no __main__: call its click group as the `pipeline` script does.
+        entry = "from fate_client.pipeline.pipeline_cli import pipeline_group; pipeline_group()"
+        ran = await self.run("-c", entry, "init", "--ip", ip, "--port", port)
+        assert ran.returncode == 0 and "succeeded" in ran.stdout, ran.stdout + ran.stderr
+
+    async def flow_init(self, address: str, *extra: str) -> Any:
+        ip, _, port = address.rpartition(":")
+        return await self.flow("init", "--ip", ip, "--port", port, *extra)
+
+    async def script(self, path: Path, *args: str, timeout_s: float = 900) -> dict[str, Any]:
+        """Run a pipeline script; the summary it printed (its PIPELINE_RESULT line)."""
+        ran = await self.run(str(path), *args, timeout_s=timeout_s)
+        assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-5000:]
+        for line in ran.stdout.splitlines():
+            if line.startswith("PIPELINE_RESULT "):
+                return dict(json.loads(line.removeprefix("PIPELINE_RESULT ")))
+        raise AssertionError(f"no PIPELINE_RESULT line in: {ran.stdout[-3000:]}")

@@ -1,0 +1,93 @@
+"""fate_client 2.2's own pipeline API, unchanged, against two nodes: FATE's example-style scripts train,
+deploy and predict, and what `get_task_info(...)` returns is what FATE's would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from tests.httpapi.conftest import GUEST, HOST, FlowSite
+from tests.support.nodes import DATA, ROOT
+
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(1200)]
+PIPELINES = ROOT / "examples" / "pipeline"
+BREAST_ROWS = 569
+
+
+def upload_conf(directory: Path, party: str) -> Path:
+    """FATE's upload conf for a breast table (the file as an absolute path)."""
+    side = "guest" if party == GUEST else "host"
+    meta: dict[str, Any] = {"delimiter": ",", "match_id_name": "id"}
+    if side == "guest":
+        meta["label_name"] = "y"
+    conf = {
+        "file": str(DATA / f"breast_hetero_{side}.csv"),
+        "head": True,
+        "partitions": 4,
+        "extend_sid": False,
+        "meta": meta,
+        "namespace": "experiment",
+        "name": f"breast_hetero_{side}",
+    }
+    path = directory / f"upload_{side}.json"
+    path.write_text(json.dumps(conf))
+    return path
+
+
+async def upload_breast(site: FlowSite) -> None:
+    for party in (HOST, GUEST):
+        await site.client.flow_init(site.http[party])
+        uploaded = await site.client.flow(
+            "data", "upload-file", "-c", str(upload_conf(site.client.cwd, party))
+        )
+        assert uploaded["code"] == 0, uploaded
+        side = "guest" if party == GUEST else "host"
+        assert uploaded["data"] == {"name": f"breast_hetero_{side}", "namespace": "experiment"}
+        # FATE runs an upload as a job: its id answers a job query, already succeeded.
+        job = await site.client.flow("job", "query", "-j", uploaded["job_id"])
+        assert job["code"] == 0 and job["data"][0]["status"] == "success", job
+
+
+async def test_coordinated_lr_pipeline_trains_deploys_and_predicts(site: FlowSite) -> None:
+    await upload_breast(site)
+    await site.client.pipeline_init(site.http[GUEST])
+    summary = await site.client.script(PIPELINES / "coordinated_lr" / "pipeline_coordinated_lr.py")
+
+    assert summary["train_job_id"] != summary["predict_job_id"]
+    # The guest logs no metric of its own in coordinated_lr (the loss is the arbiter's), as in FATE.
+    assert summary["lr_metric_names"] == []
+    assert summary["lr_model_keys"] == ["output_model"]
+    check_predictions(summary["train_output_data"], summary["evaluation"], "lr_0")
+    assert summary["predict_output_data"]["rows"] == BREAST_ROWS
+    assert set(summary["predict_output_data"]["id"]) == set(summary["train_output_data"]["id"])
+
+
+def check_predictions(data: dict[str, Any], evaluation: list[dict[str, Any]], task: str) -> None:
+    """The rows get_output_data() returned are FATE's prediction table, and the evaluation's AUC is
+    the AUC of their scores (scikit-learn as the plaintext oracle)."""
+    assert data["rows"] == BREAST_ROWS
+    assert data["columns"] == ["id", "label", "predict_score", "predict_result", "predict_detail", "type"]
+    # The pipeline reads a prediction table line by line (values as text) and parses predict_detail
+    # back into the dict of class scores.
+    scores = [float(score) for score in data["predict_score"]]
+    details = data["predict_detail"]
+    assert all(set(d) == {"0", "1"} for d in details)
+    assert [d["1"] for d in details] == pytest.approx(scores)
+    expected_auc = roc_auc_score([int(label) for label in data["label"]], scores)
+    record = evaluation[0]
+    assert record["name"] == "binary" or record["data"], record
+    train_set = record["data"][0]["metric"][task]["train_set"]
+    auc = next(item for item in _flatten(train_set) if item["metric"] == "auc")["val"]
+    assert auc == pytest.approx(expected_auc, abs=1e-9)
+    assert auc > 0.95
+
+
+def _flatten(items: list[Any]) -> list[dict[str, Any]]:
+    flat: list[dict[str, Any]] = []
+    for item in items:
+        flat.extend(_flatten(item) if isinstance(item, list) else [item])
+    return flat
