@@ -6,7 +6,8 @@ A chart is a plain mapping the page hands to ECharts with no knowledge of metric
 
 Shapes read (those our components write, which are FATE 2.2's):
 - a loss per iteration: records of type "loss" with a step, each value a number or a one-number list;
-- `evaluation` (type evaluation): {input task: {split: [{"metric", "val"} | [ks, ks_table], ...]}};
+- `evaluation` (type evaluation): {input task: {split: [{"metric", "val"} | [ks, ks_table], ...]}}
+  (binary curves and tables as `fate_grpc.ml.evaluation` documents them; single numbers in a table);
 - `feature_importance`: {feature: {"gain", "split"}} (also in SecureBoost's model document);
 - a binning model's `metrics_iv` / `host_metrics_iv`: {feature: IV}.
 """
@@ -18,19 +19,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 Chart = dict[str, Any]
-# Scalars of the evaluation shown together in one table.
-SCALAR_METRICS = (
-    "auc",
-    "ks",
-    "accuracy",
-    "precision",
-    "recall",
-    "f1_score",
-    "rmse",
-    "mae",
-    "mse",
-    "r2_score",
-)
+# Tables of one value per threshold, drawn against the threshold: metric -> (column, title).
+THRESHOLD_TABLES = {
+    "biclass_accuracy_table": ("accuracy", "Accuracy by threshold"),
+    "fscore_table": ("f_score", "F1 score by threshold"),
+}
 CONFUSION_THRESHOLD = 0.5
 
 
@@ -126,7 +119,8 @@ def _items_by_name(items: Iterable[Any]) -> dict[str, Any]:
 
 def _split_charts(named: Mapping[str, Any], label: str, key: str) -> list[Chart]:
     charts: list[Chart] = []
-    scalars = [(name, named[name]) for name in SCALAR_METRICS if _is_number(named.get(name))]
+    # Every single-number metric (auc, ks, multi_accuracy, rmse, ...), in the order reported.
+    scalars = [(name, value) for name, value in named.items() if _is_number(value)]
     if scalars:
         charts.append(_table(f"scores:{key}", f"Scores, {label}", ["metric", "value"], scalars))
     ks_table = named.get("ks_table")
@@ -137,6 +131,12 @@ def _split_charts(named: Mapping[str, Any], label: str, key: str) -> list[Chart]
         chart = builder(named, label, key)
         if chart is not None:
             charts.append(chart)
+    for metric, (column, title) in THRESHOLD_TABLES.items():
+        table = named.get(metric)
+        if isinstance(table, Mapping):
+            points = sorted(zip(_numbers(table.get("threshold")), _numbers(table.get(column)), strict=False))
+            series = [{"name": column, "data": [list(p) for p in points]}]
+            charts.append(_line(f"{metric}:{key}", f"{title}, {label}", "threshold", column, series))
     return charts
 
 

@@ -67,12 +67,31 @@ def test_roc_ks_gain_lift_pr_and_confusion_from_the_evaluation_metric() -> None:
         "binary",
         labels,
         scores,
-        ["auc", "ks", "confusion_matrix", "gain", "lift", "biclass_precision_table", "biclass_recall_table"],
+        [
+            "auc",
+            "ks",
+            "confusion_matrix",
+            "gain",
+            "lift",
+            "biclass_precision_table",
+            "biclass_recall_table",
+            "biclass_accuracy_table",
+            "fscore_table",
+        ],
     )
     charts = {c["id"]: c for c in metric_charts([evaluation_record({"lr_0": {"validate_set": items}})])}
-    assert set(charts) == {
-        f"{kind}:lr_0.validate_set" for kind in ("scores", "roc", "ks", "gain", "lift", "pr", "confusion")
-    }
+    kinds = (
+        "scores",
+        "roc",
+        "ks",
+        "gain",
+        "lift",
+        "pr",
+        "confusion",
+        "biclass_accuracy_table",
+        "fscore_table",
+    )
+    assert set(charts) == {f"{kind}:lr_0.validate_set" for kind in kinds}
     roc = charts["roc:lr_0.validate_set"]["series"][0]["data"]
     # Each ROC point lies on sklearn's exact curve (100 index cuts are a subset of its thresholds).
     fpr, tpr, _ = roc_curve(labels, scores, drop_intermediate=False)
@@ -81,10 +100,20 @@ def test_roc_ks_gain_lift_pr_and_confusion_from_the_evaluation_metric() -> None:
         assert any(abs(f - ef) < 1e-9 and abs(t - et) < 1e-9 for ef, et in exact), (f, t)
     assert roc == sorted(roc)
     scores_table = dict(charts["scores:lr_0.validate_set"]["rows"])
-    assert math.isclose(scores_table["auc"], items[0]["val"])
+    assert scores_table == {"auc": items[0]["val"], "ks": items[1][0]["val"]}
+    accuracy = charts["biclass_accuracy_table:lr_0.validate_set"]["series"][0]["data"]
+    # At each threshold, the share of rows on the right side of it (score > threshold predicts 1).
+    for threshold, value in accuracy[::10]:
+        assert math.isclose(value, float(np.mean((scores > threshold) == (labels == 1))))
     confusion = charts["confusion:lr_0.validate_set"]
     (tp, fn), (fp, tn) = (row[1:] for row in confusion["rows"])
     assert tp + fn == int(labels.sum()) and fp + tn == int((1 - labels).sum())
+
+
+def test_multi_class_scores_are_shown_in_a_table() -> None:
+    items = evaluate("multi", [0, 1, 2, 2], [0, 2, 2, 2], ["multi_accuracy", "multi_recall"])
+    (chart,) = metric_charts([evaluation_record({"lr_0": {"origin": items}})])
+    assert chart["rows"] == [["multi_accuracy", 0.75], ["multi_recall", 0.75]]
 
 
 def test_a_loss_per_iteration_from_loss_records() -> None:
