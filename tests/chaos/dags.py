@@ -10,6 +10,8 @@ import yaml
 GUEST, HOST, ARBITER = "9999", "10000", "9998"
 PARTIES = (GUEST, HOST, ARBITER)
 ROLES = {GUEST: "guest", HOST: "host", ARBITER: "arbiter"}
+# The tasks of the chaos DAG at each party long enough to be caught running (evaluation takes ~0.1 s).
+TASKS_AT = {GUEST: ("reader_0", "psi_0", "lr_0"), HOST: ("reader_0", "psi_0", "lr_0"), ARBITER: ("lr_0",)}
 
 
 def _parties(*party_ids: str) -> list[dict[str, Any]]:

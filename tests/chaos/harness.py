@@ -28,7 +28,7 @@ from fate_grpc.cli.local_cluster import LocalCluster
 from fate_grpc.client.v1 import outputs_pb2
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.errors import FateGrpcError
-from tests.chaos.dags import GUEST, HOST, PARTIES, ROLES, chaos_dag, next_job_dag
+from tests.chaos.dags import GUEST, HOST, PARTIES, ROLES, TASKS_AT, chaos_dag, next_job_dag
 
 MARK = "FATE_GRPC_CHAOS_MARK"
 END = {
@@ -102,6 +102,7 @@ class RunResult:
     target: str
     action: str
     mid_job: bool
+    moment: str = ""
     final: dict[str, str] = field(default_factory=dict)
     reason: str = ""
     stuck: bool = False
@@ -123,7 +124,7 @@ class RunResult:
     def summary(self) -> str:
         parts = [
             f"seed={self.seed}",
-            f"{self.action} {ROLES[self.target]} {self.target}",
+            f"{self.action} {ROLES[self.target]} {self.target} {self.moment}".strip(),
             "mid-job" if self.mid_job else "job ended before the signal",
             f"final={self.final}",
             f"next job={self.next_job}",
@@ -232,6 +233,14 @@ class ChaosCluster:
             for t in view.tasks
             if t.party_id == party_id and t.status == common_pb2.TASK_STATUS_RUNNING
         ]
+
+    def started_at(self, job_id: str, party_id: str, task: str) -> bool:
+        """Whether `task` runs or ran at the party, as the scheduler sees it."""
+        view = self.scheduler_view(job_id)
+        started = {common_pb2.TASK_STATUS_RUNNING, common_pb2.TASK_STATUS_SUCCESS}
+        return view is not None and any(
+            t.party_id == party_id and t.task_name == task and t.status in started for t in view.tasks
+        )
 
     def last_log_line(self, job_id: str, party_id: str, task: str) -> str:
         """The last non-empty line of the task's latest log at a party (read from its data folder)."""
@@ -362,11 +371,14 @@ def kill_run(chaos: ChaosCluster, seed: int, *, outage_s: tuple[float, float] = 
     """One run: submit the chaos DAG, SIGKILL a random node while one of its tasks runs, restart it."""
     rng = random.Random(seed)
     target = rng.choice(PARTIES)
+    task = rng.choice(TASKS_AT[target])
     job_id = submit(chaos, chaos_dag())
-    result = RunResult(seed=seed, target=target, action="SIGKILL", mid_job=False)
-    # A random moment inside the job: while one of the target's tasks runs, plus up to a second.
-    running = wait_for(lambda: chaos.running_at(job_id, target) or chaos.finals(job_id), 180, 0.05)
-    if isinstance(running, list):
+    result = RunResult(
+        seed=seed, target=target, action="SIGKILL", mid_job=False, moment=f"once {task} started"
+    )
+    # A random moment inside the job: once a random task of the target's has started, plus up to a second.
+    started = wait_for(lambda: chaos.started_at(job_id, target, task) or chaos.finals(job_id), 180, 0.05)
+    if started is True:
         time.sleep(rng.uniform(0.0, 1.0))
         result.mid_job = chaos.finals(job_id) is None
     before = chaos.finished_outputs(job_id)
