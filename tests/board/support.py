@@ -52,7 +52,9 @@ def wait_script(condition: str, timeout_ms: int) -> str:
 async def board_client(node: Node) -> AsyncIterator[TestClient]:
     """A client of `node`'s board at http://127.0.0.1:<port>/board/."""
     root = web.Application()
-    root.add_subapp("/board", board_app(node._client_servicer(), node.catalog))
+    # The started node's own servicer where it keeps one (as its HTTP port mounts the board with).
+    servicer = getattr(node, "client_servicer", None) or node._client_servicer()
+    root.add_subapp("/board", board_app(servicer, node.catalog))
     client = TestClient(TestServer(root, host="127.0.0.1"))
     await client.start_server()
     try:
