@@ -70,7 +70,7 @@ class HttpApiState:
 
 
 STATE_KEY = web.AppKey("fate_flow_http_state", HttpApiState)
-SIGNED_USER_KEY = "fate_flow_signed_user"
+SIGNED_USER_KEY = web.RequestKey("fate_flow_signed_user", User)
 
 
 def state_of(request: web.Request) -> HttpApiState:
@@ -83,7 +83,7 @@ def uploads_of(request: web.Request) -> UploadJobs:
 
 def caller_of(request: web.Request) -> Caller:
     """The user API's servicer, called with this request's credentials."""
-    user: User | None = request.get(SIGNED_USER_KEY)
+    user = request.get(SIGNED_USER_KEY)
     credentials = Credentials(
         authorization=request.headers.get("Authorization", ""),
         certificate=_client_certificate(request),

@@ -113,6 +113,11 @@ class FateClient:
         self._home = home
         self.cwd = cwd
 
+    @property
+    def settings(self) -> Path:
+        """Where fate_client keeps what `flow init` and `pipeline init` set."""
+        return self._home / "fate_client" / "settings.yaml"
+
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env["PYTHONPATH"] = str(self._home)

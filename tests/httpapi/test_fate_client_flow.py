@@ -232,3 +232,74 @@ async def test_admin_groups(trained: tuple[FlowSite, str]) -> None:
     assert (await site.client.flow("client", "delete-client", "--app-id", "alice"))["data"] == {
         "status": True
     }
+
+
+async def test_server_side_data_commands(trained: tuple[FlowSite, str]) -> None:
+    site, _ = trained
+    await site.client.flow_init(site.http[GUEST])
+    server_file = site.server_dir / "small.csv"
+    server_file.write_text("id,y,x0\n1,0,0.5\n2,1,0.25\n3,0,0.125\n")
+    conf = site.client.cwd / "upload_small.json"
+    conf.write_text(
+        json.dumps(
+            {
+                "file": str(server_file),
+                "head": True,
+                "partitions": 2,
+                "meta": {"delimiter": ",", "label_name": "y", "match_id_name": "id"},
+                "namespace": "experiment",
+                "name": "small",
+            }
+        )
+    )
+    uploaded = await site.client.flow("data", "upload", "-c", str(conf))
+    assert uploaded["code"] == 0 and uploaded["data"] == {"name": "small", "namespace": "experiment"}, (
+        uploaded
+    )
+    transformer = site.client.cwd / "transformer.json"
+    transformer.write_text(
+        json.dumps(
+            {
+                "data_warehouse": {"namespace": "experiment", "name": "small"},
+                "namespace": "experiment",
+                "name": "small_df",
+            }
+        )
+    )
+    transformed = await site.client.flow("data", "transformer", "-c", str(transformer))
+    assert transformed["code"] == 0 and transformed["data"]["name"] == "small_df", transformed
+    written = await site.client.flow(
+        "data",
+        "download-component",
+        "-n",
+        "small_df",
+        "-ns",
+        "experiment",
+        "-o",
+        str(site.server_dir / "out"),
+    )
+    assert written["code"] == 0 and written["data"]["count"] == 3, written
+
+
+async def test_toy_and_job_lifecycle_commands(trained: tuple[FlowSite, str]) -> None:
+    site, job_id = trained
+    await site.client.flow_init(site.http[GUEST])
+    toy = await site.client.run(
+        "-m", "fate_client.flow_cli.flow", "test", "toy", "-gid", GUEST, "-hid", HOST, "-t", "120"
+    )
+    assert toy.returncode == 0 and " is success" in toy.stdout, toy.stdout + toy.stderr
+    toy_job = toy.stdout.split("toy test job ")[1].split(" ")[0]
+    stopped = await site.client.flow("job", "stop", "-j", toy_job)
+    assert stopped["code"] != 0 and stopped["message"], stopped  # an ended job is not stopped again
+    rerun = await site.client.flow("job", "rerun", "-j", toy_job)
+    assert rerun["code"] == 1005 and "only a failed, canceled or timed-out job" in rerun["message"]
+    assert (await site.client.flow("job", "clean-queue"))["data"] == {}
+    cleaned = await site.client.flow("job", "clean", "-j", toy_job)
+    assert cleaned["code"] == 0, cleaned
+    gone = await site.client.flow("job", "query", "-j", toy_job)
+    assert gone["code"] != 0
+    # Errors are FATE's answers, not tracebacks: a missing field is named.
+    missing = await site.client.flow(
+        "output", "query-metric", "-j", job_id, "-r", "guest", "-p", GUEST, "-tn", "nope"
+    )
+    assert missing["code"] != 0 and "nope" in missing["message"]
