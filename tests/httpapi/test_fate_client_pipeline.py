@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from sklearn.metrics import roc_auc_score
 
 from tests.httpapi.conftest import GUEST, HOST, FlowSite
@@ -52,8 +53,15 @@ async def upload_breast(site: FlowSite) -> None:
         assert job["code"] == 0 and job["data"][0]["status"] == "success", job
 
 
-async def test_coordinated_lr_pipeline_trains_deploys_and_predicts(site: FlowSite) -> None:
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def breast(site: FlowSite) -> FlowSite:
+    """The breast tables at both nodes, uploaded with fate_client's `flow data upload-file`."""
     await upload_breast(site)
+    return site
+
+
+async def test_coordinated_lr_pipeline_trains_deploys_and_predicts(breast: FlowSite) -> None:
+    site = breast
     await site.client.pipeline_init(site.http[GUEST])
     summary = await site.client.script(PIPELINES / "coordinated_lr" / "pipeline_coordinated_lr.py")
 
@@ -91,3 +99,25 @@ def _flatten(items: list[Any]) -> list[dict[str, Any]]:
     for item in items:
         flat.extend(_flatten(item) if isinstance(item, list) else [item])
     return flat
+
+
+async def test_hetero_secureboost_pipeline_trains_deploys_and_predicts(breast: FlowSite) -> None:
+    site = breast
+    await site.client.pipeline_init(site.http[GUEST])
+    summary = await site.client.script(PIPELINES / "hetero_secureboost" / "pipeline_hetero_secureboost.py")
+
+    assert summary["sbt_model_keys"] == ["output_model"]
+    check_predictions(summary["train_output_data"], summary["evaluation"], "sbt_0")
+    assert summary["predict_output_data"]["rows"] == BREAST_ROWS
+    # The deployed model predicts the training rows as training scored them.
+    trained = dict(
+        zip(summary["train_output_data"]["id"], summary["train_output_data"]["predict_score"], strict=True)
+    )
+    predicted = dict(
+        zip(
+            summary["predict_output_data"]["id"], summary["predict_output_data"]["predict_score"], strict=True
+        )
+    )
+    assert {k: float(v) for k, v in predicted.items()} == pytest.approx(
+        {k: float(v) for k, v in trained.items()}
+    )
