@@ -134,3 +134,26 @@ def test_sshe_linr_train_then_predict(flow: Flow, tmp_path: Path) -> None:
     predicted = run_job(flow, on_breast("sshe_linr_predict.yaml", tmp_path))
     test = output_frame(flow, predicted, "sshe_linr_0", "test_output_data")
     assert np.allclose(test["predict_score"].astype(float), train["predict_score"].astype(float))
+
+
+def test_sshe_lr_cross_validation_dag(flow: Flow, tmp_path: Path) -> None:
+    document = yaml.safe_load((DAGS / "sshe_lr.yaml").read_text())
+    tasks = document["dag"]["tasks"]
+    del tasks["evaluation_0"]
+    lr = tasks["sshe_lr_0"]
+    lr["stage"] = "cross_validation"
+    lr["inputs"]["data"] = {"cv_data": lr["inputs"]["data"]["train_data"]}
+    lr["parameters"].update(epochs=1, cv_param={"n_splits": 3, "shuffle": False})
+    document["dag"]["conf"].pop("model_id")
+    document["dag"]["conf"].pop("model_version", None)
+    path = tmp_path / "cv.yaml"
+    path.write_text(yaml.safe_dump(document))
+    job = run_job(flow, path)
+    ref = ["-j", job, "-tn", "sshe_lr_0", "-r", "guest", "-p", GUEST]
+    flow.ok("output", "download-data", *ref, "-o", str(tmp_path / "out"))
+    (csv,) = (tmp_path / "out").glob("*/cv_output_datas.csv")
+    frame = pd.read_csv(csv)
+    assert sorted(frame["cv_fold"].astype(int).unique().tolist()) == [0, 1, 2]
+    assert (frame["type"] == "validate_set").sum() == 569
+    losses = [r for r in flow.ok("output", "query-metric", *ref)["data"] if r["name"] == "lr_loss"]
+    assert sorted(r["groups"][1]["index"] for r in losses) == [0, 1, 2]
