@@ -12,9 +12,9 @@ its share of its own weights and its share of its peer's. Per batch, on shares o
   takes the public constant and its labels, the host's share is only scaled;
 * gradient ``X_P^T dz`` for each party P: each encrypts its share of dz under its own key, the peer computes
   ``X^T [[dz share]]`` masked (``masked_transpose_matvec``); update ``w -= learning_rate/rows * gradient``;
-* on loss epochs the host also computes the masked inner product of its dz share with the guest's encrypted
-  one (received for the gradient) and sends it with its share of ``sum dz^2``; the guest decrypts and opens
-  ``sum dz^2``.
+* on loss epochs the party with fewer feature columns also computes the masked inner product of its dz
+  share with the other's encrypted one (received for the gradient), the other decrypts it, and the host
+  sends the guest its share of ``sum dz^2``, which the guest opens.
 
 What a party learns from its peer: ciphertexts under the peer's key (randomised: semantically secure),
 values ``D + r`` with r uniform on a range 2^40 times larger than ``|D|`` (statistically independent of D),
@@ -136,29 +136,35 @@ class SecureParty:
                 weights.peer, ring.multiply_public(gradient.peer, factor, first=self.first)
             )
 
-    def open_square_sum(self, channel: Channel, dz: Shares) -> float:
-        """Guest: ``sum dz^2`` of the batch, opened to the guest only (the host sends both messages)."""
+    def square_sum(
+        self, channel: Channel, dz: Shares, gradient: Gradient, *, computes_cross: bool
+    ) -> float | None:
+        """``sum dz^2`` of the batch, opened to the guest only (the host returns None).
+
+        The cross term ``a . b`` of the two dz shares is a masked inner product over the peer's encrypted dz
+        share each party already holds from the gradient step; the party with fewer feature columns (less
+        homomorphic work per batch) computes it, the other decrypts it. The host then sends the guest its
+        share of ``sum dz^2``.
+        """
         keys = self.keys
-        received = channel.receive_ciphertexts("cross", keys.public, 1)
-        with timing.measure("decrypt"):
-            cross = int(sshe_products.decrypt_to_shares(keys.private, received)[0])
+        if computes_cross:
+            with timing.measure("homomorphic"):
+                masked, mask_share = sshe_products.masked_inner_product(
+                    keys.peer, gradient.peer_residual, dz, executor=self.executor
+                )
+            channel.send_ciphertexts("cross", keys.peer, masked)
+            cross = int(mask_share[0])
+        else:
+            received = channel.receive_ciphertexts("cross", keys.public, 1)
+            with timing.measure("decrypt"):
+                cross = int(sshe_products.decrypt_to_shares(keys.private, received)[0])
         with timing.measure("shares"):
             own = (ring.dot(dz, dz) + 2 * cross) % ring.MODULUS
+        if not self.first:
+            channel.send_ring("square_sum", np.array([own], dtype=object))
+            return None
         theirs = int(channel.receive_ring("square_sum", 1)[0])
         return ring.signed(own + theirs) / 2.0 ** (2 * FRACTION_BITS)
-
-    def send_square_sum(self, channel: Channel, dz: Shares, gradient: Gradient) -> None:
-        """Host: the masked cross term ``[[a . b + r]]`` over the guest's encrypted dz share (already received
-        for the gradient) and its share ``b . b - 2 r`` of ``sum dz^2``, both to the guest."""
-        keys = self.keys
-        with timing.measure("homomorphic"):
-            masked, mask_share = sshe_products.masked_inner_product(
-                keys.peer, gradient.peer_residual, dz, executor=self.executor
-            )
-        channel.send_ciphertexts("cross", keys.peer, masked)
-        with timing.measure("shares"):
-            share = (ring.dot(dz, dz) + 2 * int(mask_share[0])) % ring.MODULUS
-        channel.send_ring("square_sum", np.array([share], dtype=object))
 
     def open_to_owners(self, channel: Channel, weights: SharedWeights) -> npt.NDArray[np.float64]:
         """Each party's weights opened to it alone: send the share of the peer's, receive the peer's share of

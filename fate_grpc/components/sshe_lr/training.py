@@ -115,12 +115,14 @@ def _batch(
     dz = residual(settings.task, forward, targets, first=party.first)
     gradient: Gradient = party.gradient(scope, matrix, dz, peer_count)
     loss = 0.0
-    if reveal and party.first:
-        squares = party.open_square_sum(scope, dz)
-        mean = squares / rows
-        loss = (2.0 * mean - 0.5 + LOG_2 if settings.task == "lr" else mean) * rows
-    elif reveal:
-        party.send_square_sum(scope, dz, gradient)
+    if reveal:
+        # The party with fewer columns computes the loss's cross term (the host when they tie).
+        columns = matrix.shape[1]
+        computes = columns < peer_count or (columns == peer_count and not party.first)
+        squares = party.square_sum(scope, dz, gradient, computes_cross=computes)
+        if squares is not None:
+            mean = squares / rows
+            loss = (2.0 * mean - 0.5 + LOG_2 if settings.task == "lr" else mean) * rows
     party.update(weights, gradient, settings.learning_rate / rows)
     return loss
 
