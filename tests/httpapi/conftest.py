@@ -51,9 +51,7 @@ async def _site(root: Path, server_dir: Path, home: Path) -> AsyncIterator[FlowS
         federation(root / "nodes", [GUEST, HOST], server_data_dirs=(server_dir,)) as fed,
         AsyncExitStack() as stack,
     ):
-        http = {
-            pid: await stack.enter_async_context(http_port(fed.nodes[pid], server_dir)) for pid in fed.nodes
-        }
+        http = {pid: await stack.enter_async_context(http_port(fed.nodes[pid])) for pid in fed.nodes}
         work = root / "work"
         work.mkdir()
         yield FlowSite(fed, http, FateClient(home, work), server_dir)

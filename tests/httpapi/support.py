@@ -25,13 +25,12 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from fate_grpc.httpapi import flow_http_app
+from fate_grpc.httpapi.mount import node_flow_app
 from fate_grpc.node.app import Node
 
 FATE_CLIENT = "fate_client==2.2.0"
 # fate_client 2.2 reads its settings with ruamel.yaml's old API, removed in 0.18.
 NEEDED = ("requests", "requests_toolbelt", "ruamel.yaml", "networkx", "pydantic", "pandas", "click")
-SIGNING_KEY = b"test signing key of the node...."
 
 
 def install_fate_client(target: Path) -> str | None:
@@ -71,19 +70,11 @@ def _missing(module: str) -> bool:
 
 
 @asynccontextmanager
-async def http_port(node: Node, server_dir: Path) -> AsyncIterator[str]:
-    """`node`'s FATE-Flow API at /v2 on an HTTP server of its own; yields "host:port"."""
+async def http_port(node: Node) -> AsyncIterator[str]:
+    """`node`'s FATE-Flow API at /v2 on an HTTP server of its own (as the node's HTTP port mounts
+    it); yields "host:port"."""
     root = web.Application()
-    root.add_subapp(
-        "/v2",
-        flow_http_app(
-            node._client_servicer(),
-            store=node.store,
-            party_id=node.config.party_id,
-            signing_key=SIGNING_KEY,
-            server_data_dirs=(server_dir,),
-        ),
-    )
+    root.add_subapp("/v2", node_flow_app(node))
     server = TestServer(root, host="127.0.0.1")
     await server.start_server()
     try:

@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 
 from fate_grpc.errors import ErrorCode, FateGrpcError
+from fate_grpc.httpapi.mount import signing_key
 from fate_grpc.httpapi.signature import (
     MAX_CLOCK_SKEW_MS,
     SignedRequest,
@@ -23,7 +24,7 @@ from fate_grpc.node.config import ClientAuthSettings
 from fate_grpc.security.identity import hash_token, new_token
 from fate_grpc.store.records import TokenRecord
 from tests.board.support import held
-from tests.httpapi.support import SIGNING_KEY, FateClient, http_port
+from tests.httpapi.support import FateClient, http_port
 from tests.support.nodes import federation
 
 GUEST = "9999"
@@ -73,7 +74,7 @@ async def guarded(
             await fed.nodes[GUEST].store.put_token(
                 TokenRecord(token_hash=token_hash, name=name, is_admin=admin)
             )
-            tokens[name] = app_token(SIGNING_KEY, token_hash)
+            tokens[name] = app_token(signing_key(fed.nodes[GUEST].paths.root), token_hash)
         work = root / "work"
         work.mkdir()
         client = FateClient(fate_client_home, work)
@@ -81,7 +82,7 @@ async def guarded(
         # --reset writes a broken file): what these tests set is put back afterwards.
         saved = client.settings.read_text()
         try:
-            async with held(http_port(fed.nodes[GUEST], root)) as address:
+            async with held(http_port(fed.nodes[GUEST])) as address:
                 yield client, address, tokens
         finally:
             client.settings.write_text(saved)
@@ -116,3 +117,9 @@ async def test_signed_requests_act_as_the_tokens_user(
     await client.flow_init(address, "--app-id", "alice", "--app-token", tokens["root"])
     wrong = await client.flow("site", "query")
     assert wrong["code"] == int(ErrorCode.UNAUTHENTICATED) and "does not verify" in wrong["message"]
+
+
+def test_the_signing_key_is_made_once_and_private(tmp_path: Path) -> None:
+    first = signing_key(tmp_path / "node")
+    assert signing_key(tmp_path / "node") == first and len(first) == 32
+    assert (tmp_path / "node" / "http_signing.key").stat().st_mode & 0o777 == 0o600

@@ -1,0 +1,54 @@
+"""The HTTP API of one node: its servicer, store, signing key and server_data_dirs, for the HTTP port.
+
+The node's HTTP port mounts it with one line, `http.mount("/v2", node_flow_app(self),
+authenticated=False)`: the API authenticates callers itself, as a user-API call is authenticated or
+by FATE's app signature.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from fate_grpc.httpapi.app import flow_http_app
+
+if TYPE_CHECKING:
+    from fate_grpc.node.app import Node
+
+SIGNING_KEY_FILE = "http_signing.key"
+SIGNING_KEY_BYTES = 32
+
+
+def signing_key(data_dir: Path) -> bytes:
+    """The node's key for FATE app_tokens, made on first use (readable by the node's user only).
+
+    Kept beside the store, not in it: the store's token hashes alone must not give the app_tokens."""
+    path = data_dir / SIGNING_KEY_FILE
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(SIGNING_KEY_BYTES)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes()  # another start made it first
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(key)
+    return key
+
+
+def node_flow_app(node: Node) -> web.Application:
+    """FATE-Flow 2.2's client API answered by `node`'s user-API servicer."""
+    return flow_http_app(
+        node._client_servicer(),
+        store=node.store,
+        party_id=node.config.party_id,
+        signing_key=signing_key(node.paths.root),
+        server_data_dirs=node.config.server_data_dirs,
+    )
