@@ -121,3 +121,23 @@ async def test_hetero_secureboost_pipeline_trains_deploys_and_predicts(breast: F
     assert {k: float(v) for k, v in predicted.items()} == pytest.approx(
         {k: float(v) for k, v in trained.items()}
     )
+
+
+async def test_feature_engineering_pipeline_trains_deploys_and_predicts(breast: FlowSite) -> None:
+    site = breast
+    await site.client.pipeline_init(site.http[GUEST])
+    summary = await site.client.script(PIPELINES / "feature_engineering" / "pipeline_feature_engineering.py")
+
+    assert summary["selection_model_keys"] == ["train_output_model"]
+    check_predictions(summary["train_output_data"], summary["evaluation"], "lr_0")
+    trained = dict(
+        zip(summary["train_output_data"]["id"], summary["train_output_data"]["predict_score"], strict=True)
+    )
+    predicted = dict(
+        zip(
+            summary["predict_output_data"]["id"], summary["predict_output_data"]["predict_score"], strict=True
+        )
+    )
+    assert {k: float(v) for k, v in predicted.items()} == pytest.approx(
+        {k: float(v) for k, v in trained.items()}
+    )
