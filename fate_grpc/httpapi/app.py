@@ -109,7 +109,7 @@ def flow_http_app(
         signing_key: The node's secret from which each token's FATE app_token is derived.
         server_data_dirs: Where `model export` may write on the node's machine (the node's conf).
     """
-    app = web.Application(middlewares=[_answer_errors, _signature], client_max_size=1 << 40)
+    app = web.Application(middlewares=[_answer_errors, _signature])
     app[STATE_KEY] = HttpApiState(servicer, SignatureUsers(store, signing_key), party_id, server_data_dirs)
     for path, handler in GET_ROUTES.items():
         app.router.add_get(path, handler, allow_head=False)

@@ -1,8 +1,8 @@
 """The HTTP API of one node: its servicer, store, signing key and server_data_dirs, for the HTTP port.
 
 The node's HTTP port mounts it with one line, `http.mount("/v2", node_flow_app(self),
-authenticated=False)`: the API authenticates callers itself, as a user-API call is authenticated or
-by FATE's app signature.
+authenticated=False, max_body_bytes=MAX_BODY_BYTES)`: the API authenticates callers itself, as a
+user-API call is authenticated or by FATE's app signature.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 SIGNING_KEY_FILE = "http_signing.key"
 SIGNING_KEY_BYTES = 32
+MAX_BODY_BYTES = 64 * 1024 * 1024
+"""The most one JSON body or form field is read at once (a DAG); uploaded files are streamed."""
 
 
 def signing_key(data_dir: Path) -> bytes:
@@ -45,8 +47,10 @@ def signing_key(data_dir: Path) -> bytes:
 
 def node_flow_app(node: Node) -> web.Application:
     """FATE-Flow 2.2's client API answered by `node`'s user-API servicer."""
+    # The node's own servicer once its servers exist; a servicer of its own before that.
+    servicer = getattr(node, "client_servicer", None) or node._client_servicer()
     return flow_http_app(
-        node._client_servicer(),
+        servicer,
         store=node.store,
         party_id=node.config.party_id,
         signing_key=signing_key(node.paths.root),
