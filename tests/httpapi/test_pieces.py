@@ -6,8 +6,11 @@ import csv
 from pathlib import Path, PurePosixPath
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
-from fate_grpc.errors import FateGrpcError
+from fate_grpc.errors import ErrorCode, FateGrpcError
+from fate_grpc.httpapi import flow_http_app
 from fate_grpc.httpapi.answers import Params
 from fate_grpc.httpapi.files import fate_csv_lines
 from fate_grpc.httpapi.models import server_directory
@@ -81,3 +84,14 @@ def test_exports_stay_inside_server_data_dirs(tmp_path: Path) -> None:
             server_directory(outside, (allowed,), "model export")
     with pytest.raises(FateGrpcError, match="sets no server_data_dirs"):
         server_directory(str(allowed), (), "model export")
+
+
+async def test_endpoints_not_served_answer_in_fates_shape() -> None:
+    root = web.Application()
+    root.add_subapp("/v2", flow_http_app(object(), store=None, party_id="9999", signing_key=b"k"))  # type: ignore[arg-type]
+    async with TestClient(TestServer(root)) as client:
+        for method, path in (("GET", "/v2/server/query/all"), ("GET", "/v2/job/submit")):
+            response = await client.request(method, path)
+            assert response.headers["Content-Type"] == "application/json"
+            answer = await response.json()
+            assert answer["code"] == int(ErrorCode.NOT_FOUND) and path in answer["message"], answer
