@@ -8,7 +8,7 @@ precision), so a product carries 56 fractional bits until each party truncates i
 (SecureML's two-party truncation). Why 128 bits and 32 fractional bits for shared values (FATE uses 64 and
 24 for everything): the truncation is exact to one unit in the last place except when a share lies within
 ``|x| * 2^56`` of the wrap-around, which happens with probability about ``|x| * 2^56 / 2^128``: below
-2^-48 for values under 2^24, where FATE's 64-bit ring fails with probability about ``|x| * 2^-15`` per
+2^-47 for values under 2^24, where FATE's 64-bit ring fails with probability about ``|x| * 2^-15`` per
 element (a few elements per epoch on 30,000 rows, each wrecking the gradient).
 
 A truncated share is no longer uniform on the whole ring: party 0's lies in ``[0, 2^104)`` (``[0, 2^72)``
