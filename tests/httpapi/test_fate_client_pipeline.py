@@ -141,3 +141,21 @@ async def test_feature_engineering_pipeline_trains_deploys_and_predicts(breast: 
     assert {k: float(v) for k, v in predicted.items()} == pytest.approx(
         {k: float(v) for k, v in trained.items()}
     )
+
+
+async def test_pipeline_uploads_a_local_file_as_fates_upload_job(site: FlowSite) -> None:
+    """transform_local_file_to_dataframe sends the file and follows the upload's job (role local,
+    party 0) until it has succeeded, as it does with FATE-Flow."""
+    await site.client.pipeline_init(site.http[GUEST])
+    upload = (
+        "from fate_client.pipeline import FateFlowPipeline\n"
+        "FateFlowPipeline().transform_local_file_to_dataframe(\n"
+        f"    file={str(DATA / 'breast_hetero_guest.csv')!r}, head=True, namespace='experiment',\n"
+        "    name='breast_from_pipeline', extend_sid=True,\n"
+        "    meta={'delimiter': ',', 'label_name': 'y', 'match_id_name': 'id'})\n"
+    )
+    ran = await site.client.run("-c", upload)
+    assert ran.returncode == 0 and "Job is success" in ran.stdout, ran.stdout + ran.stderr
+    await site.client.flow_init(site.http[GUEST])
+    table = await site.client.flow("table", "query", "-n", "breast_from_pipeline", "-ns", "experiment")
+    assert table["code"] == 0 and table["data"]["count"] == BREAST_ROWS, table
