@@ -17,7 +17,7 @@ from fate_grpc.common.v1 import common_pb2
 from tests.board.support import held
 from tests.httpapi.conftest import GUEST, HOST, FlowSite
 from tests.httpapi.test_fate_client_pipeline import BREAST_ROWS, upload_breast
-from tests.support.nodes import DAGS
+from tests.support.nodes import DAGS, ROOT
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(900)]
 
@@ -303,3 +303,49 @@ async def test_toy_and_job_lifecycle_commands(trained: tuple[FlowSite, str]) -> 
         "output", "query-metric", "-j", job_id, "-r", "guest", "-p", GUEST, "-tn", "nope"
     )
     assert missing["code"] != 0 and "nope" in missing["message"]
+
+
+async def test_provider_register_and_delete(trained: tuple[FlowSite, str]) -> None:
+    site, _ = trained
+    await site.client.flow_init(site.http[GUEST])
+    conf = site.client.cwd / "provider.json"
+    conf.write_text(
+        json.dumps(
+            {
+                "name": "testkit",
+                "version": "1.0",
+                "device": "local",
+                "metadata": {"module": "tests.support.test_components", "path": str(ROOT)},
+            }
+        )
+    )
+    registered = await site.client.flow("provider", "register", "-c", str(conf))
+    assert registered["code"] == 0 and registered["data"]["provider_name"] == "testkit:1.0@local", registered
+    assert registered["data"]["components"]
+    found = await site.client.flow("provider", "query", "--name", "testkit")
+    assert [p["provider_name"] for p in found["data"]] == ["testkit:1.0@local"]
+    deleted = await site.client.flow("provider", "delete", "--name", "testkit", "--version", "1.0")
+    assert deleted["code"] == 0 and deleted["data"]["deleted"] is True
+    assert (await site.client.flow("provider", "query", "--name", "testkit"))["data"] == []
+
+
+async def test_refused_fate_app_commands_say_what_to_do_instead(trained: tuple[FlowSite, str]) -> None:
+    site, _ = trained
+    await site.client.flow_init(site.http[GUEST])
+    granted = await site.client.flow("permission", "grant", "--app-id", "bob", "-r", "super_client")
+    assert granted["code"] != 0 and "flow token create -n bob --admin" in granted["hint"], granted
+    for args in (("delete-site", "-p", GUEST), ("delete-partner", "-p", HOST)):
+        refused = await site.client.flow("client", *args)
+        assert refused["code"] != 0 and refused["message"], refused
+
+
+async def test_output_deletions(trained: tuple[FlowSite, str]) -> None:
+    """Last in this module: it removes the job's evaluation metrics and lr_0's model."""
+    site, job_id = trained
+    await site.client.flow_init(site.http[GUEST])
+    task = ["-j", job_id, "-r", "guest", "-p", GUEST]
+    assert (await site.client.flow("output", "delete-metric", *task, "-tn", "evaluation_0"))["data"] is True
+    assert (await site.client.flow("output", "query-metric", *task, "-tn", "evaluation_0"))["data"] == []
+    assert (await site.client.flow("output", "delete-model", *task, "-tn", "lr_0"))["code"] == 0
+    gone = await site.client.flow("output", "query-model", *task, "-tn", "lr_0")
+    assert gone["code"] != 0 or gone["data"] == {}, gone
