@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Set up and run every check: lint, types, generated-code freshness and the whole test suite.
+# Set up and run every check: lint, types, the import contracts, generated-code freshness and the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh dev
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+# The package layers and the no-cycle rule of [tool.importlinter] in pyproject.toml.
+.venv/bin/lint-imports --no-cache
 status=0
 .venv/bin/python -m pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then

@@ -24,7 +24,7 @@ from fate_grpc.client.v1 import client_pb2, jobs_pb2, outputs_pb2
 from fate_grpc.domain.component_spec import ComponentCatalog
 from fate_grpc.domain.dag import parse_dag, resolve_party
 from fate_grpc.errors import invalid_argument, not_found
-from fate_grpc.services.convert import python_from_value
+from fate_grpc.wire.convert import python_from_value
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 200

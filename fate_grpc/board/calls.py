@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.errors import CATALOG, ErrorCode, FateGrpcError
-from fate_grpc.services.edge import ERROR_METADATA_KEY
+from fate_grpc.wire.rpc_errors import ERROR_METADATA_KEY
 
 # How a gRPC status reads over HTTP (what a browser's script can tell apart).
 HTTP_STATUS: dict[grpc.StatusCode, int] = {

@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 from fate_grpc.board.layout import layered_layout
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.domain.status import TaskStatus, federated_task_status
-from fate_grpc.services.convert import python_from_value
+from fate_grpc.wire.convert import python_from_value
 
 # One graph node per task: its edges come from every party's view of its inputs.
 TaskUpstreams = Mapping[str, tuple[str, Sequence[tuple[str, str]]]]

@@ -14,7 +14,7 @@ from fate_grpc.cli.connection_errors import ClientSide, connection_error
 from fate_grpc.client.v1 import client_pb2, client_pb2_grpc, data_pb2, jobs_pb2
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.errors import ErrorCode, FateGrpcError
-from fate_grpc.services.edge import error_from_rpc
+from fate_grpc.wire.rpc_errors import error_from_rpc
 
 CHUNK_BYTES = 1024 * 1024
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024

@@ -15,7 +15,7 @@ from fate_grpc.client.v1 import data_pb2, outputs_pb2
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.domain.ids import check_name
 from fate_grpc.errors import ErrorCode, FateGrpcError
-from fate_grpc.services.convert import python_from_value
+from fate_grpc.wire.convert import python_from_value
 
 # The keys fate_client's SDK takes from each conf (anything else makes fate_client fail as well).
 UPLOAD_KEYS = ("file", "head", "partitions", "meta", "extend_sid", "namespace", "name", "role", "party_id")

@@ -18,7 +18,7 @@ from fate_grpc.client.v1 import outputs_pb2
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.errors import ErrorCode, FateGrpcError
-from fate_grpc.services.convert import python_from_value
+from fate_grpc.wire.convert import python_from_value
 
 CHUNK_BYTES = 1024 * 1024
 

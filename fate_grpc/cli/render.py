@@ -10,7 +10,7 @@ from google.protobuf import json_format
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.domain.dag import load_dag_document
 from fate_grpc.errors import FateGrpcError
-from fate_grpc.services.convert import python_from_value
+from fate_grpc.wire.convert import python_from_value
 
 
 def job_status_name(value: int) -> str:

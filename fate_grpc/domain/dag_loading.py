@@ -26,6 +26,9 @@ from yaml.scanner import Scanner
 
 from fate_grpc.errors import FieldViolation, invalid_dag
 
+DEFAULT_MAX_DAG_BYTES = 1024 * 1024
+"""Largest DAG document (bytes of UTF-8 text) a node accepts unless its conf's limits.max_dag_bytes says."""
+
 # Deeper than any DAG FATE writes (about 10 levels plus nested parameters), far below Python's
 # recursion limit, which every later walk over the document relies on.
 MAX_DEPTH = 100

@@ -12,7 +12,7 @@ from fate_grpc.client.v1 import outputs_pb2
 from fate_grpc.httpapi.answers import Params, answer, read_params
 from fate_grpc.httpapi.context import caller_of
 from fate_grpc.httpapi.files import fate_csv_lines, tar_response
-from fate_grpc.services.convert import python_from_value
+from fate_grpc.wire.convert import python_from_value
 
 
 def _task(params: Params) -> outputs_pb2.TaskOutputRef:

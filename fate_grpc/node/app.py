@@ -14,19 +14,21 @@ import grpc
 from anyio.abc import TaskGroup
 
 from fate_grpc.client.v1 import client_pb2
+from fate_grpc.common.addresses import is_loopback_address, split_address
 from fate_grpc.components.providers import ProviderRef, ProviderRegistry
 from fate_grpc.control.v1 import control_pb2
+from fate_grpc.data.outputs import OutputQueries
+from fate_grpc.data.paths import NodePaths
+from fate_grpc.data.tables import TableService
+from fate_grpc.data.warehouse import ModelWarehouse
 from fate_grpc.errors import FateGrpcError
-from fate_grpc.node.config import NodeConfig, is_loopback_address, split_address
-from fate_grpc.node.job_checks import JobCheckLimits, JobChecks
-from fate_grpc.node.job_cleaner import JobCleaner
-from fate_grpc.node.outputs import OutputQueries
-from fate_grpc.node.participant import DagCache, Participant
-from fate_grpc.node.paths import NodePaths
-from fate_grpc.node.peers import PartyGateway, channel_options
-from fate_grpc.node.tables import TableService
-from fate_grpc.node.task_runtime import TaskRuntime
-from fate_grpc.node.warehouse import ModelWarehouse
+from fate_grpc.node.config import NodeConfig
+from fate_grpc.participant.job_checks import JobCheckLimits, JobChecks
+from fate_grpc.participant.job_cleaner import JobCleaner
+from fate_grpc.participant.participant import Participant
+from fate_grpc.participant.task_runtime import TaskRuntime
+from fate_grpc.parties.dag_cache import DagCache
+from fate_grpc.parties.gateway import PartyGateway, channel_options
 from fate_grpc.runner.supervisor import TaskSupervisor
 from fate_grpc.scheduler.events import JobEvents
 from fate_grpc.scheduler.job_creation import JobCreator

@@ -10,8 +10,11 @@ from typing import Any
 
 import yaml
 
+from fate_grpc.common.addresses import is_loopback_address
+from fate_grpc.domain.dag_loading import DEFAULT_MAX_DAG_BYTES
 from fate_grpc.domain.ids import check_party_id
 from fate_grpc.errors import FateGrpcError, invalid_argument
+from fate_grpc.security.tls import TlsSettings
 
 MIB = 1024 * 1024
 
@@ -67,7 +70,7 @@ class Limits:
     """Size of the chunks large objects and files are streamed in."""
     mailbox_memory_bytes: int = 64 * MIB
     """Unconsumed objects up to this total stay in memory; beyond it they are spilled to disk."""
-    max_dag_bytes: int = 1 * MIB
+    max_dag_bytes: int = DEFAULT_MAX_DAG_BYTES
     """Largest DAG document accepted (bytes of its UTF-8 text), at submit and from partners."""
     max_pending_creates_per_partner: int = 4
     """Job checks/creates one partner may have in flight here at once (more are refused)."""
@@ -82,22 +85,6 @@ class Limits:
                 f" ({self.max_message_bytes}), got {self.max_dag_bytes}",
                 field_path="limits.max_dag_bytes",
             )
-
-
-@dataclass(frozen=True)
-class TlsSettings:
-    """Mutual TLS between nodes (and TLS for users). Paths are absolute once loaded."""
-
-    cert: Path
-    """This node's certificate (CN = its party id), PEM."""
-    key: Path
-    """Its private key, PEM (keep it 0600)."""
-    trust: Path
-    """CA certificates trusted for partner nodes, PEM bundle."""
-    client_ca: Path | None = None
-    """CA that issues this party's client-user certificates (default: the trust bundle)."""
-    partner_cas: Mapping[str, Path] = field(default_factory=dict)
-    """With one CA per party: party id -> the CA that must have issued that party's certificate."""
 
 
 @dataclass(frozen=True)
@@ -369,13 +356,3 @@ def _check_address(value: str, path: str) -> str:
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise invalid_argument(f"{path} must be host:port, got {value!r}", field_path=path)
     return value
-
-
-def is_loopback_address(address: str) -> bool:
-    host, _ = split_address(address)
-    return host in ("localhost", "::1") or host.startswith("127.")
-
-
-def split_address(address: str) -> tuple[str, int]:
-    host, _, port = address.rpartition(":")
-    return host.strip("[]"), int(port)

@@ -25,7 +25,7 @@ from fate_grpc.components.providers import runner_of
 from fate_grpc.errors import FateGrpcError
 from fate_grpc.runner.supervisor import PARENT_PID_ENV, TASK_NICE_ENV, TOKEN_ENV, WORKER_ADDRESS_ENV
 from fate_grpc.runner.worker_context import TOKEN_METADATA_KEY, UNARY_TIMEOUT_S, WorkerContext
-from fate_grpc.services.edge import error_from_rpc
+from fate_grpc.wire.rpc_errors import error_from_rpc
 from fate_grpc.worker.v1 import worker_pb2, worker_pb2_grpc
 
 PR_SET_PDEATHSIG = 1

@@ -25,8 +25,8 @@ from fate_grpc.components.context import (
     model_file_names_problem,
 )
 from fate_grpc.components.table import Table, TableSchema, read_table, write_table
-from fate_grpc.services.convert import value_from_python
-from fate_grpc.services.typed_values import python_dict
+from fate_grpc.wire.convert import value_from_python
+from fate_grpc.wire.typed_values import python_dict
 from fate_grpc.worker.v1 import worker_pb2, worker_pb2_grpc
 
 TOKEN_METADATA_KEY = "x-fate-grpc-task-token"

@@ -14,7 +14,7 @@ from fate_grpc.domain.dag import Dag, job_model_ref, parse_dag, task_parties
 from fate_grpc.domain.ids import new_job_id
 from fate_grpc.domain.status import TaskStatus
 from fate_grpc.errors import ErrorCode, FateGrpcError, FieldViolation, job_rejected
-from fate_grpc.node.peers import PartyFailure, PartyGateway
+from fate_grpc.parties.gateway import PartyFailure, PartyGateway
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import AttemptKey, ScheduleTaskRecord, TaskAttemptRecord, TaskKey
 

@@ -23,7 +23,7 @@ from google.protobuf.message import Message
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.control.v1 import control_pb2
 from fate_grpc.errors import ErrorCode, FateGrpcError
-from fate_grpc.node.peers import PartyGateway
+from fate_grpc.parties.gateway import PartyGateway
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import OutboxMessage
 

@@ -17,12 +17,11 @@ from fate_grpc.domain.status import (
     classify_task_proposal,
 )
 from fate_grpc.errors import FateGrpcError
-from fate_grpc.node.participant import DagCache
-from fate_grpc.node.peers import PartyGateway
+from fate_grpc.parties.dag_cache import DagCache
+from fate_grpc.parties.gateway import PartyGateway
 from fate_grpc.scheduler import planning
 from fate_grpc.scheduler.outbox import OutboxSender, ack_all, new_message
 from fate_grpc.scheduler.planning import SUCCESSFUL
-from fate_grpc.services.convert import job_status_to_proto, task_status_from_proto, task_status_to_proto
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import (
     AttemptKey,
@@ -31,6 +30,7 @@ from fate_grpc.store.records import (
     ScheduleTaskRecord,
     TaskAttemptRecord,
 )
+from fate_grpc.wire.convert import job_status_to_proto, task_status_from_proto, task_status_to_proto
 
 log = logging.getLogger("fate_grpc.scheduler")
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from fate_grpc.control.v1 import control_pb2
 from fate_grpc.domain.status import JobStatus
-from fate_grpc.node.participant import DagCache
-from fate_grpc.node.peers import PartyGateway
+from fate_grpc.parties.dag_cache import DagCache
+from fate_grpc.parties.gateway import PartyGateway
 from fate_grpc.scheduler.events import JobEvents
 from fate_grpc.scheduler.job_log import JobLog
 from fate_grpc.scheduler.outbox import OutboxSender, to_each

@@ -30,8 +30,8 @@ from fate_grpc.domain.status import (
     job_status_from_tasks,
 )
 from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_transition
-from fate_grpc.node.participant import DagCache
-from fate_grpc.node.peers import PartyGateway
+from fate_grpc.parties.dag_cache import DagCache
+from fate_grpc.parties.gateway import PartyGateway
 from fate_grpc.scheduler import planning
 from fate_grpc.scheduler.events import JobEvents
 from fate_grpc.scheduler.job_log import JobLog
@@ -40,7 +40,6 @@ from fate_grpc.scheduler.party_sync import PartySync, implies_running, move_sche
 from fate_grpc.scheduler.planning import SUCCESSFUL, CorePlan, latest_attempts
 from fate_grpc.scheduler.queue import JobQueue
 from fate_grpc.scheduler.reachability import PartyReachability, Unreachable, Verdict, give_up_reason
-from fate_grpc.services.convert import job_status_to_proto, task_status_from_proto, task_status_to_proto
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import (
     AttemptKey,
@@ -49,6 +48,7 @@ from fate_grpc.store.records import (
     TaskAttemptRecord,
     TaskKey,
 )
+from fate_grpc.wire.convert import job_status_to_proto, task_status_from_proto, task_status_to_proto
 
 log = logging.getLogger("fate_grpc.scheduler")
 

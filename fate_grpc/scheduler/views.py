@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator
 
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.domain.component_spec import ComponentCatalog
-from fate_grpc.node.participant import DagCache
+from fate_grpc.parties.dag_cache import DagCache
 from fate_grpc.scheduler.events import JobEvents
 from fate_grpc.scheduler.planning import latest_attempts
 from fate_grpc.scheduler.reachability import PartyReachability, waiting_reason
-from fate_grpc.services.convert import elapsed_ms, job_status_to_proto, now_ms, task_view
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import JobRecord
+from fate_grpc.wire.convert import elapsed_ms, job_status_to_proto, now_ms, task_view
 
 END_STATUSES = {
     common_pb2.JOB_STATUS_SUCCESS,

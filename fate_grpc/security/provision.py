@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from fate_grpc.node.config import split_address
+from fate_grpc.common.addresses import split_address
 from fate_grpc.security import pki
 
 

@@ -1,14 +1,30 @@
-"""gRPC credentials from the node's TLS settings: servers demand client certs, channels check the peer."""
+"""A node's TLS settings and gRPC credentials: servers demand client certs, channels check the peer."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 
-from fate_grpc.node.config import TlsSettings
 from fate_grpc.security.pki import party_dns_name
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    """Mutual TLS between nodes (and TLS for users). Paths are absolute once loaded."""
+
+    cert: Path
+    """This node's certificate (CN = its party id), PEM."""
+    key: Path
+    """Its private key, PEM (keep it 0600)."""
+    trust: Path
+    """CA certificates trusted for partner nodes, PEM bundle."""
+    client_ca: Path | None = None
+    """CA that issues this party's client-user certificates (default: the trust bundle)."""
+    partner_cas: Mapping[str, Path] = field(default_factory=dict)
+    """With one CA per party: party id -> the CA that must have issued that party's certificate."""
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,13 @@ from typing import Any
 from google.protobuf import struct_pb2
 
 from fate_grpc.client.v1 import data_pb2
+from fate_grpc.data.tables import TableService, UploadRequest
+from fate_grpc.data.upload_meta import parse_upload_meta
 from fate_grpc.errors import invalid_argument
-from fate_grpc.node.tables import TableService, UploadRequest
-from fate_grpc.node.upload_meta import parse_upload_meta
 from fate_grpc.security.identity import ClientAuthenticator
-from fate_grpc.services.convert import python_from_value, table_to_proto
 from fate_grpc.services.edge import unary_edge
 from fate_grpc.services.transfer_servicer import chunk_stream, first_header
+from fate_grpc.wire.convert import python_from_value, table_to_proto
 
 # FATE keeps the first 100 rows of an upload for `table query -d`.
 DISPLAY_ROWS = 100

@@ -16,22 +16,24 @@ from fate_grpc.client.v1 import client_pb2, jobs_pb2
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.components.providers import ProviderRegistry
 from fate_grpc.control.v1 import control_pb2
+from fate_grpc.data.paths import NodePaths
 from fate_grpc.domain.component_spec import ROLES
 from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.domain.job_dependency import dependency_graph
 from fate_grpc.domain.status import JobStatus, TaskStatus
 from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument, not_found
-from fate_grpc.node.participant import DagCache, ForcedEnd
-from fate_grpc.node.paths import NodePaths
-from fate_grpc.node.peers import PartyGateway
+from fate_grpc.participant.participant import ForcedEnd
+from fate_grpc.parties.dag_cache import DagCache
+from fate_grpc.parties.gateway import PartyGateway
 from fate_grpc.scheduler.job_log import JobLog
 from fate_grpc.scheduler.scheduler import Scheduler
 from fate_grpc.scheduler.views import JobViews
 from fate_grpc.security.identity import ClientAuthenticator
-from fate_grpc.services.convert import job_status_to_proto, now_ms, task_view
-from fate_grpc.services.edge import error_from_rpc, stream_edge, unary_edge
+from fate_grpc.services.edge import stream_edge, unary_edge
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import JobRecord
+from fate_grpc.wire.convert import job_status_to_proto, now_ms, task_view
+from fate_grpc.wire.rpc_errors import error_from_rpc
 
 LOG_LINES_PER_MESSAGE = 200
 MAX_LIST = 1000

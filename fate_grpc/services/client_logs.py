@@ -12,11 +12,11 @@ from typing import IO, Any
 import anyio
 
 from fate_grpc.client.v1 import jobs_pb2
+from fate_grpc.data.paths import NodePaths
 from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.domain.log_types import LogQuery, check_log_query, line_window, select_lines
 from fate_grpc.errors import ErrorCode, FateGrpcError
-from fate_grpc.node.paths import NodePaths
-from fate_grpc.node.peers import PartyGateway
+from fate_grpc.parties.gateway import PartyGateway
 from fate_grpc.scheduler.job_log import JobLog
 from fate_grpc.security.identity import ClientAuthenticator
 from fate_grpc.services.edge import stream_edge, unary_edge

@@ -11,17 +11,17 @@ import anyio
 
 from fate_grpc.client.v1 import outputs_pb2
 from fate_grpc.common.v1 import common_pb2
+from fate_grpc.data.model_archive import MAX_ARCHIVE_BYTES
+from fate_grpc.data.outputs import DownloadFile, FileStart, OutputQueries, TaskRef, stream_files
+from fate_grpc.data.paths import NodePaths
+from fate_grpc.data.warehouse import ModelWarehouse
 from fate_grpc.domain.ids import check_name
 from fate_grpc.errors import invalid_argument, not_found
-from fate_grpc.node.model_archive import MAX_ARCHIVE_BYTES
-from fate_grpc.node.outputs import DownloadFile, FileStart, OutputQueries, TaskRef, stream_files
-from fate_grpc.node.paths import NodePaths
-from fate_grpc.node.warehouse import ModelWarehouse
 from fate_grpc.security.identity import ClientAuthenticator
-from fate_grpc.services.convert import metric_to_proto, model_to_proto, table_to_proto, value_from_python
 from fate_grpc.services.edge import stream_edge, unary_edge
 from fate_grpc.services.transfer_servicer import chunk_stream, first_header
 from fate_grpc.store.interface import Store
+from fate_grpc.wire.convert import metric_to_proto, model_to_proto, table_to_proto, value_from_python
 
 
 def _task_ref(message: outputs_pb2.TaskOutputRef) -> TaskRef:

@@ -12,17 +12,17 @@ from fate_grpc.client.v1 import client_pb2, client_pb2_grpc
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.components.providers import ProviderRegistry
 from fate_grpc.control.v1 import control_pb2
+from fate_grpc.data.outputs import OutputQueries
+from fate_grpc.data.paths import NodePaths
+from fate_grpc.data.tables import TableService, UploadRequest
+from fate_grpc.data.warehouse import ModelWarehouse
 from fate_grpc.domain.component_spec import ComponentCatalog
 from fate_grpc.domain.dag import parse_dag
+from fate_grpc.domain.dag_loading import DEFAULT_MAX_DAG_BYTES
 from fate_grpc.domain.ids import check_name
 from fate_grpc.errors import FateGrpcError
-from fate_grpc.node.config import Limits
-from fate_grpc.node.outputs import OutputQueries
-from fate_grpc.node.participant import DagCache
-from fate_grpc.node.paths import NodePaths
-from fate_grpc.node.peers import PartyGateway
-from fate_grpc.node.tables import TableService, UploadRequest
-from fate_grpc.node.warehouse import ModelWarehouse
+from fate_grpc.parties.dag_cache import DagCache
+from fate_grpc.parties.gateway import PartyGateway
 from fate_grpc.scheduler.job_creation import JobCreator
 from fate_grpc.scheduler.job_log import JobLog
 from fate_grpc.scheduler.scheduler import Scheduler
@@ -34,11 +34,11 @@ from fate_grpc.services.client_jobs import ClientJobRpcs, ForceEndJob, add_local
 from fate_grpc.services.client_logs import ClientLogRpcs
 from fate_grpc.services.client_outputs import ClientOutputRpcs
 from fate_grpc.services.control_servicer import check_dag_size
-from fate_grpc.services.convert import job_status_to_proto, table_to_proto
 from fate_grpc.services.edge import unary_edge
 from fate_grpc.services.transfer_servicer import chunk_stream, first_header
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import TaskKey
+from fate_grpc.wire.convert import job_status_to_proto, table_to_proto
 
 log = logging.getLogger("fate_grpc.client_api")
 
@@ -75,7 +75,7 @@ class ClientServicer(
         max_chunk_bytes: int,
         rpc_timeout_s: float,
         submit_timeout_s: float,
-        max_dag_bytes: int = Limits.max_dag_bytes,
+        max_dag_bytes: int = DEFAULT_MAX_DAG_BYTES,
         force_end_job: ForceEndJob | None = None,
     ) -> None:
         self._force_end_job = force_end_job

@@ -9,16 +9,16 @@ from fate_grpc.control.v1 import control_pb2
 from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.domain.status import JOB_END_STATUSES
 from fate_grpc.errors import ErrorCode, FateGrpcError
-from fate_grpc.node.job_checks import JobChecks
-from fate_grpc.node.job_cleaner import JobCleaner
-from fate_grpc.node.participant import DagCache
+from fate_grpc.participant.job_checks import JobChecks
+from fate_grpc.participant.job_cleaner import JobCleaner
+from fate_grpc.parties.dag_cache import DagCache
 from fate_grpc.scheduler.scheduler import Scheduler
 from fate_grpc.scheduler.views import JobViews
 from fate_grpc.security.identity import PeerAuthenticator
-from fate_grpc.services.convert import job_status_to_proto
 from fate_grpc.services.edge import stream_edge, unary_edge
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import JobRecord
+from fate_grpc.wire.convert import job_status_to_proto
 
 
 class ControlLifecycleRpcs:

@@ -8,29 +8,30 @@ from typing import Any
 
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.control.v1 import control_pb2, control_pb2_grpc
+from fate_grpc.domain.dag_loading import DEFAULT_MAX_DAG_BYTES
 from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.domain.status import Proposal, TaskStatus
 from fate_grpc.errors import MAX_VIOLATIONS, ErrorCode, FateGrpcError, FieldViolation, invalid_argument
-from fate_grpc.node.config import Limits
-from fate_grpc.node.job_checks import JobChecks
-from fate_grpc.node.job_cleaner import JobCleaner
-from fate_grpc.node.participant import DagCache, Participant
-from fate_grpc.node.task_runtime import TaskRuntime
+from fate_grpc.participant.job_checks import JobChecks
+from fate_grpc.participant.job_cleaner import JobCleaner
+from fate_grpc.participant.participant import Participant
+from fate_grpc.participant.task_runtime import TaskRuntime
+from fate_grpc.parties.dag_cache import DagCache
 from fate_grpc.scheduler.job_creation import JobCreator
 from fate_grpc.scheduler.scheduler import Scheduler
 from fate_grpc.scheduler.views import JobViews
 from fate_grpc.security.identity import PeerAuthenticator
 from fate_grpc.services.control_lifecycle import ControlLifecycleRpcs
-from fate_grpc.services.convert import (
+from fate_grpc.services.edge import unary_edge
+from fate_grpc.store.interface import Store
+from fate_grpc.store.records import JobRecord
+from fate_grpc.wire.convert import (
     job_status_from_proto,
     job_status_to_proto,
     now_ms,
     task_status_from_proto,
     task_view,
 )
-from fate_grpc.services.edge import unary_edge
-from fate_grpc.store.interface import Store
-from fate_grpc.store.records import JobRecord
 
 OUTCOMES = {
     Proposal.APPLY: common_pb2.SYNC_OUTCOME_APPLIED,
@@ -83,7 +84,7 @@ class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServi
         max_pending_creates_per_partner: int,
         checks: JobChecks,
         cleaner: JobCleaner,
-        max_dag_bytes: int = Limits.max_dag_bytes,
+        max_dag_bytes: int = DEFAULT_MAX_DAG_BYTES,
     ) -> None:
         self._max_dag_bytes = max_dag_bytes
         self._checks = checks

@@ -11,7 +11,7 @@ from fate_grpc.domain.dag import task_parties
 from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.domain.status import JOB_END_STATUSES
 from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument
-from fate_grpc.node.participant import DagCache
+from fate_grpc.parties.dag_cache import DagCache
 from fate_grpc.security.identity import PeerAuthenticator
 from fate_grpc.services.edge import unary_edge
 from fate_grpc.store.interface import Store

@@ -8,20 +8,16 @@ import grpc
 
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument
-from fate_grpc.node.peers import PartyGateway
-from fate_grpc.node.task_runtime import TaskRuntime
+from fate_grpc.participant.task_runtime import TaskRuntime
+from fate_grpc.parties.gateway import PartyGateway
 from fate_grpc.runner.supervisor import TaskSupervisor
-from fate_grpc.services.convert import (
-    metric_from_proto,
-    model_to_proto,
-    table_to_proto,
-    task_status_from_proto,
-)
-from fate_grpc.services.edge import error_from_rpc, stream_edge, unary_edge
+from fate_grpc.services.edge import stream_edge, unary_edge
 from fate_grpc.services.transfer_servicer import check_size, check_tag, chunk_stream, first_header
 from fate_grpc.store.records import TaskKey
 from fate_grpc.transfer.mailbox import Mailbox, MailKey
 from fate_grpc.transfer.v1 import transfer_pb2
+from fate_grpc.wire.convert import metric_from_proto, model_to_proto, table_to_proto, task_status_from_proto
+from fate_grpc.wire.rpc_errors import error_from_rpc
 from fate_grpc.worker.v1 import worker_pb2, worker_pb2_grpc
 
 TOKEN_METADATA_KEY = "x-fate-grpc-task-token"

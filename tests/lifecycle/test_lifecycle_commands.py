@@ -13,7 +13,7 @@ from fate_grpc.client.v1 import client_pb2
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.errors import ErrorCode
 from fate_grpc.node.config import SchedulerSettings
-from fate_grpc.services.edge import error_from_rpc
+from fate_grpc.wire.rpc_errors import error_from_rpc
 from tests.lifecycle.dags import dag, task
 from tests.support.nodes import DAGS, federation
 

@@ -15,7 +15,7 @@ from fate_grpc.client.v1 import client_pb2
 from fate_grpc.control.v1 import control_pb2
 from fate_grpc.errors import FateGrpcError
 from fate_grpc.security.identity import CALLER_METADATA_KEY
-from fate_grpc.services.edge import error_from_rpc
+from fate_grpc.wire.rpc_errors import error_from_rpc
 from tests.support.nodes import DAGS, Federation
 
 PSI_YAML = (DAGS / "psi.yaml").read_text()

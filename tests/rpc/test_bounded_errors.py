@@ -24,9 +24,9 @@ from fate_grpc.errors import (
     invalid_dag,
 )
 from fate_grpc.node.config import Limits, config_from_mapping
-from fate_grpc.node.task_runtime import _step
-from fate_grpc.services.edge import ERROR_METADATA_KEY, _detail
+from fate_grpc.participant.task_runtime import _step
 from fate_grpc.store.records import TaskKey
+from fate_grpc.wire.rpc_errors import ERROR_METADATA_KEY, error_detail
 from tests.lifecycle.dags import dag, task
 from tests.rpc.helpers import assert_no_job_anywhere, assert_serving, dump, psi_dag, rpc_error
 from tests.support.nodes import federation
@@ -228,7 +228,7 @@ async def test_documents_beyond_the_loader_bounds_get_an_invalid_dag_answer(
 def wire_size(error: FateGrpcError) -> int:
     """Bytes of the metadata the edge sends for `error` (status message + base64 detail)."""
     sent = bounded(error)
-    detail = _detail(sent).SerializeToString()
+    detail = error_detail(sent).SerializeToString()
     return len(quote(sent.message, safe="")) + (len(detail) + 2) // 3 * 4 + len(ERROR_METADATA_KEY)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from fate_grpc.client.v1 import client_pb2, outputs_pb2
 from fate_grpc.common.v1 import common_pb2
-from fate_grpc.services.convert import python_from_value
+from fate_grpc.wire.convert import python_from_value
 from tests.lifecycle.dags import dag, task
 from tests.support.nodes import assert_eventually, federation
 

@@ -14,7 +14,7 @@ from fate_grpc.control.v1 import control_pb2, control_pb2_grpc
 from fate_grpc.errors import ErrorCode
 from fate_grpc.security import pki
 from fate_grpc.security.provision import PartySpec, provision
-from fate_grpc.services.edge import error_from_rpc
+from fate_grpc.wire.rpc_errors import error_from_rpc
 from tests.support.nodes import DAGS, Federation, federation
 
 GUEST, HOST = "9999", "10000"

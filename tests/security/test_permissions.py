@@ -11,7 +11,7 @@ import pytest
 from fate_grpc.client.v1 import client_pb2
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.errors import ErrorCode
-from fate_grpc.services.edge import error_from_rpc
+from fate_grpc.wire.rpc_errors import error_from_rpc
 from tests.support.nodes import DAGS, federation
 
 GUEST, HOST = "9999", "10000"

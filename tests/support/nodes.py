@@ -16,10 +16,11 @@ from fate_grpc.client.v1 import client_pb2, client_pb2_grpc
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.control.v1 import control_pb2_grpc
 from fate_grpc.node.app import Node
-from fate_grpc.node.config import NodeConfig, SchedulerSettings, Timeouts, TlsSettings
+from fate_grpc.node.config import NodeConfig, SchedulerSettings, Timeouts
 from fate_grpc.security.pki import party_dns_name
 from fate_grpc.security.provision import Federation as Federation_
 from fate_grpc.security.provision import PartySpec, provision
+from fate_grpc.security.tls import TlsSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data"

@@ -25,10 +25,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fate_grpc.data import model_archive
+from fate_grpc.data.paths import NodePaths
+from fate_grpc.data.warehouse import ModelWarehouse
 from fate_grpc.errors import ErrorCode, FateGrpcError
-from fate_grpc.node import model_archive
-from fate_grpc.node.paths import NodePaths
-from fate_grpc.node.warehouse import ModelWarehouse
 from fate_grpc.store.records import ModelRecord
 from fate_grpc.store.sqlite_store import SqliteStore
 

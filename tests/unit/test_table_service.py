@@ -8,11 +8,11 @@ from pathlib import Path
 import anyio
 import pytest
 
+from fate_grpc.data.paths import NodePaths
+from fate_grpc.data.tables import TableService, UploadRequest
+from fate_grpc.data.upload_meta import parse_upload_meta
 from fate_grpc.errors import ErrorCode, FateGrpcError
 from fate_grpc.node.config import config_from_mapping
-from fate_grpc.node.paths import NodePaths
-from fate_grpc.node.tables import TableService, UploadRequest
-from fate_grpc.node.upload_meta import parse_upload_meta
 from fate_grpc.store.sqlite_store import SqliteStore
 
 CSV = b"id,y,x0\n7,1,0.5\n3,0,0.25\n"

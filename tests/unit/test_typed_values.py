@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.errors import ErrorCode, FateGrpcError
-from fate_grpc.services.typed_values import python_dict, python_value, typed_map, typed_value
+from fate_grpc.wire.typed_values import python_dict, python_value, typed_map, typed_value
 from tests.unit.test_dag_loading import typed
 
 scalars = (

@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from fate_grpc.errors import ErrorCode, FateGrpcError
-from fate_grpc.node.upload_meta import (
+from fate_grpc.data.upload_meta import (
     FATE_META_DEFAULTS,
     check_columns,
     data_meta,
     match_id_column,
     parse_upload_meta,
 )
+from fate_grpc.errors import ErrorCode, FateGrpcError
 
 HEADER = ("id", "y", "x0", "x1")
 

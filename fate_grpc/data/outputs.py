@@ -16,10 +16,10 @@ from typing import Any
 
 import anyio
 
+from fate_grpc.data.paths import NodePaths
+from fate_grpc.data.warehouse import ModelWarehouse
 from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument, not_found
-from fate_grpc.node.paths import NodePaths
-from fate_grpc.node.warehouse import ModelWarehouse
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import MetricRecord, ModelRecord, TableRecord, TaskKey
 

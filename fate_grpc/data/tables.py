@@ -17,10 +17,10 @@ from typing import Any
 import anyio
 import pandas as pd
 
+from fate_grpc.data.paths import NodePaths
+from fate_grpc.data.upload_meta import UploadMeta, check_columns, data_meta, match_id_column
 from fate_grpc.domain.ids import check_name
 from fate_grpc.errors import ErrorCode, FateGrpcError, already_exists, invalid_argument
-from fate_grpc.node.paths import NodePaths
-from fate_grpc.node.upload_meta import UploadMeta, check_columns, data_meta, match_id_column
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import TableRecord
 

@@ -25,37 +25,18 @@ from fate_grpc.domain.status import (
     classify_task_proposal,
 )
 from fate_grpc.errors import ErrorCode, FateGrpcError, FieldViolation
-from fate_grpc.node.job_checks import JobChecks
-from fate_grpc.node.peers import PartyGateway
-from fate_grpc.services.convert import job_status_from_proto, task_status_to_proto
+from fate_grpc.participant.job_checks import JobChecks
+from fate_grpc.parties.dag_cache import DagCache
+from fate_grpc.parties.gateway import PartyGateway
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import JobRecord, OutputRecord, TaskKey, TaskRecord
 from fate_grpc.transfer.mailbox import Mailbox
+from fate_grpc.wire.convert import job_status_from_proto, task_status_to_proto
 
 log = logging.getLogger("fate_grpc.participant")
 
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
 INTERRUPTED = TASK_END_STATUSES - TASK_SUCCESS_STATUSES
-
-
-class DagCache:
-    """Parsed DAGs of stored jobs (parsing is pure, so a job's DAG never changes once stored)."""
-
-    def __init__(self, store: Store, catalog: ComponentCatalog) -> None:
-        self._store = store
-        self._catalog = catalog
-        self._dags: dict[str, Dag] = {}
-
-    async def get(self, job_id: str) -> Dag:
-        dag = self._dags.get(job_id)
-        if dag is None:
-            job = await self._store.get_job(job_id)
-            dag = parse_dag(job.dag_yaml, self._catalog)
-            self._dags[job_id] = dag
-        return dag
-
-    def forget(self, job_id: str) -> None:
-        self._dags.pop(job_id, None)
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ from typing import Any
 import anyio
 
 from fate_grpc.components.context import MODEL_DOCUMENT, MODEL_FILES_DIR
+from fate_grpc.data import model_archive
+from fate_grpc.data.paths import NodePaths
 from fate_grpc.domain.ids import check_name
 from fate_grpc.errors import ErrorCode, FateGrpcError, already_exists, invalid_argument, not_found
-from fate_grpc.node import model_archive
-from fate_grpc.node.paths import NodePaths
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import ModelRecord, TaskKey
 

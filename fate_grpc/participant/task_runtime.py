@@ -12,19 +12,20 @@ from pathlib import Path
 
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.components.providers import Provider, ProviderRegistry
+from fate_grpc.data.paths import NodePaths
+from fate_grpc.data.warehouse import ModelSource, ModelWarehouse
 from fate_grpc.domain.component_spec import ComponentCatalog
 from fate_grpc.domain.dag import ResolvedInput, ResolvedTask, job_model_ref, resolve_task, task_parties
 from fate_grpc.domain.ids import check_name
 from fate_grpc.domain.status import TASK_END_STATUSES, TaskStatus
 from fate_grpc.errors import ErrorCode, FateGrpcError, internal, invalid_argument
-from fate_grpc.node.participant import DagCache, Participant
-from fate_grpc.node.paths import NodePaths
-from fate_grpc.node.warehouse import ModelSource, ModelWarehouse
+from fate_grpc.participant.participant import Participant
+from fate_grpc.parties.dag_cache import DagCache
 from fate_grpc.runner.supervisor import TaskSupervisor
-from fate_grpc.services.convert import model_to_proto, table_to_proto
-from fate_grpc.services.typed_values import typed_map
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import MetricRecord, ModelRecord, OutputRecord, TableRecord, TaskKey, TaskRecord
+from fate_grpc.wire.convert import model_to_proto, table_to_proto
+from fate_grpc.wire.typed_values import typed_map
 from fate_grpc.worker.v1 import worker_pb2
 
 log = logging.getLogger("fate_grpc.tasks")

@@ -13,8 +13,8 @@ from fate_grpc.control.v1 import control_pb2_grpc
 from fate_grpc.errors import ErrorCode, FateGrpcError
 from fate_grpc.security.identity import CALLER_METADATA_KEY
 from fate_grpc.security.tls import TlsMaterial, peer_channel_credentials, peer_channel_options
-from fate_grpc.services.edge import error_from_rpc
 from fate_grpc.transfer.v1 import transfer_pb2_grpc
+from fate_grpc.wire.rpc_errors import error_from_rpc
 
 R = TypeVar("R")
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import anyio
 
+from fate_grpc.data.paths import NodePaths
+from fate_grpc.data.warehouse import ModelWarehouse
 from fate_grpc.domain.status import JOB_END_STATUSES
 from fate_grpc.errors import invalid_transition
-from fate_grpc.node.participant import DagCache
-from fate_grpc.node.paths import NodePaths
-from fate_grpc.node.warehouse import ModelWarehouse
+from fate_grpc.parties.dag_cache import DagCache
 from fate_grpc.store.interface import Store
 from fate_grpc.transfer.mailbox import Mailbox
 

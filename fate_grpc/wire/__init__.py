@@ -1,0 +1,1 @@
+"""Records and Python values to protobuf messages and back; errors decoded from gRPC metadata."""
