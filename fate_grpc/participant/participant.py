@@ -324,9 +324,7 @@ class Participant:
             end_time_ms=row.end_time_ms,
             progress=row.progress,
         )
-        await self._gateway.call_control(
-            job.scheduler_party_id, "ReportTaskStatus", request, timeout=self._rpc_timeout
-        )
+        await self._gateway.report_task_status(job.scheduler_party_id, request, deadline_s=self._rpc_timeout)
 
     async def force_end_job(self, job_id: str, operator: str) -> ForcedEnd:
         """End a job at this party only, whatever the scheduler says (an operator's last resort).
@@ -369,8 +367,8 @@ class Participant:
         for job in (j for j in unfinished if not j.is_scheduler):
             request = control_pb2.GetJobViewRequest(job_id=job.job_id)
             try:
-                answer = await self._gateway.call_control(
-                    job.scheduler_party_id, "GetJobView", request, timeout=self._rpc_timeout
+                answer = await self._gateway.get_job_view(
+                    job.scheduler_party_id, request, deadline_s=self._rpc_timeout
                 )
             except FateGrpcError as exc:
                 log.info("job %s: could not ask its scheduler how it stands: %s", job.job_id, exc.message)

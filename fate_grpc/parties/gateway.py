@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
 
-from fate_grpc.control.v1 import control_pb2_grpc
+from fate_grpc.control.v1 import control_pb2, control_pb2_grpc
 from fate_grpc.errors import ErrorCode, FateGrpcError
 from fate_grpc.security.identity import CALLER_METADATA_KEY
 from fate_grpc.security.tls import TlsMaterial, peer_channel_credentials, peer_channel_options
-from fate_grpc.transfer.v1 import transfer_pb2_grpc
+from fate_grpc.transfer.v1 import transfer_pb2, transfer_pb2_grpc
 from fate_grpc.wire.rpc_errors import error_from_rpc
 
 R = TypeVar("R")
@@ -97,12 +97,154 @@ class PartyGateway:
     def metadata(self) -> tuple[tuple[str, str], ...]:
         return ((CALLER_METADATA_KEY, self._own),)
 
-    async def call_control(self, party_id: str, rpc: str, request: Any, *, timeout: float) -> Any:  # noqa: ASYNC109 - a per-RPC gRPC deadline
-        """Call one ControlService RPC at a party; failures become FateGrpcError naming the party."""
+    # -- ControlService, one typed method per RPC; failures become FateGrpcError naming the party ------
+    async def forward_submit(
+        self, party_id: str, request: control_pb2.ForwardSubmitRequest, *, deadline_s: float
+    ) -> control_pb2.ForwardSubmitResponse:
+        """Hand a user's job to the party that will schedule it."""
+        call = self.control(party_id).ForwardSubmit(request, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def check_job(
+        self, party_id: str, request: control_pb2.CheckJobRequest, *, deadline_s: float
+    ) -> control_pb2.CheckJobResponse:
+        """Ask a party whether it would take part in a job (nothing stored)."""
+        call = self.control(party_id).CheckJob(request, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def create_job(
+        self, party_id: str, request: control_pb2.CreateJobRequest, *, deadline_s: float
+    ) -> control_pb2.CreateJobResponse:
+        """Create a job at a party."""
+        call = self.control(party_id).CreateJob(request, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def abort_job(
+        self, party_id: str, request: control_pb2.AbortJobRequest, *, deadline_s: float
+    ) -> control_pb2.AbortJobResponse:
+        """Withdraw a job a party had created, when creation failed elsewhere."""
+        call = self.control(party_id).AbortJob(request, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def start_task(
+        self, party_id: str, request: control_pb2.StartTaskRequest, *, deadline_s: float
+    ) -> control_pb2.StartTaskResponse:
+        """Start a task's attempt at a party."""
+        call = self.control(party_id).StartTask(request, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def stop_task(
+        self, party_id: str, request: control_pb2.StopTaskRequest, *, deadline_s: float
+    ) -> control_pb2.StopTaskResponse:
+        """Stop a task's attempt at a party."""
+        call = self.control(party_id).StopTask(request, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def sync_task_status(
+        self, party_id: str, request: control_pb2.SyncTaskStatusRequest, *, deadline_s: float
+    ) -> control_pb2.SyncTaskStatusResponse:
+        """Push a task's final or current status to a party."""
+        call = self.control(party_id).SyncTaskStatus(request, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def sync_job_status(
+        self, party_id: str, request: control_pb2.SyncJobStatusRequest, *, deadline_s: float
+    ) -> control_pb2.SyncJobStatusResponse:
+        """Push a job's status to a party."""
+        call = self.control(party_id).SyncJobStatus(request, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def report_task_status(
+        self, party_id: str, request: control_pb2.ReportTaskStatusRequest, *, deadline_s: float
+    ) -> control_pb2.ReportTaskStatusResponse:
+        """Report this party's task status to the job's scheduler."""
+        call = self.control(party_id).ReportTaskStatus(request, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def collect_task_status(
+        self, party_id: str, request: control_pb2.CollectTaskStatusRequest, *, deadline_s: float
+    ) -> control_pb2.CollectTaskStatusResponse:
+        """Ask a party for its status of a task (a lost report)."""
+        call = self.control(party_id).CollectTaskStatus(request, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def request_stop_job(
+        self, party_id: str, request: control_pb2.RequestStopJobRequest, *, deadline_s: float
+    ) -> control_pb2.RequestStopJobResponse:
+        """Ask the job's scheduler to stop the job."""
+        call = self.control(party_id).RequestStopJob(request, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def get_job_view(
+        self, party_id: str, request: control_pb2.GetJobViewRequest, *, deadline_s: float
+    ) -> control_pb2.GetJobViewResponse:
+        """Ask the job's scheduler for its view of the job."""
+        call = self.control(party_id).GetJobView(request, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def apply_resources(
+        self, party_id: str, request: control_pb2.ApplyResourcesRequest, *, deadline_s: float
+    ) -> control_pb2.ApplyResourcesResponse:
+        """Reserve a job's cores at a party."""
+        call = self.control(party_id).ApplyResources(request, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def return_resources(
+        self, party_id: str, request: control_pb2.ReturnResourcesRequest, *, deadline_s: float
+    ) -> control_pb2.ReturnResourcesResponse:
+        """Give a job's cores back at a party."""
+        call = self.control(party_id).ReturnResources(request, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def request_rerun_job(
+        self, party_id: str, request: control_pb2.RequestRerunJobRequest, *, deadline_s: float
+    ) -> control_pb2.RequestRerunJobResponse:
+        """Ask the job's scheduler to rerun the job."""
+        call = self.control(party_id).RequestRerunJob(request, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def request_clean_job(
+        self, party_id: str, request: control_pb2.RequestCleanJobRequest, *, deadline_s: float
+    ) -> control_pb2.RequestCleanJobResponse:
+        """Ask the job's scheduler to clean the job up everywhere."""
+        call = self.control(party_id).RequestCleanJob(request, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def clean_job(
+        self, party_id: str, request: control_pb2.CleanJobRequest, *, deadline_s: float
+    ) -> control_pb2.CleanJobResponse:
+        """Clean a job up at a party."""
+        call = self.control(party_id).CleanJob(request, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def watch_job(
+        self, party_id: str, request: control_pb2.WatchJobRequest
+    ) -> AsyncIterator[control_pb2.WatchJobResponse]:
+        """The job's views from its scheduler as they change (no deadline: it lasts as long as the job)."""
         address = self.address_of(party_id)
-        method = getattr(self.control(party_id), rpc)
+        stream = self.control(party_id).WatchJob(request, metadata=self.metadata())
         try:
-            return await method(request, timeout=timeout, metadata=self.metadata())
+            async for answer in stream:
+                yield answer
+        except grpc.RpcError as exc:
+            raise error_from_rpc(exc, party_id=party_id, address=address) from None
+
+    # -- TransferService ---------------------------------------------------------------------------
+    async def push_object(
+        self,
+        party_id: str,
+        requests: AsyncIterator[transfer_pb2.PushObjectRequest],
+        *,
+        deadline_s: float,
+    ) -> transfer_pb2.PushObjectResponse:
+        """Stream one object (its header, then its chunks) to a party's node."""
+        call = self.transfer(party_id).PushObject(requests, timeout=deadline_s, metadata=self.metadata())
+        return await self._answer(party_id, call)
+
+    async def _answer(self, party_id: str, call: Awaitable[R]) -> R:
+        address = self.address_of(party_id)
+        try:
+            return await call
         except grpc.RpcError as exc:
             raise error_from_rpc(exc, party_id=party_id, address=address) from None
 

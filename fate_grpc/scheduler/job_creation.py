@@ -80,7 +80,7 @@ class JobCreator:
         )
 
         async def check(party_id: str) -> control_pb2.CheckJobResponse:
-            return await self._gateway.call_control(party_id, "CheckJob", request, timeout=self._timeout)
+            return await self._gateway.check_job(party_id, request, deadline_s=self._timeout)
 
         answers, failures = await self._gateway.fan_out(dag.party_ids(), check)
         _raise_unreachable(failures)
@@ -106,7 +106,7 @@ class JobCreator:
         )
 
         async def create(party_id: str) -> control_pb2.CreateJobResponse:
-            return await self._gateway.call_control(party_id, "CreateJob", request, timeout=self._timeout)
+            return await self._gateway.create_job(party_id, request, deadline_s=self._timeout)
 
         answers, failures = await self._gateway.fan_out(dag.party_ids(), create)
         rejected = [
@@ -124,7 +124,7 @@ class JobCreator:
         request = control_pb2.AbortJobRequest(job_id=job_id, reason=reason)
 
         async def abort(party_id: str) -> control_pb2.AbortJobResponse:
-            return await self._gateway.call_control(party_id, "AbortJob", request, timeout=self._timeout)
+            return await self._gateway.abort_job(party_id, request, deadline_s=self._timeout)
 
         _, failures = await self._gateway.fan_out(dag.party_ids(), abort)
         for failure in failures:

@@ -101,9 +101,9 @@ class PartySync:
 
         async def push(party_id: str) -> None:
             if status not in SUCCESSFUL:
-                await self._gateway.call_control(party_id, "StopTask", stop, timeout=self._timeout)
+                await self._gateway.stop_task(party_id, stop, deadline_s=self._timeout)
                 await self._record_stopped(key, party_id, stop_status, stop.reason)
-            await self._gateway.call_control(party_id, "SyncTaskStatus", sync, timeout=self._timeout)
+            await self._gateway.sync_task_status(party_id, sync, deadline_s=self._timeout)
             await ack_all(self._store, (m for m in messages if m.party_id == party_id))
 
         _, failures = await self._gateway.fan_out(party_ids, push)
@@ -143,9 +143,7 @@ class PartySync:
             job_id=key.job_id, task_name=key.task_name, attempt=key.attempt
         )
         try:
-            answer = await self._gateway.call_control(
-                party_id, "CollectTaskStatus", request, timeout=self._timeout
-            )
+            answer = await self._gateway.collect_task_status(party_id, request, deadline_s=self._timeout)
         except FateGrpcError as exc:
             log.warning("task %s: could not ask party %s how it ended: %s", key, party_id, exc.message)
             return {}
@@ -178,7 +176,7 @@ class PartySync:
         )
 
         async def sync(party_id: str) -> None:
-            await self._gateway.call_control(party_id, "SyncTaskStatus", request, timeout=self._timeout)
+            await self._gateway.sync_task_status(party_id, request, deadline_s=self._timeout)
 
         party_ids = [p.party_id for p in task_parties(dag, key.task_name)]
         _, failures = await self._gateway.fan_out(party_ids, sync)
@@ -212,7 +210,7 @@ class PartySync:
         )
 
         async def sync(party_id: str) -> None:
-            await self._gateway.call_control(party_id, "SyncJobStatus", request, timeout=self._timeout)
+            await self._gateway.sync_job_status(party_id, request, deadline_s=self._timeout)
 
         _, failures = await self._gateway.fan_out(dag.party_ids(), sync)
         for failure in failures:

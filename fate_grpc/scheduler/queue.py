@@ -106,9 +106,7 @@ class JobQueue:
         request = control_pb2.ApplyResourcesRequest(job_id=job.job_id)
 
         async def apply(party_id: str) -> control_pb2.ApplyResourcesResponse:
-            return await self._gateway.call_control(
-                party_id, "ApplyResources", request, timeout=self._timeout
-            )
+            return await self._gateway.apply_resources(party_id, request, deadline_s=self._timeout)
 
         answers, failures = await self._gateway.fan_out(dag.party_ids(), apply)
         refused = {p: a for p, a in answers.items() if not a.granted}

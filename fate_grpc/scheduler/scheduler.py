@@ -225,7 +225,7 @@ class Scheduler:
             request = control_pb2.CleanJobRequest(job_id=job_id)
 
             async def clean(party_id: str) -> control_pb2.CleanJobResponse:
-                return await self._gateway.call_control(party_id, "CleanJob", request, timeout=self._timeout)
+                return await self._gateway.clean_job(party_id, request, deadline_s=self._timeout)
 
             answers, failures = await self._gateway.fan_out(dag.party_ids(), clean)
             if failures:
@@ -296,7 +296,7 @@ class Scheduler:
         )
 
         async def start(party_id: str) -> control_pb2.StartTaskResponse:
-            return await self._gateway.call_control(party_id, "StartTask", request, timeout=self._timeout)
+            return await self._gateway.start_task(party_id, request, deadline_s=self._timeout)
 
         _, failures = await self._gateway.fan_out(party_ids, start)
         if failures:
@@ -498,9 +498,7 @@ class Scheduler:
             job_id=key.job_id, task_name=key.task_name, attempt=key.attempt
         )
         try:
-            answer = await self._gateway.call_control(
-                key.party_id, "CollectTaskStatus", request, timeout=self._timeout
-            )
+            answer = await self._gateway.collect_task_status(key.party_id, request, deadline_s=self._timeout)
         except FateGrpcError as exc:
             await self._party_unanswered(key, exc)
             return

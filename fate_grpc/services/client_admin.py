@@ -170,8 +170,8 @@ class ClientAdminRpcs:
         started = time.monotonic()
         error, refused = "", ""
         try:
-            await self._gateway.call_control(
-                party_id, "GetJobView", control_pb2.GetJobViewRequest(job_id=PROBE_JOB_ID), timeout=timeout_s
+            await self._gateway.get_job_view(
+                party_id, control_pb2.GetJobViewRequest(job_id=PROBE_JOB_ID), deadline_s=timeout_s
             )
         except FateGrpcError as exc:
             if exc.code in UNREACHABLE:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import grpc
 
 from fate_grpc.client.v1 import client_pb2, jobs_pb2
 from fate_grpc.common.v1 import common_pb2
@@ -33,7 +32,6 @@ from fate_grpc.services.edge import stream_edge, unary_edge
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import JobRecord
 from fate_grpc.wire.convert import job_status_to_proto, now_ms, task_view
-from fate_grpc.wire.rpc_errors import error_from_rpc
 
 LOG_LINES_PER_MESSAGE = 200
 MAX_LIST = 1000
@@ -89,15 +87,9 @@ class ClientJobRpcs:
                 yield client_pb2.WatchJobResponse(job=view)
             return
         # Relay the scheduler's stream: one live view wherever the user asks.
-        address = self._gateway.address_of(job.scheduler_party_id)
-        stream = self._gateway.control(job.scheduler_party_id).WatchJob(
-            control_pb2.WatchJobRequest(job_id=job.job_id), metadata=self._gateway.metadata()
-        )
-        try:
-            async for answer in stream:
-                yield client_pb2.WatchJobResponse(job=answer.job)
-        except grpc.RpcError as exc:
-            raise error_from_rpc(exc, party_id=job.scheduler_party_id, address=address) from None
+        request = control_pb2.WatchJobRequest(job_id=job.job_id)
+        async for answer in self._gateway.watch_job(job.scheduler_party_id, request):
+            yield client_pb2.WatchJobResponse(job=answer.job)
 
     @unary_edge
     async def RerunJob(self, request: Any, context: Any) -> client_pb2.RerunJobResponse:
@@ -108,11 +100,10 @@ class ClientJobRpcs:
             return client_pb2.RerunJobResponse(
                 job_id=job.job_id, status=job_status_to_proto(status), tasks=tasks
             )
-        answer = await self._gateway.call_control(
+        answer = await self._gateway.request_rerun_job(
             job.scheduler_party_id,
-            "RequestRerunJob",
             control_pb2.RequestRerunJobRequest(job_id=job.job_id, requester_party_id=self._party_id),
-            timeout=self._submit_timeout,
+            deadline_s=self._submit_timeout,
         )
         return client_pb2.RerunJobResponse(job_id=job.job_id, status=answer.status, tasks=answer.tasks)
 
@@ -123,11 +114,10 @@ class ClientJobRpcs:
         if job.is_scheduler:
             cleaned = await self._scheduler.clean_job(job.job_id)
         else:
-            answer = await self._gateway.call_control(
+            answer = await self._gateway.request_clean_job(
                 job.scheduler_party_id,
-                "RequestCleanJob",
                 control_pb2.RequestCleanJobRequest(job_id=job.job_id, requester_party_id=self._party_id),
-                timeout=self._submit_timeout,
+                deadline_s=self._submit_timeout,
             )
             cleaned = list(answer.cleaned_party_ids)
         return client_pb2.CleanJobResponse(job_id=job.job_id, cleaned_party_ids=cleaned)
@@ -250,11 +240,10 @@ class ClientJobRpcs:
             if job.is_scheduler:
                 status = job_status_to_proto(await self._scheduler.stop_job(job.job_id, self._party_id))
             else:
-                answer = await self._gateway.call_control(
+                answer = await self._gateway.request_stop_job(
                     job.scheduler_party_id,
-                    "RequestStopJob",
                     control_pb2.RequestStopJobRequest(job_id=job.job_id, requester_party_id=self._party_id),
-                    timeout=self._submit_timeout,
+                    deadline_s=self._submit_timeout,
                 )
                 status = answer.status
         except FateGrpcError as exc:

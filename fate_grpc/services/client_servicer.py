@@ -142,9 +142,7 @@ class ClientServicer(
             initiator_party_id=self._party_id,
             user_name=_submitter(user, request.user_name),
         )
-        answer = await self._gateway.call_control(
-            scheduler, "ForwardSubmit", forward, timeout=self._submit_timeout
-        )
+        answer = await self._gateway.forward_submit(scheduler, forward, deadline_s=self._submit_timeout)
         return client_pb2.SubmitJobResponse(
             job_id=answer.job_id,
             scheduler_party_id=scheduler,
@@ -161,11 +159,10 @@ class ClientServicer(
             assert view is not None
             return view, ""
         try:
-            answer = await self._gateway.call_control(
+            answer = await self._gateway.get_job_view(
                 job.scheduler_party_id,
-                "GetJobView",
                 control_pb2.GetJobViewRequest(job_id=job_id, all_attempts=all_attempts),
-                timeout=self._rpc_timeout,
+                deadline_s=self._rpc_timeout,
             )
         except FateGrpcError as exc:
             local = await self._views.local_view(job_id, all_attempts=all_attempts)
@@ -217,11 +214,10 @@ class ClientServicer(
         if job.is_scheduler:
             status = await self._scheduler.stop_job(request.job_id, self._party_id)
             return client_pb2.StopJobResponse(job_id=request.job_id, status=job_status_to_proto(status))
-        answer = await self._gateway.call_control(
+        answer = await self._gateway.request_stop_job(
             job.scheduler_party_id,
-            "RequestStopJob",
             control_pb2.RequestStopJobRequest(job_id=request.job_id, requester_party_id=self._party_id),
-            timeout=self._submit_timeout,
+            deadline_s=self._submit_timeout,
         )
         return client_pb2.StopJobResponse(job_id=request.job_id, status=answer.status)
 

@@ -17,7 +17,6 @@ from fate_grpc.store.records import TaskKey
 from fate_grpc.transfer.mailbox import Mailbox, MailKey
 from fate_grpc.transfer.v1 import transfer_pb2
 from fate_grpc.wire.convert import metric_from_proto, model_to_proto, table_to_proto, task_status_from_proto
-from fate_grpc.wire.rpc_errors import error_from_rpc
 from fate_grpc.worker.v1 import worker_pb2, worker_pb2_grpc
 
 TOKEN_METADATA_KEY = "x-fate-grpc-task-token"
@@ -107,14 +106,9 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
             async for chunk in chunks:
                 yield transfer_pb2.PushObjectRequest(chunk=chunk)
 
-        address = self._gateway.address_of(mail.destination_party_id)
-        stub = self._gateway.transfer(mail.destination_party_id)
-        try:
-            answer = await stub.PushObject(
-                requests(), timeout=self._transfer_timeout, metadata=self._gateway.metadata()
-            )
-        except grpc.RpcError as exc:
-            raise error_from_rpc(exc, party_id=mail.destination_party_id, address=address) from None
+        answer = await self._gateway.push_object(
+            mail.destination_party_id, requests(), deadline_s=self._transfer_timeout
+        )
         return bool(answer.stored)
 
     @stream_edge

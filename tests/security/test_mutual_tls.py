@@ -156,7 +156,7 @@ async def test_a_server_must_prove_it_is_the_party_called(tmp_path: Path) -> Non
         # A route that points the guest at the host's address: the host cannot pass as party 9998.
         fed.nodes[GUEST].gateway.set_route("9998", fed.address(HOST))
         with pytest.raises(Exception) as caught:
-            await fed.nodes[GUEST].gateway.call_control(
-                "9998", "CheckJob", control_pb2.CheckJobRequest(job_id="j1"), timeout=5
+            await fed.nodes[GUEST].gateway.check_job(
+                "9998", control_pb2.CheckJobRequest(job_id="j1"), deadline_s=5
             )
         assert getattr(caught.value, "code", None) is ErrorCode.PARTY_UNAVAILABLE
