@@ -12,6 +12,7 @@ from pathlib import Path
 import anyio
 import click
 
+from fate_grpc.common.background import LoopCrashed, crashed_loop
 from fate_grpc.errors import FateGrpcError
 
 
@@ -43,10 +44,16 @@ async def run_node(conf: Path) -> None:
                 stop.set()
                 return
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(on_signals)
-        await serve(config, stop=stop)
-        group.cancel_scope.cancel()
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(on_signals)
+            await serve(config, stop=stop)
+            group.cancel_scope.cancel()
+    except BaseExceptionGroup as errors:
+        crashed = crashed_loop(errors)
+        if crashed is None:
+            raise
+        raise crashed from crashed.__cause__
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,6 +72,10 @@ def node(conf: str) -> None:
         sys.exit(exc.exit_code)
     except OSError as exc:
         click.echo(json.dumps({"code": 1, "message": f"cannot start the node: {exc}"}), err=True)
+        sys.exit(1)
+    except LoopCrashed as exc:
+        # the traceback is in the node's log; the operator sees which loop and that the node stopped
+        click.echo(json.dumps({"code": 1, "message": f"{exc}: the node stopped"}), err=True)
         sys.exit(1)
 
 

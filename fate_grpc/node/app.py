@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from anyio.abc import TaskGroup
 
 from fate_grpc.client.v1 import client_pb2
 from fate_grpc.common.addresses import is_loopback_address, split_address
+from fate_grpc.common.background import Background, crashed_loop
 from fate_grpc.components.providers import ProviderRef, ProviderRegistry
 from fate_grpc.control.v1 import control_pb2
 from fate_grpc.data.outputs import OutputQueries
@@ -103,7 +105,8 @@ class Node:
             chunk_bytes=cfg.limits.chunk_bytes,
         )
         self.dags = DagCache(self.store, self.catalog)
-        self._task_group: TaskGroup | None = None
+        # Every coroutine the node's parts start runs in the node's task group, through this.
+        self.background = Background()
         self._servers: list[grpc.aio.Server] = []
         self._stopped = asyncio.Event()
         self._shutdown_done = False
@@ -123,6 +126,7 @@ class Node:
             on_exit=self._on_task_exit,
             fork_server=cfg.fork_server,
             fork_server_log=self.paths.logs_dir / "fork-server.log",
+            background=self.background,
         )
         self.warehouse = ModelWarehouse(store=self.store, paths=self.paths, party_id=cfg.party_id)
         self.outputs = OutputQueries(
@@ -193,17 +197,14 @@ class Node:
     # -- background work -------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run a coroutine in the node's task group; its failure is logged, never fatal to the node."""
-        if self._task_group is None:
-            coro.close()
-            raise RuntimeError("node is not started")
-        self._task_group.start_soon(_guarded, coro)
+        self.background.spawn(coro)
 
     async def _on_task_exit(self, key: Any, code: int, stopped: bool) -> None:
         await self.runtime.on_process_exit(key, code, stopped)
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self, task_group: TaskGroup) -> None:
-        self._task_group = task_group
+        self.background.attach(task_group)
         self.paths.ensure()
         await self.store.open()
         await self._load_providers()
@@ -214,14 +215,14 @@ class Node:
         if self.config.party_id not in self.gateway.routes():
             self.gateway.set_route(self.config.party_id, _dialable(self.addresses.peer))
         self.supervisor.set_worker_address(self.addresses.worker)
-        self.spawn(self.supervisor.start_fork_server())
+        self.background.spawn(self.supervisor.start_fork_server(), name="fork server start")
         if unfinished:
             self.spawn(self.scheduler.fail_after_restart(unfinished))
         # Jobs this party takes part in may have ended while it was away.
         self.spawn(_discard(self.participant.catch_up_with_schedulers()))
-        task_group.start_soon(self._sweep_loop)
+        self.background.run_loop("scheduler sweep", self._sweep_loop)
         # Messages to other parties not yet acknowledged when the node went down are sent on.
-        task_group.start_soon(self.outbox.run, self._stopped)
+        self.background.run_loop("outbox", functools.partial(self.outbox.run, self._stopped))
         log.info(
             "party %s node serving peers on %s, users on %s",
             self.config.party_id,
@@ -411,16 +412,26 @@ def _dialable(address: str) -> str:
 async def serve(
     config: NodeConfig, *, ready: anyio.Event | None = None, stop: anyio.Event | None = None
 ) -> None:
-    """Run a node until `stop` is set (or the surrounding scope is cancelled), then shut down in order."""
+    """Run a node until `stop` is set (or the surrounding scope is cancelled), then shut down in order.
+
+    Raises:
+        LoopCrashed: one of the node's long-lived loops raised (the node shut down first).
+    """
     stop = stop or anyio.Event()
-    async with anyio.create_task_group() as task_group:
-        node = Node(config)
-        try:
-            await node.start(task_group)
-            if ready is not None:
-                ready.set()
-            await stop.wait()
-        finally:
-            with anyio.CancelScope(shield=True):
-                await node.shutdown()
-            task_group.cancel_scope.cancel()
+    try:
+        async with anyio.create_task_group() as task_group:
+            node = Node(config)
+            try:
+                await node.start(task_group)
+                if ready is not None:
+                    ready.set()
+                await stop.wait()
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await node.shutdown()
+                task_group.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        crashed = crashed_loop(group)
+        if crashed is None:
+            raise
+        raise crashed from crashed.__cause__

@@ -18,6 +18,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import anyio
+
+from fate_grpc.common.background import Background, Work
 from fate_grpc.store.records import TaskKey
 
 log = logging.getLogger("fate_grpc.supervisor")
@@ -50,12 +53,19 @@ class RunningTask:
 class ForkServer:
     """The node's fork server process and its line protocol (see fate_grpc.runner.zygote)."""
 
-    def __init__(self, python: str, log_path: Path | None, on_exit: Callable[[int, int], None]) -> None:
+    def __init__(
+        self,
+        python: str,
+        log_path: Path | None,
+        on_exit: Callable[[int, int], None],
+        background: Background,
+    ) -> None:
         self._python = python
         self._log_path = log_path
         self._on_exit = on_exit
+        self._background = background
         self._process: asyncio.subprocess.Process | None = None
-        self._reader: asyncio.Task[None] | None = None
+        self._reader: Work | None = None
         self._spawned: dict[int, asyncio.Future[int]] = {}
         self._next_id = 0
         self.pids: set[int] = set()
@@ -92,7 +102,7 @@ class ForkServer:
             log.warning("the task fork server did not become ready; tasks start as fresh interpreters")
             await self.close()
             return False
-        self._reader = asyncio.create_task(self._read(), name="fork-server-reader")
+        self._reader = self._background.run_loop("fork server reader", self._read)
         return True
 
     async def _read(self) -> None:
@@ -144,6 +154,14 @@ class ForkServer:
             self._reader = None
 
 
+@dataclass
+class ForkServerStart:
+    """A start of the fork server under way in the background, and what a task start may wait on."""
+
+    outcome: asyncio.Future[None]
+    work: Work | None = None
+
+
 class TaskSupervisor:
     """Owns every task process of the node. `on_exit` is awaited when a process ends."""
 
@@ -155,19 +173,21 @@ class TaskSupervisor:
         kill_grace_s: float = 3.0,
         fork_server: bool = True,
         fork_server_log: Path | None = None,
+        background: Background,
     ) -> None:
         self._python = python or sys.executable
         self._on_exit = on_exit
         self._grace = kill_grace_s
         self._use_fork_server = fork_server
-        self._fork_server = ForkServer(self._python, fork_server_log, self._child_exited)
+        self._background = background
+        self._fork_server = ForkServer(self._python, fork_server_log, self._child_exited, background)
         self._by_token: dict[str, RunningTask] = {}
         self._by_key: dict[TaskKey, RunningTask] = {}
         self._by_pid: dict[int, RunningTask] = {}
-        self._background: set[asyncio.Task[None]] = set()
+        self._exit_watches: set[Work] = set()
         self._worker_address = ""
         self._starting = asyncio.Lock()
-        self._fork_server_start: asyncio.Task[None] | None = None
+        self._fork_server_start: ForkServerStart | None = None
 
     def set_worker_address(self, address: str) -> None:
         self._worker_address = address
@@ -182,14 +202,26 @@ class TaskSupervisor:
                 if not self._fork_server.alive:
                     await self._fork_server.start(self._base_env())
 
-    def _fork_server_starting(self) -> asyncio.Task[None]:
+    def _fork_server_starting(self) -> asyncio.Future[None]:
         """The start of the fork server, begun now unless it is under way or the server runs."""
-        task = self._fork_server_start
-        if task is None or (task.done() and not self._fork_server.alive):
-            task = self._fork_server_start = asyncio.create_task(
-                self.start_fork_server(), name="fork-server-start"
-            )
-        return task
+        start = self._fork_server_start
+        if start is None or (start.outcome.done() and not self._fork_server.alive):
+            start = self._fork_server_start = ForkServerStart(asyncio.get_running_loop().create_future())
+            start.work = self._background.spawn(self._start_into(start.outcome), name="fork server start")
+        return start.outcome
+
+    async def _start_into(self, outcome: asyncio.Future[None]) -> None:
+        try:
+            await self.start_fork_server()
+        except asyncio.CancelledError:
+            outcome.cancel()
+            raise
+        except Exception as exc:
+            # whoever waits for the start learns of the failure; the log gets it too
+            outcome.set_exception(exc)
+            raise
+        if not outcome.done():
+            outcome.set_result(None)
 
     def _base_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -221,7 +253,7 @@ class TaskSupervisor:
             self._forget(running)
             raise
         self._by_pid[running.pid] = running
-        self._track(asyncio.create_task(self._wait(running), name=f"wait-{key.task_name}"))
+        self._track(self._background.spawn(self._wait(running), name=f"exit watch of task {key}"))
         return running.pid
 
     async def _spawn(self, running: RunningTask) -> int:
@@ -258,7 +290,7 @@ class TaskSupervisor:
             if not running.exited.done():
                 running.exited.set_result(code)
 
-        self._track(asyncio.create_task(reap(), name="reap-task"))
+        self._track(self._background.spawn(reap(), name=f"reaper of task {running.key}"))
         return process.pid
 
     def _child_exited(self, pid: int, code: int) -> None:
@@ -277,9 +309,9 @@ class TaskSupervisor:
         except Exception:
             log.exception("exit handling of task %s failed", running.key)
 
-    def _track(self, task: asyncio.Task[None]) -> None:
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+    def _track(self, work: Work) -> None:
+        self._exit_watches = {w for w in self._exit_watches if not w.done}
+        self._exit_watches.add(work)
 
     def _forget(self, running: RunningTask) -> None:
         self._by_token.pop(running.token, None)
@@ -311,13 +343,13 @@ class TaskSupervisor:
     async def stop_all(self) -> None:
         await asyncio.gather(*(self.stop(k) for k in list(self._by_key)))
         starting, self._fork_server_start = self._fork_server_start, None
-        if starting is not None and not starting.done():
-            starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await starting
+        if starting is not None and starting.work is not None and not starting.work.done:
+            starting.work.cancel()
+            await starting.work.wait()
         await self._fork_server.close()
-        if self._background:
-            await asyncio.wait(list(self._background), timeout=self._grace)
+        with anyio.move_on_after(self._grace):
+            for watch in list(self._exit_watches):
+                await watch.wait()
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
