@@ -96,9 +96,22 @@ async function showJobs() {
 }
 
 // -- job page --------------------------------------------------------------------------------------
+const NODE_SIZE = [150, 44];
+const COLUMN_PIXELS = 200;
+const ROW_PIXELS = 80;
+
 function drawDag(dag, states) {
-  const chart = window.board.dag || echarts.init($("dag"));
+  const holder = $("dag");
+  // Wide or tall DAGs get room (the section scrolls) rather than overlapping nodes.
+  const columns = Math.max(0, ...dag.nodes.map((n) => n.column)) + 1;
+  const perColumn = {};
+  for (const node of dag.nodes) perColumn[node.column] = (perColumn[node.column] || 0) + 1;
+  const rows = Math.max(1, ...Object.values(perColumn));
+  holder.style.minWidth = `${columns * COLUMN_PIXELS + 100}px`;
+  holder.style.height = `${Math.max(320, rows * ROW_PIXELS + 120)}px`;
+  const chart = window.board.dag || echarts.init(holder);
   window.board.dag = chart;
+  chart.resize();
   const nodes = dag.nodes.map((node) => {
     const state = states[node.name] || node.state;
     return {
@@ -107,22 +120,49 @@ function drawDag(dag, states) {
       label: { formatter: `${node.name}\n${node.component}` },
     };
   });
+  const series = {
+    type: "graph", layout: "none", symbol: "roundRect", symbolSize: NODE_SIZE,
+    label: { show: true, color: "#fff", lineHeight: 16 }, edgeSymbol: ["none", "arrow"], edgeSymbolSize: 9,
+    lineStyle: { color: "#6b7280", width: 1.5 }, data: nodes, links: [],
+  };
   chart.setOption({
     animation: false,
-    tooltip: { formatter: (p) => (p.dataType === "node" ? `${p.name}: ${p.value}` : p.data.label || "") },
-    series: [{
-      type: "graph", layout: "none", roam: true, symbol: "roundRect", symbolSize: [150, 44],
-      label: { show: true, color: "#fff", lineHeight: 16 }, edgeSymbol: ["none", "arrow"], edgeSymbolSize: 9,
-      lineStyle: { color: "#6b7280", width: 1.5 },
-      data: nodes, links: dag.edges.map((e) => ({ source: e.source, target: e.target, label: e.label })),
-    }],
+    tooltip: { formatter: (p) => (p.dataType === "node" ? `${p.name}: ${p.value}` : p.data.value || "") },
+    series: [series],
   });
+  // Edges run between the nodes' borders (not their centres, where a node would hide the arrow):
+  // the drawn scale is known only once the nodes are placed.
+  chart.setOption({ series: [{ ...series, ...withPorts(chart, dag, nodes) }] });
   chart.off("click");
   chart.on("click", (p) => {
-    if (p.dataType === "node") location.hash = `#/job/${enc(currentJob.job.job_id)}/task/${enc(p.name)}`;
+    if (p.dataType === "node" && !p.name.startsWith("port:")) {
+      location.hash = `#/job/${enc(currentJob.job.job_id)}/task/${enc(p.name)}`;
+    }
   });
-  $("dag").dataset.states = JSON.stringify(states);
+  holder.dataset.states = JSON.stringify(states);
   window.board.states = states;
+}
+
+function withPorts(chart, dag, nodes) {
+  const byName = Object.fromEntries(dag.nodes.map((n) => [n.name, n]));
+  const edges = dag.edges.filter((e) => byName[e.source] && byName[e.target]);
+  const xs = [...new Set(dag.nodes.map((n) => n.x))].sort((a, b) => a - b);
+  if (xs.length < 2) return { data: nodes, links: [] };
+  const [left] = chart.convertToPixel({ seriesIndex: 0 }, [xs[0], 0]);
+  const [right] = chart.convertToPixel({ seriesIndex: 0 }, [xs[1], 0]);
+  const half = ((NODE_SIZE[0] / 2 + 1) * (xs[1] - xs[0])) / Math.abs(right - left);
+  const ports = new Map();
+  const port = (name, side) => {
+    const id = `port:${side}:${name}`;
+    const node = byName[name];
+    ports.set(id, {
+      name: id, x: node.x + (side === "out" ? half : -half), y: node.y,
+      symbolSize: 0, label: { show: false }, tooltip: { show: false },
+    });
+    return id;
+  };
+  const links = edges.map((e) => ({ source: port(e.source, "out"), target: port(e.target, "in"), value: e.label }));
+  return { data: [...nodes, ...ports.values()], links };
 }
 
 let currentJob = null;
