@@ -16,9 +16,8 @@ import grpc
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from fate_grpc.common.v1 import common_pb2
 from fate_grpc.errors import CATALOG, ErrorCode, FateGrpcError
-from fate_grpc.wire.rpc_errors import ERROR_METADATA_KEY
+from fate_grpc.wire.rpc_errors import error_from_trailer
 
 # How a gRPC status reads over HTTP (what a browser's script can tell apart).
 HTTP_STATUS: dict[grpc.StatusCode, int] = {
@@ -99,16 +98,10 @@ class InProcessContext:
 
 
 def _error_from(status: grpc.StatusCode, details: str, trailing: Sequence[tuple[str, Any]]) -> FateGrpcError:
-    """The servicer's error back from what it put on the wire: our detail if there, else the status."""
-    for key, value in trailing:
-        if key == ERROR_METADATA_KEY and isinstance(value, bytes):
-            detail = common_pb2.ErrorDetail()
-            detail.ParseFromString(value)
-            try:
-                code = ErrorCode(detail.code)
-            except ValueError:
-                code = ErrorCode.INTERNAL
-            return FateGrpcError(code, detail.message, hint=detail.hint, fields=dict(detail.fields))
+    """The servicer's error back from what it put on the wire: our rich status if there, else the status."""
+    error = error_from_trailer(trailing)
+    if error is not None:
+        return error
     by_status = [code for code, entry in CATALOG.items() if entry.status == status]
     return FateGrpcError(by_status[0] if by_status else ErrorCode.INTERNAL, details or "internal error")
 

@@ -1,6 +1,7 @@
-"""The one translator at the service edge: FateGrpcError -> gRPC status + code in trailing metadata.
+"""The one translator at the service edge: FateGrpcError -> gRPC status + the standard rich status.
 
-Clients map errors back with `fate_grpc.wire.rpc_errors.error_from_rpc`, by the code in the metadata.
+The rich status (`google.rpc.Status` in `grpc-status-details-bin`) carries our code, the field
+violations and the hint; clients map errors back with `fate_grpc.wire.rpc_errors.error_from_rpc`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 import grpc
 
 from fate_grpc.errors import FateGrpcError, bounded, internal
-from fate_grpc.wire.rpc_errors import ERROR_METADATA_KEY, MAX_PUBLIC_MESSAGE, error_detail
+from fate_grpc.wire.rpc_errors import MAX_PUBLIC_MESSAGE, status_trailer
 
 log = logging.getLogger("fate_grpc.rpc")
 
@@ -22,7 +23,7 @@ T = TypeVar("T")
 
 async def abort_with(context: grpc.aio.ServicerContext, error: FateGrpcError) -> None:
     error = bounded(error)  # an answer beyond gRPC's metadata limit would reach nobody
-    context.set_trailing_metadata(((ERROR_METADATA_KEY, error_detail(error).SerializeToString()),))
+    context.set_trailing_metadata(status_trailer(error))
     await context.abort(error.grpc_status, error.message[:MAX_PUBLIC_MESSAGE])
 
 

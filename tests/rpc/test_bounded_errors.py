@@ -26,7 +26,7 @@ from fate_grpc.errors import (
 from fate_grpc.node.config import Limits, config_from_mapping
 from fate_grpc.participant.task_runtime import _step
 from fate_grpc.store.records import TaskKey
-from fate_grpc.wire.rpc_errors import ERROR_METADATA_KEY, error_detail
+from fate_grpc.wire.rpc_errors import STATUS_DETAILS_KEY, rich_status
 from tests.lifecycle.dags import dag, task
 from tests.rpc.helpers import assert_no_job_anywhere, assert_serving, dump, psi_dag, rpc_error
 from tests.support.nodes import federation
@@ -226,10 +226,10 @@ async def test_documents_beyond_the_loader_bounds_get_an_invalid_dag_answer(
 
 
 def wire_size(error: FateGrpcError) -> int:
-    """Bytes of the metadata the edge sends for `error` (status message + base64 detail)."""
+    """Bytes of the metadata the edge sends for `error` (status message + base64 rich status)."""
     sent = bounded(error)
-    detail = error_detail(sent).SerializeToString()
-    return len(quote(sent.message, safe="")) + (len(detail) + 2) // 3 * 4 + len(ERROR_METADATA_KEY)
+    detail = rich_status(sent).SerializeToString()
+    return len(quote(sent.message, safe="")) + (len(detail) + 2) // 3 * 4 + len(STATUS_DETAILS_KEY)
 
 
 def test_a_worst_case_error_of_cjk_text_fits_the_metadata_limit() -> None:
