@@ -1,4 +1,4 @@
-"""Regenerate the committed Python code from protos/ (python, grpc and .pyi stubs).
+"""Regenerate the committed Python code from protos/: python, grpc and typed stubs (mypy-protobuf).
 
 Usage: python scripts/gen_protos.py [--out DIR]
 With --out, writes into DIR instead of the source tree (used by the staleness test).
@@ -18,6 +18,19 @@ def proto_files() -> list[Path]:
     return sorted(PROTO_ROOT.rglob("*.proto"))
 
 
+def plugins() -> list[str]:
+    """mypy-protobuf's protoc plugins, found next to this interpreter (a venv need not be on PATH)."""
+    found = []
+    for name in ("protoc-gen-mypy", "protoc-gen-mypy_grpc"):
+        script = Path(sys.executable).parent / name
+        if not script.exists():
+            raise SystemExit(
+                f"{name} not found next to {sys.executable}: install the dev extra (mypy-protobuf)"
+            )
+        found.append(f"--plugin={name}={script}")
+    return found
+
+
 def generate(out_dir: Path) -> None:
     import grpc_tools
     from grpc_tools import protoc
@@ -28,9 +41,12 @@ def generate(out_dir: Path) -> None:
         "protoc",
         f"-I{PROTO_ROOT}",
         f"-I{include}",
+        *plugins(),
         f"--python_out={out_dir}",
-        f"--pyi_out={out_dir}",
+        f"--mypy_out={out_dir}",
         f"--grpc_python_out={out_dir}",
+        # Typed stubs of the service stubs and servicer bases, so servicers are checked against them.
+        f"--mypy_grpc_out={out_dir}",
         *[str(p.relative_to(PROTO_ROOT)) for p in proto_files()],
     ]
     code = protoc.main(args)

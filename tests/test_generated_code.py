@@ -1,4 +1,5 @@
-"""The committed generated code must equal what scripts/gen_protos.py produces from protos/."""
+"""The committed generated code (messages, grpc stubs and their mypy-protobuf .pyi) must equal what
+scripts/gen_protos.py produces from protos/."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("grpc_tools") is None, reason="grpcio-tools (dev extra) missing")
+@pytest.mark.skipif(
+    importlib.util.find_spec("grpc_tools") is None or importlib.util.find_spec("mypy_protobuf") is None,
+    reason="grpcio-tools or mypy-protobuf (dev extra) missing",
+)
 def test_generated_code_is_fresh(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "gen_protos.py"), "--out", str(tmp_path)], check=True
@@ -22,6 +26,9 @@ def test_generated_code_is_fresh(tmp_path: Path) -> None:
     assert generated, "the generator produced nothing"
     committed = sorted(p.relative_to(ROOT) for p in (ROOT / "fate_grpc").rglob("*_pb2*.py*"))
     assert generated == committed, "generated files differ from the committed set"
+    # Typed stubs of messages and of services (stubs and servicer bases) are part of that set.
+    stubs = {p.name for p in generated if p.suffix == ".pyi"}
+    assert {"client_pb2.pyi", "client_pb2_grpc.pyi", "control_pb2_grpc.pyi"} <= stubs
     stale = [str(p) for p in generated if not filecmp.cmp(tmp_path / p, ROOT / p, shallow=False)]
     assert not stale, f"stale generated code (run python scripts/gen_protos.py): {stale}"
 

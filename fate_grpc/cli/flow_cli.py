@@ -262,10 +262,10 @@ def job_query(
     def action() -> None:
         with settings.client() as client:
             if not job_id:
-                answer = client.list_jobs(
+                listed = client.list_jobs(
                     status=status or "", party_id=party_id or "", role=role or "", limit=1000
                 )
-                success([row for view in answer.jobs for row in job_list_rows(view) if keep(row)])
+                success([row for view in listed.jobs for row in job_list_rows(view) if keep(row)])
                 return
             answer = client.query_job(job_id)
         rows = [row for row in job_rows(answer.job) if keep(row)]

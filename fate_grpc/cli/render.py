@@ -14,11 +14,17 @@ from fate_grpc.wire.convert import python_from_value
 
 
 def job_status_name(value: int) -> str:
-    return common_pb2.JobStatus.Name(value).removeprefix("JOB_STATUS_").lower()
+    return (
+        common_pb2.JobStatus.Name(common_pb2.JobStatus.ValueType(value)).removeprefix("JOB_STATUS_").lower()
+    )
 
 
 def task_status_name(value: int) -> str:
-    return common_pb2.TaskStatus.Name(value).removeprefix("TASK_STATUS_").lower()
+    return (
+        common_pb2.TaskStatus.Name(common_pb2.TaskStatus.ValueType(value))
+        .removeprefix("TASK_STATUS_")
+        .lower()
+    )
 
 
 def epoch_ms(ms: int) -> int | None:

@@ -55,7 +55,7 @@ def die_with_parent(parent_pid: int) -> None:
 def _report(
     stub: worker_pb2_grpc.WorkerServiceStub,
     metadata: tuple,
-    status: common_pb2.TaskStatus,
+    status: common_pb2.TaskStatus.ValueType,
     error: str = "",
     trace: str = "",
 ) -> None:

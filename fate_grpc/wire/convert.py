@@ -13,23 +13,31 @@ from fate_grpc.errors import invalid_argument
 from fate_grpc.store.records import MetricRecord, ModelRecord, ScheduleTaskRecord, TableRecord, TaskRecord
 
 
-def task_status_to_proto(status: TaskStatus) -> common_pb2.TaskStatus:
-    return cast(common_pb2.TaskStatus, common_pb2.TaskStatus.Value(f"TASK_STATUS_{status.name}"))
+def task_status_to_proto(status: TaskStatus) -> common_pb2.TaskStatus.ValueType:
+    return cast(common_pb2.TaskStatus.ValueType, common_pb2.TaskStatus.Value(f"TASK_STATUS_{status.name}"))
 
 
 def task_status_from_proto(value: int, field_path: str = "status") -> TaskStatus:
-    name = common_pb2.TaskStatus.Name(value) if value in common_pb2.TaskStatus.values() else ""
+    name = (
+        common_pb2.TaskStatus.Name(common_pb2.TaskStatus.ValueType(value))
+        if value in common_pb2.TaskStatus.values()
+        else ""
+    )
     if not name or name == "TASK_STATUS_UNSPECIFIED":
         raise invalid_argument(f"{field_path} must be a task status", field_path=field_path)
     return TaskStatus[name.removeprefix("TASK_STATUS_")]
 
 
-def job_status_to_proto(status: JobStatus) -> common_pb2.JobStatus:
-    return cast(common_pb2.JobStatus, common_pb2.JobStatus.Value(f"JOB_STATUS_{status.name}"))
+def job_status_to_proto(status: JobStatus) -> common_pb2.JobStatus.ValueType:
+    return cast(common_pb2.JobStatus.ValueType, common_pb2.JobStatus.Value(f"JOB_STATUS_{status.name}"))
 
 
 def job_status_from_proto(value: int, field_path: str = "status") -> JobStatus:
-    name = common_pb2.JobStatus.Name(value) if value in common_pb2.JobStatus.values() else ""
+    name = (
+        common_pb2.JobStatus.Name(common_pb2.JobStatus.ValueType(value))
+        if value in common_pb2.JobStatus.values()
+        else ""
+    )
     if not name or name == "JOB_STATUS_UNSPECIFIED":
         raise invalid_argument(f"{field_path} must be a job status", field_path=field_path)
     return JobStatus[name.removeprefix("JOB_STATUS_")]
