@@ -420,6 +420,7 @@ def load_json_conf(path: str) -> dict[str, Any]:
 from fate_grpc.cli import (  # noqa: E402, F401
     flow_admin,
     flow_apps,
+    flow_completion,
     flow_data,
     flow_jobs,
     flow_node,
