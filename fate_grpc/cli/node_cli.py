@@ -61,6 +61,18 @@ def cli() -> None:
     """fate-grpc node and local simulation."""
 
 
+@cli.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def provision(args: tuple[str, ...]) -> None:
+    """Write a federation's CA, party and user certificates and node confs (--help for the options)."""
+    from fate_grpc.security.provision_cli import main as provision_main
+
+    sys.exit(provision_main(list(args)))
+
+
 @cli.command()
 @click.option("--conf", required=True, type=click.Path(exists=True, dir_okay=False), help="Node conf YAML.")
 def node(conf: str) -> None:
