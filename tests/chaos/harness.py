@@ -52,7 +52,8 @@ T = TypeVar("T")
 
 
 def status_name(status: int) -> str:
-    return str(common_pb2.JobStatus.Name(status)).removeprefix("JOB_STATUS_").lower()
+    name = common_pb2.JobStatus.Name(common_pb2.JobStatus.ValueType(status))
+    return name.removeprefix("JOB_STATUS_").lower()
 
 
 def marked_processes(prefix: str) -> dict[int, str]:
