@@ -30,7 +30,30 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class ClientServiceStub:
-    """The user-facing service of one party's node."""
+    """The user-facing service of one party's node.
+
+    Authentication: a client token travels in the call metadata as `authorization: Bearer <token>`
+    (a token from `flow token create`; it is valid at the node of the party that made it only).
+    Alternatively a client certificate issued to one of the party's users (OU=client or admin) is
+    presented in the TLS handshake. A node in loopback simulation without TLS accepts calls without
+    either.
+
+    TLS: a node's certificate names it `party-<party id>.fate-grpc` (e.g. party-9999.fate-grpc), not
+    its host, so a client connecting by address sets the expected server name to that name (gRPC's
+    `grpc.ssl_target_name_override` channel option, Node's `grpc.ssl_target_name_override`, Go's
+    `ServerName`) and trusts the federation's CA (ca/ca.crt of `fate-grpc provision`'s output; each
+    party's trust.crt holds it). On a user port (`client_listen` with `client_auth.certificates:
+    none`, as `fate-grpc provision --user-port` writes it) no client certificate is asked for: token
+    users connect with the CA alone.
+
+    Errors: a failed call carries gRPC's standard rich status, a `google.rpc.Status` in the trailer
+    `grpc-status-details-bin`, with `google.rpc.ErrorInfo` (reason = our error name such as
+    INVALID_DAG, domain = "fate-grpc", metadata["code"] = our numeric code such as "1002", plus named
+    facts such as party_id and address), `google.rpc.BadRequest` (one field violation per problem:
+    field = the field path such as dag.tasks.psi_0.component_ref, description = the reason) and
+    `google.rpc.Help` (the hint, as a link's description). Map errors by metadata["code"], never by
+    the message text. See protos/README.md.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -138,7 +161,30 @@ class ClientServiceStub:
 
 @_typing.type_check_only
 class ClientServiceAsyncStub(ClientServiceStub):
-    """The user-facing service of one party's node."""
+    """The user-facing service of one party's node.
+
+    Authentication: a client token travels in the call metadata as `authorization: Bearer <token>`
+    (a token from `flow token create`; it is valid at the node of the party that made it only).
+    Alternatively a client certificate issued to one of the party's users (OU=client or admin) is
+    presented in the TLS handshake. A node in loopback simulation without TLS accepts calls without
+    either.
+
+    TLS: a node's certificate names it `party-<party id>.fate-grpc` (e.g. party-9999.fate-grpc), not
+    its host, so a client connecting by address sets the expected server name to that name (gRPC's
+    `grpc.ssl_target_name_override` channel option, Node's `grpc.ssl_target_name_override`, Go's
+    `ServerName`) and trusts the federation's CA (ca/ca.crt of `fate-grpc provision`'s output; each
+    party's trust.crt holds it). On a user port (`client_listen` with `client_auth.certificates:
+    none`, as `fate-grpc provision --user-port` writes it) no client certificate is asked for: token
+    users connect with the CA alone.
+
+    Errors: a failed call carries gRPC's standard rich status, a `google.rpc.Status` in the trailer
+    `grpc-status-details-bin`, with `google.rpc.ErrorInfo` (reason = our error name such as
+    INVALID_DAG, domain = "fate-grpc", metadata["code"] = our numeric code such as "1002", plus named
+    facts such as party_id and address), `google.rpc.BadRequest` (one field violation per problem:
+    field = the field path such as dag.tasks.psi_0.component_ref, description = the reason) and
+    `google.rpc.Help` (the hint, as a link's description). Map errors by metadata["code"], never by
+    the message text. See protos/README.md.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetNodeInfo: _aio.UnaryUnaryMultiCallable[_client_pb2.GetNodeInfoRequest, _client_pb2.GetNodeInfoResponse]  # type: ignore[assignment]
@@ -242,7 +288,30 @@ class ClientServiceAsyncStub(ClientServiceStub):
     """Write a table into a directory on the node's machine (flow data download-component)."""
 
 class ClientServiceServicer(metaclass=_abc_1.ABCMeta):
-    """The user-facing service of one party's node."""
+    """The user-facing service of one party's node.
+
+    Authentication: a client token travels in the call metadata as `authorization: Bearer <token>`
+    (a token from `flow token create`; it is valid at the node of the party that made it only).
+    Alternatively a client certificate issued to one of the party's users (OU=client or admin) is
+    presented in the TLS handshake. A node in loopback simulation without TLS accepts calls without
+    either.
+
+    TLS: a node's certificate names it `party-<party id>.fate-grpc` (e.g. party-9999.fate-grpc), not
+    its host, so a client connecting by address sets the expected server name to that name (gRPC's
+    `grpc.ssl_target_name_override` channel option, Node's `grpc.ssl_target_name_override`, Go's
+    `ServerName`) and trusts the federation's CA (ca/ca.crt of `fate-grpc provision`'s output; each
+    party's trust.crt holds it). On a user port (`client_listen` with `client_auth.certificates:
+    none`, as `fate-grpc provision --user-port` writes it) no client certificate is asked for: token
+    users connect with the CA alone.
+
+    Errors: a failed call carries gRPC's standard rich status, a `google.rpc.Status` in the trailer
+    `grpc-status-details-bin`, with `google.rpc.ErrorInfo` (reason = our error name such as
+    INVALID_DAG, domain = "fate-grpc", metadata["code"] = our numeric code such as "1002", plus named
+    facts such as party_id and address), `google.rpc.BadRequest` (one field violation per problem:
+    field = the field path such as dag.tasks.psi_0.component_ref, description = the reason) and
+    `google.rpc.Help` (the hint, as a link's description). Map errors by metadata["code"], never by
+    the message text. See protos/README.md.
+    """
 
     @_abc_1.abstractmethod
     def GetNodeInfo(

@@ -197,7 +197,11 @@ class OutputModel(_message.Message):
     @_builtins.property
     def info(self) -> _common_pb2.ModelInfo: ...
     @_builtins.property
-    def document(self) -> _struct_pb2.Value: ...
+    def document(self) -> _struct_pb2.Value:
+        """The model document in JSON's model (google.protobuf.Value; numbers are doubles, see
+        fate_grpc.common.v1.MetricPoint.metric for how to read it as plain JSON).
+        """
+
     def __init__(
         self,
         *,

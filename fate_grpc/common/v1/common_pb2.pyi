@@ -162,7 +162,10 @@ Global___Violation: _TypeAlias = Violation  # noqa: Y015
 
 @_typing.final
 class ErrorDetail(_message.Message):
-    """Machine-readable detail of an error, sent in trailing metadata "x-fate-grpc-error-bin"."""
+    """Machine-readable detail of an error. Nodes no longer send it: errors travel as the standard
+    google.rpc.Status in "grpc-status-details-bin" (see fate_grpc.client.v1.ClientService). Kept so
+    that the message and its field numbers stay reserved for older readers.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -547,7 +550,15 @@ class MetricPoint(_message.Message):
     timestamp: _builtins.float
     """Seconds since the epoch when the component reported it."""
     @_builtins.property
-    def metric(self) -> _struct_pb2.Value: ...
+    def metric(self) -> _struct_pb2.Value:
+        """The value as the component reported it, in JSON's model (google.protobuf.Value): JSON null,
+        true/false, numbers (always doubles: an integer beyond 2^53 loses precision, and a whole number
+        such as 3 arrives as 3.0; read it back as an integer where the metric is a count), strings,
+        lists and objects with string keys. Generated clients see the wrapper ({"kind": "number_value",
+        "number_value": 0.5}); a JSON conversion of the message (Python's json_format.MessageToDict,
+        Go's protojson) gives the plain value.
+        """
+
     def __init__(
         self,
         *,
@@ -713,6 +724,11 @@ class TypedValue(_message.Message):
     """One value of a DAG's parameters or conf, typed exactly as the DAG wrote it. Unlike
     google.protobuf.Struct it keeps int apart from float (and from bool), integers beyond 2^53, and
     mappings whose keys are not strings (e.g. sample's `frac: {0: 0.5, 1: 0.8}`).
+
+    YAML/JSON -> TypedValue: null -> null_value; true/false -> bool_value; an integer that fits in a
+    signed 64-bit integer -> int_value, a larger one -> big_int_value (decimal text); any other
+    number (.inf, -.inf, .nan, -0.0 included) -> float_value; a string -> string_value; a sequence
+    -> list_value (in order); a mapping -> map_value (entries in order; keys are scalars).
     """
 
     DESCRIPTOR: _descriptor.Descriptor

@@ -27,6 +27,10 @@ if _version_not_supported:
 
 class ControlServiceStub:
     """Served by every node; called by the scheduler party and by initiators.
+
+    Callers are other parties' nodes, authenticated by mutual TLS with their node certificates
+    (OU=node, CN=<party id>); a node's certificate names it `party-<party id>.fate-grpc`. Errors
+    carry the standard rich status described on fate_grpc.client.v1.ClientService.
     """
 
     def __init__(self, channel):
@@ -129,6 +133,10 @@ class ControlServiceStub:
 
 class ControlServiceServicer:
     """Served by every node; called by the scheduler party and by initiators.
+
+    Callers are other parties' nodes, authenticated by mutual TLS with their node certificates
+    (OU=node, CN=<party id>); a node's certificate names it `party-<party id>.fate-grpc`. Errors
+    carry the standard rich status described on fate_grpc.client.v1.ClientService.
     """
 
     def ForwardSubmit(self, request, context):
@@ -360,6 +368,10 @@ def add_ControlServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class ControlService:
     """Served by every node; called by the scheduler party and by initiators.
+
+    Callers are other parties' nodes, authenticated by mutual TLS with their node certificates
+    (OU=node, CN=<party id>); a node's certificate names it `party-<party id>.fate-grpc`. Errors
+    carry the standard rich status described on fate_grpc.client.v1.ClientService.
     """
 
     @staticmethod

@@ -27,7 +27,12 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class ControlServiceStub:
-    """Served by every node; called by the scheduler party and by initiators."""
+    """Served by every node; called by the scheduler party and by initiators.
+
+    Callers are other parties' nodes, authenticated by mutual TLS with their node certificates
+    (OU=node, CN=<party id>); a node's certificate names it `party-<party id>.fate-grpc`. Errors
+    carry the standard rich status described on fate_grpc.client.v1.ClientService.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -72,7 +77,12 @@ class ControlServiceStub:
 
 @_typing.type_check_only
 class ControlServiceAsyncStub(ControlServiceStub):
-    """Served by every node; called by the scheduler party and by initiators."""
+    """Served by every node; called by the scheduler party and by initiators.
+
+    Callers are other parties' nodes, authenticated by mutual TLS with their node certificates
+    (OU=node, CN=<party id>); a node's certificate names it `party-<party id>.fate-grpc`. Errors
+    carry the standard rich status described on fate_grpc.client.v1.ClientService.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ForwardSubmit: _aio.UnaryUnaryMultiCallable[_control_pb2.ForwardSubmitRequest, _control_pb2.ForwardSubmitResponse]  # type: ignore[assignment]
@@ -113,7 +123,12 @@ class ControlServiceAsyncStub(ControlServiceStub):
     """Scheduler -> party: remove a finished job's outputs and rows here."""
 
 class ControlServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Served by every node; called by the scheduler party and by initiators."""
+    """Served by every node; called by the scheduler party and by initiators.
+
+    Callers are other parties' nodes, authenticated by mutual TLS with their node certificates
+    (OU=node, CN=<party id>); a node's certificate names it `party-<party id>.fate-grpc`. Errors
+    carry the standard rich status described on fate_grpc.client.v1.ClientService.
+    """
 
     @_abc_1.abstractmethod
     def ForwardSubmit(

@@ -26,7 +26,9 @@ if _version_not_supported:
 
 
 class TransferServiceStub:
-    """Served by every node; called by the node of the sending party.
+    """Served by every node; called by the node of the sending party, authenticated by mutual TLS with
+    its node certificate (a node's certificate names it `party-<party id>.fate-grpc`). Errors carry
+    the standard rich status described on fate_grpc.client.v1.ClientService.
     """
 
     def __init__(self, channel):
@@ -43,7 +45,9 @@ class TransferServiceStub:
 
 
 class TransferServiceServicer:
-    """Served by every node; called by the node of the sending party.
+    """Served by every node; called by the node of the sending party, authenticated by mutual TLS with
+    its node certificate (a node's certificate names it `party-<party id>.fate-grpc`). Errors carry
+    the standard rich status described on fate_grpc.client.v1.ClientService.
     """
 
     def PushObject(self, request_iterator, context):
@@ -70,7 +74,9 @@ def add_TransferServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class TransferService:
-    """Served by every node; called by the node of the sending party.
+    """Served by every node; called by the node of the sending party, authenticated by mutual TLS with
+    its node certificate (a node's certificate names it `party-<party id>.fate-grpc`). Errors carry
+    the standard rich status described on fate_grpc.client.v1.ClientService.
     """
 
     @staticmethod

@@ -27,7 +27,10 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class TransferServiceStub:
-    """Served by every node; called by the node of the sending party."""
+    """Served by every node; called by the node of the sending party, authenticated by mutual TLS with
+    its node certificate (a node's certificate names it `party-<party id>.fate-grpc`). Errors carry
+    the standard rich status described on fate_grpc.client.v1.ClientService.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -38,14 +41,20 @@ class TransferServiceStub:
 
 @_typing.type_check_only
 class TransferServiceAsyncStub(TransferServiceStub):
-    """Served by every node; called by the node of the sending party."""
+    """Served by every node; called by the node of the sending party, authenticated by mutual TLS with
+    its node certificate (a node's certificate names it `party-<party id>.fate-grpc`). Errors carry
+    the standard rich status described on fate_grpc.client.v1.ClientService.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     PushObject: _aio.StreamUnaryMultiCallable[_transfer_pb2.PushObjectRequest, _transfer_pb2.PushObjectResponse]  # type: ignore[assignment]
     """Stream one object to the destination node: a header, then chunks of at most 1 MiB."""
 
 class TransferServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Served by every node; called by the node of the sending party."""
+    """Served by every node; called by the node of the sending party, authenticated by mutual TLS with
+    its node certificate (a node's certificate names it `party-<party id>.fate-grpc`). Errors carry
+    the standard rich status described on fate_grpc.client.v1.ClientService.
+    """
 
     @_abc_1.abstractmethod
     def PushObject(

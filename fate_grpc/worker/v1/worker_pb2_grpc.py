@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class WorkerServiceStub:
-    """Served by every node on loopback only, for the task processes it started.
+    """Served by every node on loopback only, for the task processes it started. Errors carry the
+    standard rich status described on fate_grpc.client.v1.ClientService.
     """
 
     def __init__(self, channel):
@@ -78,7 +79,8 @@ class WorkerServiceStub:
 
 
 class WorkerServiceServicer:
-    """Served by every node on loopback only, for the task processes it started.
+    """Served by every node on loopback only, for the task processes it started. Errors carry the
+    standard rich status described on fate_grpc.client.v1.ClientService.
     """
 
     def GetTaskSpec(self, request, context):
@@ -189,7 +191,8 @@ def add_WorkerServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class WorkerService:
-    """Served by every node on loopback only, for the task processes it started.
+    """Served by every node on loopback only, for the task processes it started. Errors carry the
+    standard rich status described on fate_grpc.client.v1.ClientService.
     """
 
     @staticmethod

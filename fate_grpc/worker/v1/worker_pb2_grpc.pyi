@@ -27,7 +27,9 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class WorkerServiceStub:
-    """Served by every node on loopback only, for the task processes it started."""
+    """Served by every node on loopback only, for the task processes it started. Errors carry the
+    standard rich status described on fate_grpc.client.v1.ClientService.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -52,7 +54,9 @@ class WorkerServiceStub:
 
 @_typing.type_check_only
 class WorkerServiceAsyncStub(WorkerServiceStub):
-    """Served by every node on loopback only, for the task processes it started."""
+    """Served by every node on loopback only, for the task processes it started. Errors carry the
+    standard rich status described on fate_grpc.client.v1.ClientService.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetTaskSpec: _aio.UnaryUnaryMultiCallable[_worker_pb2.GetTaskSpecRequest, _worker_pb2.GetTaskSpecResponse]  # type: ignore[assignment]
@@ -73,7 +77,9 @@ class WorkerServiceAsyncStub(WorkerServiceStub):
     """Save a model the task wrote into its output directory into this party's model warehouse."""
 
 class WorkerServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Served by every node on loopback only, for the task processes it started."""
+    """Served by every node on loopback only, for the task processes it started. Errors carry the
+    standard rich status described on fate_grpc.client.v1.ClientService.
+    """
 
     @_abc_1.abstractmethod
     def GetTaskSpec(
