@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+
+import grpc
 
 from fate_grpc.client.v1 import client_pb2, jobs_pb2
 from fate_grpc.components.providers import BUILTIN_NAME, Provider, ProviderRegistry, parse_provider
@@ -46,7 +47,9 @@ class ClientAdminRpcs:
     _party_id: str
 
     @unary_edge
-    async def CreateToken(self, request: Any, context: Any) -> client_pb2.CreateTokenResponse:
+    async def CreateToken(
+        self, request: client_pb2.CreateTokenRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.CreateTokenResponse:
         await self._auth.user(context, admin=True)
         check_name(request.name, "name")
         if not 0 <= request.expires_s <= MAX_TOKEN_LIFETIME_S:
@@ -63,7 +66,9 @@ class ClientAdminRpcs:
         )
 
     @unary_edge
-    async def ListTokens(self, request: Any, context: Any) -> client_pb2.ListTokensResponse:
+    async def ListTokens(
+        self, request: client_pb2.ListTokensRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.ListTokensResponse:
         await self._auth.user(context, admin=True)
         tokens = await self._store.list_tokens()
         return client_pb2.ListTokensResponse(
@@ -79,13 +84,17 @@ class ClientAdminRpcs:
         )
 
     @unary_edge
-    async def RevokeToken(self, request: Any, context: Any) -> client_pb2.RevokeTokenResponse:
+    async def RevokeToken(
+        self, request: client_pb2.RevokeTokenRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.RevokeTokenResponse:
         await self._auth.user(context, admin=True)
         check_name(request.name, "name")
         return client_pb2.RevokeTokenResponse(revoked=await self._store.delete_token(request.name))
 
     @unary_edge
-    async def GrantPermission(self, request: Any, context: Any) -> client_pb2.GrantPermissionResponse:
+    async def GrantPermission(
+        self, request: client_pb2.GrantPermissionRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.GrantPermissionResponse:
         await self._auth.user(context, admin=True)
         grant = GrantRequest(
             party_id=check_party_id(request.party_id),
@@ -97,7 +106,9 @@ class ClientAdminRpcs:
         return client_pb2.GrantPermissionResponse(grants=[_grant(g) for g in grants])
 
     @unary_edge
-    async def RevokePermission(self, request: Any, context: Any) -> client_pb2.RevokePermissionResponse:
+    async def RevokePermission(
+        self, request: client_pb2.RevokePermissionRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.RevokePermissionResponse:
         await self._auth.user(context, admin=True)
         party_id = check_party_id(request.party_id)
         if request.all:
@@ -113,7 +124,9 @@ class ClientAdminRpcs:
         return client_pb2.RevokePermissionResponse(removed=removed)
 
     @unary_edge
-    async def QueryPermission(self, request: Any, context: Any) -> client_pb2.QueryPermissionResponse:
+    async def QueryPermission(
+        self, request: client_pb2.QueryPermissionRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.QueryPermissionResponse:
         await self._auth.user(context)
         party_id = check_party_id(request.party_id) if request.party_id else None
         grants = await self._store.list_grants(party_id)
@@ -122,7 +135,9 @@ class ClientAdminRpcs:
         )
 
     @unary_edge
-    async def RegisterProvider(self, request: Any, context: Any) -> client_pb2.RegisterProviderResponse:
+    async def RegisterProvider(
+        self, request: client_pb2.RegisterProviderRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.RegisterProviderResponse:
         await self._auth.user(context, admin=True)
         info = request.provider
         ref = parse_provider(f"{info.name}:{info.version}@{info.device or 'local'}")
@@ -137,13 +152,17 @@ class ClientAdminRpcs:
         return client_pb2.RegisterProviderResponse(provider=_provider_info(provider))
 
     @unary_edge
-    async def QueryProvider(self, request: Any, context: Any) -> client_pb2.QueryProviderResponse:
+    async def QueryProvider(
+        self, request: client_pb2.QueryProviderRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.QueryProviderResponse:
         await self._auth.user(context)
         providers = [p for p in self._providers.describe() if not request.name or p.ref.name == request.name]
         return client_pb2.QueryProviderResponse(providers=[_provider_info(p) for p in providers])
 
     @unary_edge
-    async def DeleteProvider(self, request: Any, context: Any) -> client_pb2.DeleteProviderResponse:
+    async def DeleteProvider(
+        self, request: client_pb2.DeleteProviderRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.DeleteProviderResponse:
         await self._auth.user(context, admin=True)
         ref = parse_provider(f"{request.name}:{request.version}@{request.device or 'local'}")
         if ref.name == BUILTIN_NAME:
@@ -153,7 +172,9 @@ class ClientAdminRpcs:
         return client_pb2.DeleteProviderResponse(deleted=deleted)
 
     @unary_edge
-    async def CheckPartners(self, request: Any, context: Any) -> jobs_pb2.CheckPartnersResponse:
+    async def CheckPartners(
+        self, request: jobs_pb2.CheckPartnersRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_pb2.CheckPartnersResponse:
         await self._auth.user(context)
         if not 0 <= request.timeout_s <= MAX_PARTNER_CHECK_S:
             raise invalid_argument(

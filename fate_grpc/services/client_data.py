@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import AsyncIterator
 
+import grpc
 from google.protobuf import struct_pb2
 
 from fate_grpc.client.v1 import data_pb2
@@ -30,7 +31,9 @@ class ClientDataRpcs:
     _max_chunk: int
 
     @unary_edge
-    async def UploadData(self, request_iterator: Any, context: Any) -> data_pb2.UploadDataResponse:
+    async def UploadData(
+        self, request_iterator: AsyncIterator[data_pb2.UploadDataRequest], context: grpc.aio.ServicerContext
+    ) -> data_pb2.UploadDataResponse:
         await self._auth.user(context)
         header = await first_header(request_iterator)
         upload = upload_request(header)
@@ -41,7 +44,9 @@ class ClientDataRpcs:
         return data_pb2.UploadDataResponse(table=table_to_proto(table))
 
     @unary_edge
-    async def DisplayTable(self, request: Any, context: Any) -> data_pb2.DisplayTableResponse:
+    async def DisplayTable(
+        self, request: data_pb2.DisplayTableRequest, context: grpc.aio.ServicerContext
+    ) -> data_pb2.DisplayTableResponse:
         await self._auth.user(context)
         if request.limit < 0:
             raise invalid_argument("limit must be >= 0", field_path="limit")
@@ -52,7 +57,9 @@ class ClientDataRpcs:
         )
 
     @unary_edge
-    async def TransformTable(self, request: Any, context: Any) -> data_pb2.TransformTableResponse:
+    async def TransformTable(
+        self, request: data_pb2.TransformTableRequest, context: grpc.aio.ServicerContext
+    ) -> data_pb2.TransformTableResponse:
         await self._auth.user(context)
         table = await self._tables.transform(
             (request.source_namespace, request.source_name),
@@ -63,13 +70,17 @@ class ClientDataRpcs:
         return data_pb2.TransformTableResponse(table=table_to_proto(table))
 
     @unary_edge
-    async def BindTable(self, request: Any, context: Any) -> data_pb2.BindTableResponse:
+    async def BindTable(
+        self, request: data_pb2.BindTableRequest, context: grpc.aio.ServicerContext
+    ) -> data_pb2.BindTableResponse:
         await self._auth.user(context)
         table = await self._tables.bind(request.namespace, request.name, request.path)
         return data_pb2.BindTableResponse(table=table_to_proto(table))
 
     @unary_edge
-    async def SaveTableOnNode(self, request: Any, context: Any) -> data_pb2.SaveTableOnNodeResponse:
+    async def SaveTableOnNode(
+        self, request: data_pb2.SaveTableOnNodeRequest, context: grpc.aio.ServicerContext
+    ) -> data_pb2.SaveTableOnNodeResponse:
         await self._auth.user(context)
         file, count = await self._tables.save_on_node(request.namespace, request.name, request.path)
         return data_pb2.SaveTableOnNodeResponse(file=str(file), count=count)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import grpc
 
 from fate_grpc.client.v1 import client_pb2, jobs_pb2
 from fate_grpc.common.v1 import common_pb2
@@ -79,7 +80,9 @@ class ClientJobRpcs:
         )
 
     @stream_edge
-    async def WatchJob(self, request: Any, context: Any) -> AsyncIterator[client_pb2.WatchJobResponse]:
+    async def WatchJob(
+        self, request: client_pb2.WatchJobRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[client_pb2.WatchJobResponse]:
         await self._auth.user(context)
         job = await self._store.get_job(check_name(request.job_id, "job_id"))
         if job.is_scheduler:
@@ -87,12 +90,14 @@ class ClientJobRpcs:
                 yield client_pb2.WatchJobResponse(job=view)
             return
         # Relay the scheduler's stream: one live view wherever the user asks.
-        request = control_pb2.WatchJobRequest(job_id=job.job_id)
-        async for answer in self._gateway.watch_job(job.scheduler_party_id, request):
+        relayed = control_pb2.WatchJobRequest(job_id=job.job_id)
+        async for answer in self._gateway.watch_job(job.scheduler_party_id, relayed):
             yield client_pb2.WatchJobResponse(job=answer.job)
 
     @unary_edge
-    async def RerunJob(self, request: Any, context: Any) -> client_pb2.RerunJobResponse:
+    async def RerunJob(
+        self, request: client_pb2.RerunJobRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.RerunJobResponse:
         await self._auth.user(context)
         job = await self._store.get_job(check_name(request.job_id, "job_id"))
         if job.is_scheduler:
@@ -108,7 +113,9 @@ class ClientJobRpcs:
         return client_pb2.RerunJobResponse(job_id=job.job_id, status=answer.status, tasks=answer.tasks)
 
     @unary_edge
-    async def CleanJob(self, request: Any, context: Any) -> client_pb2.CleanJobResponse:
+    async def CleanJob(
+        self, request: client_pb2.CleanJobRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.CleanJobResponse:
         await self._auth.user(context)
         job = await self._store.get_job(check_name(request.job_id, "job_id"))
         if job.is_scheduler:
@@ -123,7 +130,9 @@ class ClientJobRpcs:
         return client_pb2.CleanJobResponse(job_id=job.job_id, cleaned_party_ids=cleaned)
 
     @unary_edge
-    async def ListJobs(self, request: Any, context: Any) -> client_pb2.ListJobsResponse:
+    async def ListJobs(
+        self, request: client_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.ListJobsResponse:
         await self._auth.user(context)
         statuses = [_job_status(request.status)] if request.status else []
         party = check_party_id(request.party_id) if request.party_id else ""
@@ -150,7 +159,9 @@ class ClientJobRpcs:
         return view
 
     @unary_edge
-    async def ListTasks(self, request: Any, context: Any) -> client_pb2.ListTasksResponse:
+    async def ListTasks(
+        self, request: client_pb2.ListTasksRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.ListTasksResponse:
         await self._auth.user(context)
         status = _task_status(request.status) if request.status else None
         role = _role(request.role) if request.role else ""
@@ -178,7 +189,9 @@ class ClientJobRpcs:
         return client_pb2.ListTasksResponse(tasks=views, count=count)
 
     @unary_edge
-    async def GetJobDependency(self, request: Any, context: Any) -> jobs_pb2.GetJobDependencyResponse:
+    async def GetJobDependency(
+        self, request: jobs_pb2.GetJobDependencyRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_pb2.GetJobDependencyResponse:
         await self._auth.user(context)
         job = await self._store.get_job(check_name(request.job_id, "job_id"))
         role, party_id = _role(request.role), check_party_id(request.party_id)
@@ -207,7 +220,9 @@ class ClientJobRpcs:
         )
 
     @unary_edge
-    async def AddJobNotes(self, request: Any, context: Any) -> jobs_pb2.AddJobNotesResponse:
+    async def AddJobNotes(
+        self, request: jobs_pb2.AddJobNotesRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_pb2.AddJobNotesResponse:
         await self._auth.user(context)
         job = await self._store.get_job(check_name(request.job_id, "job_id"))
         role, party_id = _role(request.role), check_party_id(request.party_id)
@@ -227,7 +242,9 @@ class ClientJobRpcs:
         return jobs_pb2.AddJobNotesResponse(job_id=job.job_id)
 
     @unary_edge
-    async def CleanQueue(self, request: Any, context: Any) -> jobs_pb2.CleanQueueResponse:
+    async def CleanQueue(
+        self, request: jobs_pb2.CleanQueueRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_pb2.CleanQueueResponse:
         await self._auth.user(context)
         waiting = await self._store.list_jobs(statuses=[JobStatus.WAITING], limit=MAX_LIST)
         jobs = list(await asyncio.gather(*(self._cancel_waiting(job) for job in waiting)))
@@ -253,7 +270,9 @@ class ClientJobRpcs:
         return jobs_pb2.CanceledJob(job_id=job.job_id, status=status)
 
     @stream_edge
-    async def GetJobLog(self, request: Any, context: Any) -> AsyncIterator[client_pb2.GetJobLogResponse]:
+    async def GetJobLog(
+        self, request: client_pb2.GetJobLogRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[client_pb2.GetJobLogResponse]:
         await self._auth.user(context)
         job = await self._store.get_job(check_name(request.job_id, "job_id"))
         sources = await anyio.to_thread.run_sync(self._log_sources, job.job_id, request)

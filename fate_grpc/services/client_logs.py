@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import anyio
+import grpc
 
 from fate_grpc.client.v1 import jobs_pb2
 from fate_grpc.data.paths import NodePaths
@@ -38,7 +39,9 @@ class ClientLogRpcs:
     _gateway: PartyGateway
 
     @unary_edge
-    async def QueryLog(self, request: Any, context: Any) -> jobs_pb2.QueryLogResponse:
+    async def QueryLog(
+        self, request: jobs_pb2.QueryLogRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_pb2.QueryLogResponse:
         await self._auth.user(context)
         query = await self._log_query(request.log)
         lines = await anyio.to_thread.run_sync(self._selected_lines, query)
@@ -56,7 +59,9 @@ class ClientLogRpcs:
         )
 
     @unary_edge
-    async def CountLog(self, request: Any, context: Any) -> jobs_pb2.CountLogResponse:
+    async def CountLog(
+        self, request: jobs_pb2.CountLogRequest, context: grpc.aio.ServicerContext
+    ) -> jobs_pb2.CountLogResponse:
         await self._auth.user(context)
         query = await self._log_query(request.log)
         lines = await anyio.to_thread.run_sync(self._selected_lines, query)
@@ -64,7 +69,7 @@ class ClientLogRpcs:
 
     @stream_edge
     async def DownloadJobLog(
-        self, request: Any, context: Any
+        self, request: jobs_pb2.DownloadJobLogRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[jobs_pb2.DownloadJobLogResponse]:
         await self._auth.user(context)
         job = await self._store.get_job(check_name(request.job_id, "job_id"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import anyio
+import grpc
 
 from fate_grpc.client.v1 import outputs_pb2
 from fate_grpc.common.v1 import common_pb2
@@ -48,7 +48,9 @@ class ClientOutputRpcs:
 
     # -- metrics ---------------------------------------------------------------------------------
     @unary_edge
-    async def QueryMetrics(self, request: Any, context: Any) -> outputs_pb2.QueryMetricsResponse:
+    async def QueryMetrics(
+        self, request: outputs_pb2.QueryMetricsRequest, context: grpc.aio.ServicerContext
+    ) -> outputs_pb2.QueryMetricsResponse:
         await self._auth.user(context)
         attempt, metrics = await self._outputs.metrics(_task_ref(request.task), list(request.names))
         return outputs_pb2.QueryMetricsResponse(
@@ -56,7 +58,9 @@ class ClientOutputRpcs:
         )
 
     @unary_edge
-    async def QueryMetricKeys(self, request: Any, context: Any) -> outputs_pb2.QueryMetricKeysResponse:
+    async def QueryMetricKeys(
+        self, request: outputs_pb2.QueryMetricKeysRequest, context: grpc.aio.ServicerContext
+    ) -> outputs_pb2.QueryMetricKeysResponse:
         await self._auth.user(context)
         _, metrics = await self._outputs.metrics(_task_ref(request.task))
         return outputs_pb2.QueryMetricKeysResponse(
@@ -64,14 +68,18 @@ class ClientOutputRpcs:
         )
 
     @unary_edge
-    async def DeleteMetrics(self, request: Any, context: Any) -> outputs_pb2.DeleteMetricsResponse:
+    async def DeleteMetrics(
+        self, request: outputs_pb2.DeleteMetricsRequest, context: grpc.aio.ServicerContext
+    ) -> outputs_pb2.DeleteMetricsResponse:
         await self._auth.user(context)
         deleted = await self._outputs.delete_metrics(_task_ref(request.task))
         return outputs_pb2.DeleteMetricsResponse(deleted=deleted)
 
     # -- output models ---------------------------------------------------------------------------
     @unary_edge
-    async def QueryOutputModels(self, request: Any, context: Any) -> outputs_pb2.QueryOutputModelsResponse:
+    async def QueryOutputModels(
+        self, request: outputs_pb2.QueryOutputModelsRequest, context: grpc.aio.ServicerContext
+    ) -> outputs_pb2.QueryOutputModelsResponse:
         await self._auth.user(context)
         found = await self._outputs.output_models(_task_ref(request.task))
         return outputs_pb2.QueryOutputModelsResponse(
@@ -83,7 +91,7 @@ class ClientOutputRpcs:
 
     @stream_edge
     async def DownloadOutputModels(
-        self, request: Any, context: Any
+        self, request: outputs_pb2.DownloadOutputModelsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[outputs_pb2.DownloadOutputModelsResponse]:
         await self._auth.user(context)
         files = await self._outputs.output_model_files(_task_ref(request.task))
@@ -91,14 +99,18 @@ class ClientOutputRpcs:
             yield outputs_pb2.DownloadOutputModelsResponse(part=part)
 
     @unary_edge
-    async def DeleteOutputModels(self, request: Any, context: Any) -> outputs_pb2.DeleteOutputModelsResponse:
+    async def DeleteOutputModels(
+        self, request: outputs_pb2.DeleteOutputModelsRequest, context: grpc.aio.ServicerContext
+    ) -> outputs_pb2.DeleteOutputModelsResponse:
         await self._auth.user(context)
         deleted = await self._outputs.delete_output_models(_task_ref(request.task))
         return outputs_pb2.DeleteOutputModelsResponse(deleted=deleted)
 
     # -- output data -----------------------------------------------------------------------------
     @unary_edge
-    async def QueryOutputTables(self, request: Any, context: Any) -> outputs_pb2.QueryOutputTablesResponse:
+    async def QueryOutputTables(
+        self, request: outputs_pb2.QueryOutputTablesRequest, context: grpc.aio.ServicerContext
+    ) -> outputs_pb2.QueryOutputTablesResponse:
         await self._auth.user(context)
         tables = await self._outputs.output_tables(_task_ref(request.task))
         return outputs_pb2.QueryOutputTablesResponse(
@@ -109,7 +121,9 @@ class ClientOutputRpcs:
         )
 
     @unary_edge
-    async def DisplayOutputData(self, request: Any, context: Any) -> outputs_pb2.DisplayOutputDataResponse:
+    async def DisplayOutputData(
+        self, request: outputs_pb2.DisplayOutputDataRequest, context: grpc.aio.ServicerContext
+    ) -> outputs_pb2.DisplayOutputDataResponse:
         await self._auth.user(context)
         shown = await self._outputs.display(_task_ref(request.task), request.limit, request.output_key)
         return outputs_pb2.DisplayOutputDataResponse(
@@ -126,7 +140,7 @@ class ClientOutputRpcs:
 
     @stream_edge
     async def DownloadOutputData(
-        self, request: Any, context: Any
+        self, request: outputs_pb2.DownloadOutputDataRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[outputs_pb2.DownloadOutputDataResponse]:
         await self._auth.user(context)
         files = await self._outputs.output_data_files(_task_ref(request.task), request.output_key)
@@ -136,7 +150,7 @@ class ClientOutputRpcs:
     # -- tables ----------------------------------------------------------------------------------
     @stream_edge
     async def DownloadTable(
-        self, request: Any, context: Any
+        self, request: outputs_pb2.DownloadTableRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[outputs_pb2.DownloadTableResponse]:
         await self._auth.user(context)
         file = await self._outputs.table_file(request.namespace, request.name)
@@ -144,7 +158,9 @@ class ClientOutputRpcs:
             yield outputs_pb2.DownloadTableResponse(part=part)
 
     @unary_edge
-    async def DeleteTable(self, request: Any, context: Any) -> outputs_pb2.DeleteTableResponse:
+    async def DeleteTable(
+        self, request: outputs_pb2.DeleteTableRequest, context: grpc.aio.ServicerContext
+    ) -> outputs_pb2.DeleteTableResponse:
         await self._auth.user(context)
         namespace = check_name(request.namespace, "namespace")
         name = check_name(request.name, "name")
@@ -157,7 +173,9 @@ class ClientOutputRpcs:
 
     # -- the model warehouse ---------------------------------------------------------------------
     @stream_edge
-    async def ExportModel(self, request: Any, context: Any) -> AsyncIterator[outputs_pb2.ExportModelResponse]:
+    async def ExportModel(
+        self, request: outputs_pb2.ExportModelRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[outputs_pb2.ExportModelResponse]:
         await self._auth.user(context)
         self._outputs.check_own_party(request.role, request.party_id)
         archive = await self._warehouse.export(
@@ -171,7 +189,11 @@ class ClientOutputRpcs:
             await anyio.to_thread.run_sync(lambda: archive.unlink(missing_ok=True))
 
     @unary_edge
-    async def ImportModel(self, request_iterator: Any, context: Any) -> outputs_pb2.ImportModelResponse:
+    async def ImportModel(
+        self,
+        request_iterator: AsyncIterator[outputs_pb2.ImportModelRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> outputs_pb2.ImportModelResponse:
         await self._auth.user(context)
         header = await first_header(request_iterator)
         model_id = check_name(header.model_id, "header.model_id")
@@ -187,7 +209,9 @@ class ClientOutputRpcs:
         return outputs_pb2.ImportModelResponse(models=[model_to_proto(m) for m in models])
 
     @unary_edge
-    async def QueryModels(self, request: Any, context: Any) -> outputs_pb2.QueryModelsResponse:
+    async def QueryModels(
+        self, request: outputs_pb2.QueryModelsRequest, context: grpc.aio.ServicerContext
+    ) -> outputs_pb2.QueryModelsResponse:
         await self._auth.user(context)
         models = await self._store.list_models(
             model_id=_optional(request.model_id, "model_id"),
@@ -199,7 +223,9 @@ class ClientOutputRpcs:
         return outputs_pb2.QueryModelsResponse(models=[model_to_proto(m) for m in models])
 
     @unary_edge
-    async def DeleteModels(self, request: Any, context: Any) -> outputs_pb2.DeleteModelsResponse:
+    async def DeleteModels(
+        self, request: outputs_pb2.DeleteModelsRequest, context: grpc.aio.ServicerContext
+    ) -> outputs_pb2.DeleteModelsResponse:
         await self._auth.user(context)
         removed = await self._warehouse.delete(
             model_id=check_name(request.model_id, "model_id"),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import anyio
+import grpc
 
 from fate_grpc import __version__
 from fate_grpc.client.v1 import client_pb2, client_pb2_grpc
@@ -103,7 +104,9 @@ class ClientServicer(
         self._submit_timeout = submit_timeout_s
 
     @unary_edge
-    async def GetNodeInfo(self, request, context):  # type: ignore[override]
+    async def GetNodeInfo(
+        self, request: client_pb2.GetNodeInfoRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.GetNodeInfoResponse:
         user = await self._auth.user(context)
         return client_pb2.GetNodeInfoResponse(
             user=user.name,
@@ -117,7 +120,9 @@ class ClientServicer(
         )
 
     @unary_edge
-    async def SubmitJob(self, request, context):  # type: ignore[override]
+    async def SubmitJob(
+        self, request: client_pb2.SubmitJobRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.SubmitJobResponse:
         user = await self._auth.user(context)
         check_dag_size(request.dag_yaml, self._max_dag_bytes)
         # Validate here first, so a bad DAG never leaves this node.
@@ -170,7 +175,9 @@ class ClientServicer(
         return answer.job, ""
 
     @unary_edge
-    async def QueryJob(self, request, context):  # type: ignore[override]
+    async def QueryJob(
+        self, request: client_pb2.QueryJobRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.QueryJobResponse:
         await self._auth.user(context)
         view, warning = await self._job_view(request.job_id)
         # The submitted DAG and this party's notes, as FATE's job query shows them (dag, description).
@@ -180,7 +187,9 @@ class ClientServicer(
         return client_pb2.QueryJobResponse(job=view, warning=warning)
 
     @unary_edge
-    async def QueryTasks(self, request, context):  # type: ignore[override]
+    async def QueryTasks(
+        self, request: client_pb2.QueryTasksRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.QueryTasksResponse:
         await self._auth.user(context)
         view, warning = await self._job_view(request.job_id, all_attempts=request.all_attempts)
         tasks = [
@@ -205,7 +214,9 @@ class ClientServicer(
                 view.traceback = row.traceback
 
     @unary_edge
-    async def StopJob(self, request, context):  # type: ignore[override]
+    async def StopJob(
+        self, request: client_pb2.StopJobRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.StopJobResponse:
         await self._auth.user(context)
         check_name(request.job_id, "job_id")
         if request.force:
@@ -222,26 +233,32 @@ class ClientServicer(
         return client_pb2.StopJobResponse(job_id=request.job_id, status=answer.status)
 
     @unary_edge
-    async def UploadTable(self, request_iterator, context):  # type: ignore[override]
+    async def UploadTable(
+        self,
+        request_iterator: AsyncIterator[client_pb2.UploadTableRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> client_pb2.UploadTableResponse:
         await self._auth.user(context)
         header = await first_header(request_iterator)
         upload = UploadRequest(
-            namespace=header.namespace,  # type: ignore[attr-defined]
-            name=header.name,  # type: ignore[attr-defined]
-            head=header.head,  # type: ignore[attr-defined]
-            delimiter=header.delimiter,  # type: ignore[attr-defined]
-            match_id_name=header.match_id_name,  # type: ignore[attr-defined]
-            label_name=header.label_name,  # type: ignore[attr-defined]
-            weight_name=header.weight_name,  # type: ignore[attr-defined]
-            header=tuple(header.header),  # type: ignore[attr-defined]
-            overwrite=header.overwrite,  # type: ignore[attr-defined]
-            source_file=header.source_file,  # type: ignore[attr-defined]
+            namespace=header.namespace,
+            name=header.name,
+            head=header.head,
+            delimiter=header.delimiter,
+            match_id_name=header.match_id_name,
+            label_name=header.label_name,
+            weight_name=header.weight_name,
+            header=tuple(header.header),
+            overwrite=header.overwrite,
+            source_file=header.source_file,
         )
         table = await self._tables.upload(upload, chunk_stream(request_iterator, self._max_chunk))
         return client_pb2.UploadTableResponse(table=table_to_proto(table))
 
     @unary_edge
-    async def QueryTable(self, request, context):  # type: ignore[override]
+    async def QueryTable(
+        self, request: client_pb2.QueryTableRequest, context: grpc.aio.ServicerContext
+    ) -> client_pb2.QueryTableResponse:
         await self._auth.user(context)
         check_name(request.namespace, "namespace")
         check_name(request.name, "name")

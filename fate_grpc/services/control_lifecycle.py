@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import grpc
+
 from fate_grpc.control.v1 import control_pb2
 from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.domain.status import JOB_END_STATUSES
@@ -39,7 +41,9 @@ class ControlLifecycleRpcs:
         raise NotImplementedError
 
     @unary_edge
-    async def ApplyResources(self, request: Any, context: Any) -> control_pb2.ApplyResourcesResponse:
+    async def ApplyResources(
+        self, request: control_pb2.ApplyResourcesRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.ApplyResourcesResponse:
         check_name(request.job_id, "job_id")
         job = await self._require_scheduler(context, request.job_id, "reserve cores for this job")
         dag = await self._dags.get(job.job_id)
@@ -56,7 +60,9 @@ class ControlLifecycleRpcs:
         )
 
     @unary_edge
-    async def ReturnResources(self, request: Any, context: Any) -> control_pb2.ReturnResourcesResponse:
+    async def ReturnResources(
+        self, request: control_pb2.ReturnResourcesRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.ReturnResourcesResponse:
         check_name(request.job_id, "job_id")
         await self._require_scheduler(context, request.job_id, "return cores of this job")
         return control_pb2.ReturnResourcesResponse(
@@ -64,7 +70,9 @@ class ControlLifecycleRpcs:
         )
 
     @unary_edge
-    async def RequestRerunJob(self, request: Any, context: Any) -> control_pb2.RequestRerunJobResponse:
+    async def RequestRerunJob(
+        self, request: control_pb2.RequestRerunJobRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.RequestRerunJobResponse:
         check_name(request.job_id, "job_id")
         check_party_id(request.requester_party_id)
         caller = await self._require_job_party(context, request.job_id, "rerun this job")
@@ -74,7 +82,9 @@ class ControlLifecycleRpcs:
         return control_pb2.RequestRerunJobResponse(status=job_status_to_proto(status), tasks=tasks)
 
     @unary_edge
-    async def RequestCleanJob(self, request: Any, context: Any) -> control_pb2.RequestCleanJobResponse:
+    async def RequestCleanJob(
+        self, request: control_pb2.RequestCleanJobRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.RequestCleanJobResponse:
         check_name(request.job_id, "job_id")
         check_party_id(request.requester_party_id)
         caller = await self._require_job_party(context, request.job_id, "clean this job")
@@ -85,7 +95,9 @@ class ControlLifecycleRpcs:
         )
 
     @unary_edge
-    async def CleanJob(self, request: Any, context: Any) -> control_pb2.CleanJobResponse:
+    async def CleanJob(
+        self, request: control_pb2.CleanJobRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.CleanJobResponse:
         check_name(request.job_id, "job_id")
         if await self._store.find_job(request.job_id) is None:
             return control_pb2.CleanJobResponse(removed=False)
@@ -93,7 +105,9 @@ class ControlLifecycleRpcs:
         return control_pb2.CleanJobResponse(removed=await self._cleaner.clean(request.job_id))
 
     @stream_edge
-    async def WatchJob(self, request: Any, context: Any) -> AsyncIterator[control_pb2.WatchJobResponse]:
+    async def WatchJob(
+        self, request: control_pb2.WatchJobRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[control_pb2.WatchJobResponse]:
         check_name(request.job_id, "job_id")
         await self._require_job_party(context, request.job_id, "watch this job")
         job = await self._store.get_job(request.job_id)

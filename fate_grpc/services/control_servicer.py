@@ -6,6 +6,8 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+import grpc
+
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.control.v1 import control_pb2, control_pb2_grpc
 from fate_grpc.domain.dag_loading import DEFAULT_MAX_DAG_BYTES
@@ -127,7 +129,9 @@ class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServi
             self._pending[party_id] -= 1
 
     @unary_edge
-    async def ForwardSubmit(self, request, context):  # type: ignore[override]
+    async def ForwardSubmit(
+        self, request: control_pb2.ForwardSubmitRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.ForwardSubmitResponse:
         check_dag_size(request.dag_yaml, self._max_dag_bytes)
         check_party_id(request.initiator_party_id)
         self._peers.require(context, request.initiator_party_id, "submit as that initiator")
@@ -140,7 +144,9 @@ class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServi
         )
 
     @unary_edge
-    async def CheckJob(self, request, context):  # type: ignore[override]
+    async def CheckJob(
+        self, request: control_pb2.CheckJobRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.CheckJobResponse:
         check_name(request.job_id, "job_id")
         check_dag_size(request.dag_yaml, self._max_dag_bytes)
         check_party_id(request.scheduler_party_id)
@@ -156,7 +162,9 @@ class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServi
         return control_pb2.CheckJobResponse(accepted=not problems, violations=_violations(problems))
 
     @unary_edge
-    async def CreateJob(self, request, context):  # type: ignore[override]
+    async def CreateJob(
+        self, request: control_pb2.CreateJobRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.CreateJobResponse:
         check_name(request.job_id, "job_id")
         check_dag_size(request.dag_yaml, self._max_dag_bytes)
         check_party_id(request.scheduler_party_id)
@@ -167,7 +175,9 @@ class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServi
         return control_pb2.CreateJobResponse(created=not problems, violations=_violations(problems))
 
     @unary_edge
-    async def AbortJob(self, request, context):  # type: ignore[override]
+    async def AbortJob(
+        self, request: control_pb2.AbortJobRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.AbortJobResponse:
         check_name(request.job_id, "job_id")
         if await self._store.find_job(request.job_id) is None:
             return control_pb2.AbortJobResponse(removed=False)
@@ -175,14 +185,18 @@ class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServi
         return control_pb2.AbortJobResponse(removed=await self._participant.abort_job(request.job_id))
 
     @unary_edge
-    async def StartTask(self, request, context):  # type: ignore[override]
+    async def StartTask(
+        self, request: control_pb2.StartTaskRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.StartTaskResponse:
         check_task_ref(request.job_id, request.task_name, request.attempt)
         await self._require_scheduler(context, request.job_id, "start tasks of this job")
         roles = await self._runtime.start_task(request.job_id, request.task_name, request.attempt)
         return control_pb2.StartTaskResponse(roles=roles)
 
     @unary_edge
-    async def StopTask(self, request, context):  # type: ignore[override]
+    async def StopTask(
+        self, request: control_pb2.StopTaskRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.StopTaskResponse:
         check_task_ref(request.job_id, request.task_name, request.attempt)
         await self._require_scheduler(context, request.job_id, "stop tasks of this job")
         status = task_status_from_proto(request.status)
@@ -194,7 +208,9 @@ class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServi
         return control_pb2.StopTaskResponse(killed=killed)
 
     @unary_edge
-    async def SyncTaskStatus(self, request, context):  # type: ignore[override]
+    async def SyncTaskStatus(
+        self, request: control_pb2.SyncTaskStatusRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.SyncTaskStatusResponse:
         check_task_ref(request.job_id, request.task_name, request.attempt)
         await self._require_scheduler(context, request.job_id, "set task status of this job")
         status = task_status_from_proto(request.status)
@@ -204,7 +220,9 @@ class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServi
         return control_pb2.SyncTaskStatusResponse(outcome=OUTCOMES[proposal], reason=reason)
 
     @unary_edge
-    async def SyncJobStatus(self, request, context):  # type: ignore[override]
+    async def SyncJobStatus(
+        self, request: control_pb2.SyncJobStatusRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.SyncJobStatusResponse:
         check_name(request.job_id, "job_id")
         await self._require_scheduler(context, request.job_id, "set the status of this job")
         status = job_status_from_proto(request.status)
@@ -215,7 +233,9 @@ class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServi
         return control_pb2.SyncJobStatusResponse(outcome=OUTCOMES[proposal], reason=reason)
 
     @unary_edge
-    async def ReportTaskStatus(self, request, context):  # type: ignore[override]
+    async def ReportTaskStatus(
+        self, request: control_pb2.ReportTaskStatusRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.ReportTaskStatusResponse:
         check_task_ref(request.job_id, request.task_name, request.attempt)
         check_party_id(request.party_id)
         check_name(request.role, "role")
@@ -225,7 +245,9 @@ class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServi
         return control_pb2.ReportTaskStatusResponse(outcome=OUTCOMES[proposal])
 
     @unary_edge
-    async def CollectTaskStatus(self, request, context):  # type: ignore[override]
+    async def CollectTaskStatus(
+        self, request: control_pb2.CollectTaskStatusRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.CollectTaskStatusResponse:
         check_task_ref(request.job_id, request.task_name, request.attempt)
         await self._require_scheduler(context, request.job_id, "collect task status of this job")
         rows = await self._participant.ensure_attempt_rows(request.job_id, request.task_name, request.attempt)
@@ -234,7 +256,9 @@ class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServi
         return control_pb2.CollectTaskStatusResponse(tasks=views)
 
     @unary_edge
-    async def RequestStopJob(self, request, context):  # type: ignore[override]
+    async def RequestStopJob(
+        self, request: control_pb2.RequestStopJobRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.RequestStopJobResponse:
         check_name(request.job_id, "job_id")
         check_party_id(request.requester_party_id)
         caller = await self._require_job_party(context, request.job_id, "stop this job")
@@ -244,7 +268,9 @@ class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServi
         return control_pb2.RequestStopJobResponse(status=job_status_to_proto(status))
 
     @unary_edge
-    async def GetJobView(self, request, context):  # type: ignore[override]
+    async def GetJobView(
+        self, request: control_pb2.GetJobViewRequest, context: grpc.aio.ServicerContext
+    ) -> control_pb2.GetJobViewResponse:
         check_name(request.job_id, "job_id")
         await self._require_job_party(context, request.job_id, "see this job")
         view = await self._views.scheduler_view(request.job_id, all_attempts=request.all_attempts)

@@ -7,6 +7,7 @@ from typing import Any
 
 import grpc
 
+from fate_grpc.common.v1 import common_pb2
 from fate_grpc.domain.dag import task_parties
 from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.domain.status import JOB_END_STATUSES
@@ -41,13 +42,13 @@ def check_size(total_size: int) -> int:
 
 
 async def chunk_stream(
-    messages: AsyncIterator[object], max_chunk_bytes: int, field_name: str = "chunk"
+    messages: AsyncIterator[Any], max_chunk_bytes: int, field_name: str = "chunk"
 ) -> AsyncIterator[bytes]:
     """The `chunk` fields of a request stream after its header; anything else is an error."""
     async for message in messages:
-        if message.WhichOneof("part") != "chunk":  # type: ignore[attr-defined]
+        if message.WhichOneof("part") != "chunk":
             raise invalid_argument("only chunks may follow the header", field_path=field_name)
-        chunk = message.chunk  # type: ignore[attr-defined]
+        chunk = message.chunk
         if len(chunk) > max_chunk_bytes:
             raise invalid_argument(f"a chunk may hold at most {max_chunk_bytes} bytes", field_path=field_name)
         yield chunk
@@ -84,25 +85,29 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
         self._max_chunk = max_chunk_bytes
 
     @unary_edge
-    async def PushObject(self, request_iterator, context: grpc.aio.ServicerContext):  # type: ignore[override]
+    async def PushObject(
+        self,
+        request_iterator: AsyncIterator[transfer_pb2.PushObjectRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> transfer_pb2.PushObjectResponse:
         header = await first_header(request_iterator)
         self._peers.require(context, header.key.source.party_id, "send objects as another party")
-        key = await self._accept(header.key)  # type: ignore[attr-defined]
-        total = check_size(header.total_size)  # type: ignore[attr-defined]
+        key = await self._accept(header.key)
+        total = check_size(header.total_size)
         stored = await self._mailbox.deliver(key, total, chunk_stream(request_iterator, self._max_chunk))
         return transfer_pb2.PushObjectResponse(stored=stored, received_size=total)
 
-    async def _accept(self, key: object) -> MailKey:
+    async def _accept(self, key: common_pb2.ObjectKey) -> MailKey:
         """Only objects for a job this party takes part in, between two of the task's parties."""
         mail = MailKey(
-            job_id=check_name(key.job_id, "key.job_id"),  # type: ignore[attr-defined]
-            task_name=check_name(key.task_name, "key.task_name"),  # type: ignore[attr-defined]
-            attempt=check_attempt(key.attempt),  # type: ignore[attr-defined]
-            tag=check_tag(key.tag),  # type: ignore[attr-defined]
-            source_role=key.source.role,  # type: ignore[attr-defined]
-            source_party_id=check_party_id(key.source.party_id),  # type: ignore[attr-defined]
-            destination_role=key.destination.role,  # type: ignore[attr-defined]
-            destination_party_id=check_party_id(key.destination.party_id),  # type: ignore[attr-defined]
+            job_id=check_name(key.job_id, "key.job_id"),
+            task_name=check_name(key.task_name, "key.task_name"),
+            attempt=check_attempt(key.attempt),
+            tag=check_tag(key.tag),
+            source_role=key.source.role,
+            source_party_id=check_party_id(key.source.party_id),
+            destination_role=key.destination.role,
+            destination_party_id=check_party_id(key.destination.party_id),
         )
         if mail.destination_party_id != self._party_id:
             raise FateGrpcError(

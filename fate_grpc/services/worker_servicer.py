@@ -57,38 +57,46 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         return pair
 
     @unary_edge
-    async def GetTaskSpec(self, request, context):  # type: ignore[override]
+    async def GetTaskSpec(
+        self, request: worker_pb2.GetTaskSpecRequest, context: grpc.aio.ServicerContext
+    ) -> worker_pb2.GetTaskSpecResponse:
         return await self._runtime.spec_for(self._caller(context))
 
     @unary_edge
-    async def ReportStatus(self, request, context):  # type: ignore[override]
+    async def ReportStatus(
+        self, request: worker_pb2.ReportStatusRequest, context: grpc.aio.ServicerContext
+    ) -> worker_pb2.ReportStatusResponse:
         key = self._caller(context)
         status = task_status_from_proto(request.status)
         await self._runtime.on_worker_status(key, status, request.error[:4000], request.traceback[:100_000])
         return worker_pb2.ReportStatusResponse()
 
     @unary_edge
-    async def ReportProgress(self, request, context):  # type: ignore[override]
+    async def ReportProgress(
+        self, request: worker_pb2.ReportProgressRequest, context: grpc.aio.ServicerContext
+    ) -> worker_pb2.ReportProgressResponse:
         key = self._caller(context)
         await self._runtime.on_worker_progress(key, request.progress)
         return worker_pb2.ReportProgressResponse()
 
     @unary_edge
-    async def SendObject(self, request_iterator, context):  # type: ignore[override]
+    async def SendObject(
+        self, request_iterator: AsyncIterator[worker_pb2.SendObjectRequest], context: grpc.aio.ServicerContext
+    ) -> worker_pb2.SendObjectResponse:
         key = self._caller(context)
         header = await first_header(request_iterator)
-        role, party_id = await self._peer(key, header.destination)  # type: ignore[attr-defined]
+        role, party_id = await self._peer(key, header.destination)
         mail = MailKey(
             job_id=key.job_id,
             task_name=key.task_name,
             attempt=key.attempt,
-            tag=check_tag(header.tag),  # type: ignore[attr-defined]
+            tag=check_tag(header.tag),
             source_role=key.role,
             source_party_id=key.party_id,
             destination_role=role,
             destination_party_id=party_id,
         )
-        total = check_size(header.total_size)  # type: ignore[attr-defined]
+        total = check_size(header.total_size)
         chunks = chunk_stream(request_iterator, self._max_chunk)
         if party_id == self._gateway.own_party_id:
             stored = await self._mailbox.deliver(mail, total, chunks)
@@ -112,7 +120,9 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         return bool(answer.stored)
 
     @stream_edge
-    async def ReceiveObject(self, request, context):  # type: ignore[override]
+    async def ReceiveObject(
+        self, request: worker_pb2.ReceiveObjectRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[worker_pb2.ReceiveObjectResponse]:
         key = self._caller(context)
         role, party_id = await self._peer(key, request.source)
         timeout = request.timeout_s if 0 < request.timeout_s <= MAX_RECEIVE_TIMEOUT_S else 600.0
@@ -135,19 +145,25 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
             yield worker_pb2.ReceiveObjectResponse(chunk=chunk)
 
     @unary_edge
-    async def RegisterOutputData(self, request, context):  # type: ignore[override]
+    async def RegisterOutputData(
+        self, request: worker_pb2.RegisterOutputDataRequest, context: grpc.aio.ServicerContext
+    ) -> worker_pb2.RegisterOutputDataResponse:
         key = self._caller(context)
         table = await self._runtime.register_output(key, request.output_key, request.path, request.table)
         return worker_pb2.RegisterOutputDataResponse(table=table_to_proto(table))
 
     @unary_edge
-    async def RegisterOutputModel(self, request, context):  # type: ignore[override]
+    async def RegisterOutputModel(
+        self, request: worker_pb2.RegisterOutputModelRequest, context: grpc.aio.ServicerContext
+    ) -> worker_pb2.RegisterOutputModelResponse:
         key = self._caller(context)
         model = await self._runtime.register_output_model(key, request.output_key, request.path)
         return worker_pb2.RegisterOutputModelResponse(model=model_to_proto(model))
 
     @unary_edge
-    async def ReportMetrics(self, request, context):  # type: ignore[override]
+    async def ReportMetrics(
+        self, request: worker_pb2.ReportMetricsRequest, context: grpc.aio.ServicerContext
+    ) -> worker_pb2.ReportMetricsResponse:
         key = self._caller(context)
         await self._runtime.on_worker_metrics(key, [metric_from_proto(m) for m in request.metrics])
         return worker_pb2.ReportMetricsResponse()
