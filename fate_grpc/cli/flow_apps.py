@@ -16,7 +16,7 @@ import click
 from fate_grpc.cli.flow_cli import Settings, cli, pass_settings, run, success
 from fate_grpc.errors import ErrorCode, FateGrpcError
 
-SITE_EQUIVALENT = "python scripts/provision.py --party ID=HOST:PORT ... (or fate-grpc demo --tls)"
+SITE_EQUIVALENT = "fate-grpc provision --party ID=HOST:PORT ... (or fate-grpc demo --tls)"
 PARTNER_EQUIVALENT = (
     "the partner's address under `routes` and its CA under `tls.partner_cas` in the node's conf"
 )

@@ -224,7 +224,7 @@ def config_from_mapping(
             if address and not is_loopback_address(address):
                 raise invalid_argument(
                     f"{key} {address} is not a loopback address: serving partners or users beyond this host"
-                    " needs tls (provision certificates with scripts/provision.py)",
+                    " needs tls (provision certificates with fate-grpc provision)",
                     field_path=key,
                 )
     return NodeConfig(
