@@ -160,3 +160,27 @@ async def test_a_node_js_client_runs_a_job_end_to_end(tmp_path: Path) -> None:
     assert error["error_info"]["metadata"]["code"] == "1002"
     fields = [violation["field"] for violation in error["violations"]]
     assert "dag.stage" in fields and "dag.tasks.psi_0.component_ref" in fields
+
+
+async def test_a_node_js_client_over_tls_expects_the_party_server_name(tmp_path: Path) -> None:
+    modules = node_modules()
+
+    async with federation(tmp_path, ["9999"], tls=True) as fed:
+        config = {
+            "mode": "node_info",
+            "protos": str(ROOT / "protos"),
+            "guest": {
+                "address": fed.address("9999"),
+                "tls": {
+                    "ca": str(fed.pki.ca_cert()),
+                    "cert": str(fed.pki.user_cert("9999", "root")),
+                    "key": str(fed.pki.user_key("9999", "root")),
+                    "server_name": "party-9999.fate-grpc",
+                },
+            },
+        }
+        info = await run_node_client(config, modules, tmp_path)
+
+    assert info["party_id"] == "9999"
+    assert (info["user"], info["is_admin"], info["auth_method"]) == ("root", True, "certificate")
+    assert info["tls"] is True

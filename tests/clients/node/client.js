@@ -2,7 +2,8 @@
 // DAG, watch the job to its end, read a task's metrics, and read an error's standard rich status.
 //
 // Usage: node client.js CONFIG.json   (CONFIG as written by tests/clients/test_node_client.py)
-// Prints one JSON document with what it saw.
+// Prints one JSON document with what it saw. With "mode": "node_info" it only asks one node who it
+// is and who it takes the caller to be (over TLS when the party's config has "tls").
 "use strict";
 
 const fs = require("fs");
@@ -38,6 +39,19 @@ function callMetadata(token) {
     metadata.set("authorization", `Bearer ${token}`);
   }
   return metadata;
+}
+
+// A client of one party's node. Over TLS, the node's certificate names it party-<id>.fate-grpc
+// (not its address): that is the server name to expect, with the federation's CA as the root.
+function partyClient(ClientService, party) {
+  if (!party.tls) {
+    return new ClientService(party.address, grpc.credentials.createInsecure());
+  }
+  const read = (file) => (file ? fs.readFileSync(file) : null);
+  const credentials = grpc.credentials.createSsl(read(party.tls.ca), read(party.tls.key), read(party.tls.cert));
+  return new ClientService(party.address, credentials, {
+    "grpc.ssl_target_name_override": party.tls.server_name,
+  });
 }
 
 function unary(client, method, request, metadata) {
@@ -138,11 +152,17 @@ function richStatus(error, googleapisDir) {
 async function main() {
   const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
   const ClientService = loadClientService(config.protos);
+  if (config.mode === "node_info") {
+    const client = partyClient(ClientService, config.guest);
+    const info = await unary(client, "GetNodeInfo", {}, callMetadata(config.guest.token));
+    client.close();
+    process.stdout.write(JSON.stringify(info) + "\n");
+    return;
+  }
   // A token belongs to one party's node: each node gets its own.
   const metadata = callMetadata(config.guest.token);
-  const credentials = grpc.credentials.createInsecure();
-  const guest = new ClientService(config.guest.address, credentials);
-  const host = new ClientService(config.host.address, credentials);
+  const guest = partyClient(ClientService, config.guest);
+  const host = partyClient(ClientService, config.host);
   const seen = {};
 
   seen.uploaded = [];
