@@ -177,6 +177,7 @@ class Node:
             retry_backoff_s=cfg.scheduler.retry_backoff_s,
             default_task_timeout_s=cfg.scheduler.default_task_timeout_s,
             party_unreachable_s=cfg.timeouts.party_unreachable_s,
+            max_task_attempts=cfg.scheduler.max_task_attempts,
             job_log=self.job_log,
             events=self.events,
             outbox=self.outbox,
@@ -208,16 +209,20 @@ class Node:
         self.paths.ensure()
         await self.store.open()
         await self._load_providers()
-        # Before serving: what was running or being scheduled when the node went down cannot go on.
-        await self.participant.recover_after_restart()
+        # Before serving: the tasks that were running here when the node went down are lost (their
+        # processes died with it); the scheduler of each is told once this node serves again.
+        lost = await self.participant.recover_after_restart()
         unfinished = await self.scheduler.unfinished_jobs()
         await self._start_servers()
         if self.config.party_id not in self.gateway.routes():
             self.gateway.set_route(self.config.party_id, _dialable(self.addresses.peer))
         self.supervisor.set_worker_address(self.addresses.worker)
         self.background.spawn(self.supervisor.start_fork_server(), name="fork server start")
+        for key in lost:
+            self.participant.report_soon(key)
         if unfinished:
-            self.spawn(self.scheduler.fail_after_restart(unfinished))
+            # Jobs scheduled here carry on: each party is asked how their running tasks stand.
+            self.spawn(self.scheduler.resume_after_restart(unfinished))
         # Jobs this party takes part in may have ended while it was away.
         self.spawn(_discard(self.participant.catch_up_with_schedulers()))
         self.background.run_loop("scheduler sweep", self._sweep_loop)

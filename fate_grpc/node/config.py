@@ -50,6 +50,17 @@ class SchedulerSettings:
     """Delay before the first automatic retry of a task; it doubles with each retry (at most 60 s)."""
     default_task_timeout_s: float = 259200.0
     """A task's timeout when the DAG sets none (FATE's default: 72 hours)."""
+    max_task_attempts: int = 3
+    """Attempts a task may have when attempts are lost to a party's restart (its node killed while
+    the task ran, or unreachable when the task was to start): each lost attempt is followed by a new
+    one at every party of the task; past this many the job fails, naming the party."""
+
+    def __post_init__(self) -> None:
+        if self.max_task_attempts < 1:
+            raise invalid_argument(
+                f"scheduler.max_task_attempts must be at least 1, got {self.max_task_attempts}",
+                field_path="scheduler.max_task_attempts",
+            )
 
 
 @dataclass(frozen=True)

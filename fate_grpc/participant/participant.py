@@ -323,6 +323,7 @@ class Participant:
             start_time_ms=row.start_time_ms,
             end_time_ms=row.end_time_ms,
             progress=row.progress,
+            lost=self.is_lost(row),
         )
         await self._gateway.report_task_status(job.scheduler_party_id, request, deadline_s=self._rpc_timeout)
 
@@ -380,19 +381,26 @@ class Participant:
                 ended.append(job.job_id)
         return ended
 
-    async def recover_after_restart(self) -> None:
-        """Tasks that were running when the node went down cannot continue: fail and report them.
-        Cores still held by jobs that ended here are given back."""
+    async def recover_after_restart(self) -> list[TaskKey]:
+        """Tasks that were running when the node went down are lost (their processes died with it):
+        their rows here end failed with `lost_reason`, and the keys are returned, to be reported to
+        their schedulers (which start new attempts) once the node serves. Cores still held by jobs
+        that ended here are given back."""
         for job_id in await self._store.return_resources_of_ended_jobs():
             log.warning("job %s had ended but still held cores here: returned", job_id)
+        lost = []
         for row in await self._store.list_tasks_with_party_status([TaskStatus.RUNNING]):
-            if await _try_transition_party(
-                self._store,
-                row,
-                TaskStatus.FAILED,
-                f"node of party {self.party_id} restarted while the task ran",
-            ):
-                self.report_soon(row.key)
+            if await _try_transition_party(self._store, row, TaskStatus.FAILED, self.lost_reason):
+                lost.append(row.key)
+        return lost
+
+    @property
+    def lost_reason(self) -> str:
+        """The error of a task row lost to this node's restart (what tells it from a failed task)."""
+        return f"node of party {self.party_id} restarted while the task ran"
+
+    def is_lost(self, row: TaskRecord) -> bool:
+        return row.party_status is TaskStatus.FAILED and row.error == self.lost_reason
 
 
 def _stop_status(job_status: JobStatus) -> TaskStatus:

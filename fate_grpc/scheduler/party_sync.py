@@ -13,14 +13,14 @@ from fate_grpc.domain.status import (
     TASK_END_STATUSES,
     Proposal,
     TaskStatus,
-    can_transition_task,
     classify_task_proposal,
 )
 from fate_grpc.errors import FateGrpcError
 from fate_grpc.parties.dag_cache import DagCache
 from fate_grpc.parties.gateway import PartyGateway
 from fate_grpc.scheduler import planning
-from fate_grpc.scheduler.outbox import OutboxSender, ack_all, new_message
+from fate_grpc.scheduler.decisions import implies_running
+from fate_grpc.scheduler.outbox import RETRYABLE_CODES, OutboxSender, ack_all, new_message, to_each
 from fate_grpc.scheduler.planning import SUCCESSFUL
 from fate_grpc.store.interface import Store
 from fate_grpc.store.records import (
@@ -218,6 +218,34 @@ class PartySync:
                 "job %s: could not sync %s to %s: %s", job.job_id, job.status, failure.party_id, failure.error
             )
 
+    async def clean_everywhere(self, dag: Dag, job_id: str) -> list[str]:
+        """Remove a finished job at every party; returns the parties that removed it.
+
+        Raises:
+            FateGrpcError: some party did not clean it (those away do when they are back: the request
+                waits in the outbox for them).
+        """
+        request = control_pb2.CleanJobRequest(job_id=job_id)
+
+        async def clean(party_id: str) -> control_pb2.CleanJobResponse:
+            return await self._gateway.clean_job(party_id, request, deadline_s=self._timeout)
+
+        answers, failures = await self._gateway.fan_out(dag.party_ids(), clean)
+        if not failures:
+            return sorted(answers)
+        missed = [f.party_id for f in failures if f.error.code in RETRYABLE_CODES]
+        await self._store.add_outbox_messages(to_each(missed, job_id, "CleanJob", request))
+        self._outbox.wake()
+        cleaned = ", ".join(sorted(answers)) or "none"
+        problems = "; ".join(f.error.message for f in failures)
+        raise FateGrpcError(
+            failures[0].error.code,
+            f"job {job_id} was cleaned at parties {cleaned} but not everywhere: {problems}",
+            hint="the parties that could not be reached clean it when they are back;"
+            " or run flow job clean again then",
+            fields={"party_id": failures[0].party_id},
+        )
+
 
 def _stop_request(
     key: AttemptKey, status: TaskStatus, error: str
@@ -234,19 +262,6 @@ def _stop_request(
         else (f"task {key.task_name} ended {status.value} elsewhere: {error}" if error else ""),
     )
     return stop, stop_status
-
-
-def implies_running(current: TaskStatus, reported: TaskStatus) -> bool:
-    """Whether a party's status can only follow "running" while this row still waits.
-
-    A party's "running" report and its end report may arrive out of order (or the first be merged
-    into the second); a timeout can only end a task that ran, so the row goes through running.
-    """
-    return (
-        current is TaskStatus.WAITING
-        and not can_transition_task(current, reported)
-        and can_transition_task(TaskStatus.RUNNING, reported)
-    )
 
 
 async def move_schedule_row(

@@ -253,7 +253,8 @@ class ControlServicer(ControlLifecycleRpcs, control_pb2_grpc.ControlServiceServi
         rows = await self._participant.ensure_attempt_rows(request.job_id, request.task_name, request.attempt)
         now = now_ms()
         views = [task_view(row, row.component, now, status=row.party_status) for row in rows]
-        return control_pb2.CollectTaskStatusResponse(tasks=views)
+        lost = [row.key.role for row in rows if self._participant.is_lost(row)]
+        return control_pb2.CollectTaskStatusResponse(tasks=views, lost_roles=lost)
 
     @unary_edge
     async def RequestStopJob(

@@ -437,6 +437,7 @@ class ReportTaskStatusRequest(_message.Message):
     START_TIME_MS_FIELD_NUMBER: _builtins.int
     END_TIME_MS_FIELD_NUMBER: _builtins.int
     PROGRESS_FIELD_NUMBER: _builtins.int
+    LOST_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     task_name: _builtins.str
     attempt: _builtins.int
@@ -449,6 +450,11 @@ class ReportTaskStatusRequest(_message.Message):
     end_time_ms: _builtins.int
     progress: _builtins.int
     """Progress the task reported, 0-100."""
+    lost: _builtins.bool
+    """The attempt was lost at this party, not failed by its task: the party's node restarted while it
+    ran. The scheduler ends it at every party of the task and starts a new attempt (within
+    scheduler.max_task_attempts).
+    """
     def __init__(
         self,
         *,
@@ -462,10 +468,11 @@ class ReportTaskStatusRequest(_message.Message):
         start_time_ms: _builtins.int = ...,
         end_time_ms: _builtins.int = ...,
         progress: _builtins.int = ...,
+        lost: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "end_time_ms", b"end_time_ms", "error", b"error", "job_id", b"job_id", "party_id", b"party_id", "progress", b"progress", "role", b"role", "start_time_ms", b"start_time_ms", "status", b"status", "task_name", b"task_name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "end_time_ms", b"end_time_ms", "error", b"error", "job_id", b"job_id", "lost", b"lost", "party_id", b"party_id", "progress", b"progress", "role", b"role", "start_time_ms", b"start_time_ms", "status", b"status", "task_name", b"task_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -523,18 +530,26 @@ class CollectTaskStatusResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TASKS_FIELD_NUMBER: _builtins.int
+    LOST_ROLES_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def tasks(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.TaskView]:
         """One entry per role this party plays in the task."""
+
+    @_builtins.property
+    def lost_roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The roles among `tasks` whose attempt was lost here (this party's node restarted while it ran;
+        see ReportTaskStatusRequest.lost).
+        """
 
     def __init__(
         self,
         *,
         tasks: _abc.Iterable[_common_pb2.TaskView] | None = ...,
+        lost_roles: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["tasks", b"tasks"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lost_roles", b"lost_roles", "tasks", b"tasks"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
