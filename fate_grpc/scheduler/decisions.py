@@ -79,6 +79,8 @@ class JobState:
     rules: Rules = field(default_factory=Rules)
     addresses: Mapping[str, str] = field(default_factory=dict)
     """party id -> the address the scheduler reaches it at (for reasons that name a party)."""
+    away: frozenset[str] = frozenset()
+    """Parties that do not answer the scheduler now (within the tolerance)."""
 
     def attempt_rows(self, key: AttemptKey) -> list[ScheduleTaskRecord]:
         return [
@@ -216,7 +218,35 @@ def on_unanswered(state: JobState, key: TaskKey, decision: Decision, now_ms: int
     if decision.verdict is not Verdict.GIVE_UP or decision.state is None:
         return Outcome(state)
     error = give_up_reason(decision.state, key.role, now_ms)
-    return on_report(state, Report(key, TaskStatus.FAILED, error), now_ms)
+    # Given up: the party's silence is no longer a reason to hold its partners' failures.
+    plan = _Plan(dataclasses.replace(state, away=state.away - {key.party_id}))
+    attempt = plan.state.latest(_attempt_key(key))
+    if attempt is not None and attempt.status not in TASK_END_STATUSES and state.status is JobStatus.RUNNING:
+        # The attempt ends for this reason, whatever its partners said while they waited.
+        _end_attempt(plan, attempt, TaskStatus.FAILED, error, now_ms)
+    proposal = _fold_report(plan, Report(key, TaskStatus.FAILED, error), now_ms)
+    _advance(plan, now_ms)
+    return plan.done(proposal)
+
+
+def on_party_back(state: JobState, party_id: str, now_ms: int) -> Outcome:
+    """A party that did not answer answers again. Running attempts of it whose partners failed
+    meanwhile (held while it was away, see `_reconcile`) are lost at it: a new attempt follows."""
+    plan = _Plan(dataclasses.replace(state, away=state.away - {party_id}))
+    if state.status is not JobStatus.RUNNING:
+        return plan.done()
+    for attempt in list(state.attempts.values()):
+        rows = state.attempt_rows(attempt.key)
+        at_party = [r for r in rows if r.key.party_id == party_id and r.status not in TASK_END_STATUSES]
+        if (
+            attempt.status is TaskStatus.RUNNING
+            and at_party
+            and any(r.status is TaskStatus.FAILED for r in rows)
+        ):
+            why = "a partner of the task failed while the party could not be reached"
+            _lose_attempt(plan, attempt, party_id, why, now_ms)
+    _advance(plan, now_ms)
+    return plan.done()
 
 
 def on_resume_check(state: JobState, party_id: str, reports: Sequence[Report], now_ms: int) -> Outcome:
@@ -311,6 +341,20 @@ def _reconcile(plan: _Plan, attempt: TaskAttemptRecord, now_ms: int) -> None:
         return
     federated = federated_task_status(r.status for r in rows)
     if federated is attempt.status or not can_transition_task(attempt.status, federated):
+        return
+    away = sorted(
+        {
+            r.key.party_id
+            for r in rows
+            if r.key.party_id in plan.state.away and r.status not in TASK_END_STATUSES
+        }
+    )
+    if federated is TaskStatus.FAILED and away:
+        # A party of the task cannot be reached: its partners fail when they cannot send to it. Whether
+        # it restarted (the attempt is lost, a new one follows) or stays away (the job fails after
+        # the tolerance) is known only when it answers again, or does not.
+        what = f"task {attempt.key.task_name} attempt {attempt.key.attempt}"
+        plan.note(f"{what} failed at a partner while party {', '.join(away)} does not answer; waiting for it")
         return
     if federated in TASK_END_STATUSES:
         _end_attempt(plan, attempt, federated, planning.attempt_error(rows, federated), now_ms)

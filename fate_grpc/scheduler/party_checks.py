@@ -65,9 +65,18 @@ class PartyChecks:
         self._events = events
         self._last_check: dict[TaskKey, int] = {}
 
-    def heard(self, key: TaskKey) -> None:
-        """A party reported on a row: its silence is counted from now."""
+    async def heard(self, key: TaskKey) -> None:
+        """A party reported on a row: its silence is counted from now, and it is not away."""
         self._last_check.pop(key, None)
+        await self._answered(key.job_id, key.party_id)
+
+    async def probe_partners(self, key: TaskKey) -> None:
+        """Ask the other parties of an attempt, still running there, how it stands (a partner failed)."""
+        attempt = AttemptKey(key.job_id, key.task_name, key.attempt)
+        rows = await self._store.list_schedule_tasks(key.job_id, task_name=key.task_name, attempt=key.attempt)
+        running = {r.key.party_id for r in rows if r.status not in TASK_END_STATUSES}
+        for party_id in sorted(running - {key.party_id}):
+            await self._fold(attempt, party_id, "")
 
     def start_failure(self, key: AttemptKey, party_id: str, error: FateGrpcError) -> StartFailure:
         """What a failed start call says of the party; an unreachable party is recorded as away."""
@@ -108,25 +117,32 @@ class PartyChecks:
 
     async def _check_row(self, row: ScheduleTaskRecord) -> None:
         key = row.key
-        reports = await self._ask(AttemptKey(key.job_id, key.task_name, key.attempt), key.party_id, key.role)
-        if reports is None:
-            return
-        for report in (r for r in reports if r.key.role == key.role):
-            await self._decide(key.job_id, with_now(decisions.on_report, report))
+        await self._fold(AttemptKey(key.job_id, key.task_name, key.attempt), key.party_id, key.role)
 
     async def resume(self, state: JobState) -> None:
         """After the scheduler restarted: ask every party of every running attempt how it stands."""
         for attempt in list(state.attempts.values()):
             if attempt.status is not TaskStatus.RUNNING:
                 continue
-            parties = sorted({r.key.party_id for r in state.attempt_rows(attempt.key)})
-            for party_id in parties:
-                reports = await self._ask(attempt.key, party_id, "")
-                if reports is not None:
-                    await self._decide(
-                        state.job_id,
-                        with_now(decisions.on_resume_check, party_id, reports),
-                    )
+            roles = {r.key.party_id: r.key.role for r in state.attempt_rows(attempt.key)}
+            for party_id, role in sorted(roles.items()):
+                await self._fold(attempt.key, party_id, role, resume=True)
+
+    async def _fold(self, key: AttemptKey, party_id: str, role: str, *, resume: bool = False) -> None:
+        """Ask the party about the attempt and decide on its answers (those of `role`, or of every role
+        when empty; as a restarted scheduler's check with `resume`). A party back from away is decided
+        on last, once what it said is known."""
+        was_away = party_id in self._reachability.away(key.job_id)
+        reports = await self._ask(key, party_id, role)
+        if reports is None:
+            return
+        if resume:
+            await self._decide(key.job_id, with_now(decisions.on_resume_check, party_id, reports))
+        for report in () if resume else reports:
+            if not role or report.key.role == role:
+                await self._decide(key.job_id, with_now(decisions.on_report, report))
+        if was_away:
+            await self._answered(key.job_id, party_id)
 
     async def _ask(self, key: AttemptKey, party_id: str, role: str) -> list[Report] | None:
         """The party's reports of the attempt at each of its roles; None if it did not answer."""
@@ -138,7 +154,6 @@ class PartyChecks:
         except FateGrpcError as exc:
             await self._unanswered(TaskKey(key.job_id, key.task_name, key.attempt, role, party_id), exc)
             return None
-        self._answered(key.job_id, party_id)
         lost = set(answer.lost_roles)
         return [
             Report(
@@ -169,9 +184,11 @@ class PartyChecks:
             )
         self._events.notify(key.job_id)
 
-    def _answered(self, job_id: str, party_id: str) -> None:
-        was_away = party_id in self._reachability.away(job_id)
+    async def _answered(self, job_id: str, party_id: str) -> None:
+        """The party answered: if it was away, it is back (attempts its partners failed meanwhile are
+        decided on now)."""
+        if party_id not in self._reachability.away(job_id):
+            return
         self._reachability.record(job_id, party_id, None, now_ms())
-        if was_away:
-            self._job_log.line(job_id, f"party {party_id} answers again")
-            self._events.notify(job_id)
+        self._job_log.line(job_id, f"party {party_id} answers again")
+        await self._decide(job_id, with_now(decisions.on_party_back, party_id))

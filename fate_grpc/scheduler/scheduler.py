@@ -153,19 +153,14 @@ class Scheduler:
             await self._decide_locked(job_id, lambda state: decisions.on_tick(state, now_ms()))
         self.events.notify(job_id)
 
-    async def on_report(
-        self,
-        request: control_pb2.ReportTaskStatusRequest,
-        status: TaskStatus,
-        *,
-        heard_from_party: bool = True,
-    ) -> Proposal:
-        """A party's local status (or progress) of a task attempt changed (or was asked for).
-
-        `heard_from_party` is false only for the scheduler's own verdict on a party it cannot reach."""
+    async def on_report(self, request: control_pb2.ReportTaskStatusRequest, status: TaskStatus) -> Proposal:
+        """A party's local status (or progress) of a task attempt changed."""
         key = TaskKey(request.job_id, request.task_name, request.attempt, request.role, request.party_id)
-        if heard_from_party:  # a party that reports is no longer shown unreachable
-            self.reachability.record(key.job_id, key.party_id, None, now_ms())
+        job = await self._store.get_job(key.job_id)
+        if not job.is_scheduler:
+            raise FateGrpcError(
+                ErrorCode.NOT_SCHEDULER, f"party {self._party_id} does not schedule job {key.job_id}"
+            )
         report = Report(
             key,
             status,
@@ -175,17 +170,12 @@ class Scheduler:
             request.progress,
             lost=request.lost,
         )
-        async with self._locks[key.job_id]:
-            job = await self._store.get_job(key.job_id)
-            if not job.is_scheduler:
-                raise FateGrpcError(
-                    ErrorCode.NOT_SCHEDULER, f"party {self._party_id} does not schedule job {key.job_id}"
-                )
-            outcome = await self._decide_locked(
-                key.job_id, lambda state: decisions.on_report(state, report, now_ms())
-            )
-        self.checks.heard(key)
-        self.events.notify(key.job_id)
+        if status is TaskStatus.FAILED and not report.lost:
+            # A task fails when a partner it sends to is gone: ask the partners first, so that a partner
+            # that restarted (lost) or cannot be reached (away) is known before the failure is judged.
+            await self.checks.probe_partners(key)
+        outcome = await self.decide(key.job_id, with_now(decisions.on_report, report))
+        await self.checks.heard(key)
         return outcome.proposal
 
     async def stop_job(self, job_id: str, requester_party_id: str) -> JobStatus:
@@ -301,6 +291,7 @@ class Scheduler:
             rows=rows,
             rules=Rules(dag.conf.auto_retries, self._max_task_attempts, self._retry_backoff_s),
             addresses={p: self.checks.address_of(p) for p in dag.party_ids()},
+            away=frozenset(self.reachability.away(job_id)),
         )
 
     def _plan(self, job_id: str, dag: Dag) -> tuple[CorePlan, dict[str, float]]:

@@ -3,6 +3,7 @@ between guest 9999 and host 10000), and the races the issue tracker saw."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable
 from pathlib import Path
@@ -276,6 +277,33 @@ def test_an_unreachable_party_fails_the_job_only_past_the_tolerance() -> None:
     )
 
 
+def test_a_partners_failure_while_a_party_is_away_waits_for_that_party() -> None:
+    # The host is away (killed): the guest's task fails sending to it. Nothing ends yet.
+    before = dataclasses.replace(state(), away=frozenset({"10000"}))
+    held = decisions.on_report(before, report(T.FAILED, GUEST, error="sending to host 10000 failed"), NOW)
+    assert kinds(held) == ["MoveRow"]
+    assert held.state.attempts["reader_0"].status is T.RUNNING
+    # It comes back restarted: the attempt was lost there, a new one starts everywhere.
+    lost = decisions.on_report(held.state, report(T.FAILED, lost=True, error="node restarted"), NOW)
+    assert kinds(lost) == ["MoveRow", "EndAttempt", "NewAttempt", "StartAttempt"]
+    # Or it comes back without having restarted (a partition): the attempt is lost at it all the same.
+    back = decisions.on_party_back(held.state, "10000", NOW)
+    assert kinds(back) == ["EndAttempt", "NewAttempt", "StartAttempt"]
+    assert "host 10000 at 127.0.0.1:9361" in next(e for e in back.effects if isinstance(e, EndAttempt)).error
+    # Or it stays away past the tolerance: the job fails, naming it.
+    gone = decisions.on_unanswered(held.state, row_key("reader_0", HOST), away(400, Verdict.GIVE_UP), NOW)
+    assert gone.state.status is JobStatus.FAILED
+    assert (
+        "host 10000 at 127.0.0.1:9361 has not answered the scheduler for 400s"
+        in gone.state.attempts["reader_0"].error
+    )
+
+
+def test_a_party_back_with_nothing_failed_changes_nothing() -> None:
+    before = dataclasses.replace(state(), away=frozenset({"10000"}))
+    assert decisions.on_party_back(before, "10000", NOW).effects == ()
+
+
 def test_a_restarted_scheduler_rearms_deadlines_from_the_attempts_start() -> None:
     outcome = decisions.on_resume(state(), NOW)
     assert outcome.effects == (ArmDeadline(key("reader_0"), NOW - 1000 + 2000),)
@@ -336,6 +364,10 @@ EVENTS: dict[str, Callable[[JobState], Outcome]] = {
         st, row_key("reader_0", HOST), away(900, Verdict.GIVE_UP), NOW
     ),
     "resume": lambda st: decisions.on_resume(st, NOW),
+    "party back": lambda st: decisions.on_party_back(st, "10000", NOW),
+    "partner failed while away": lambda st: decisions.on_report(
+        dataclasses.replace(st, away=frozenset({"10000"})), report(T.FAILED, GUEST), NOW
+    ),
     "resume check waiting": lambda st: decisions.on_resume_check(
         st, "10000", [Report(row_key("reader_0", HOST), T.WAITING)], NOW
     ),
