@@ -18,13 +18,12 @@ from typing import Any
 
 from fate_grpc.control.v1 import control_pb2
 from fate_grpc.domain.component_spec import ComponentCatalog
-from fate_grpc.domain.dag import Dag, task_parties
 from fate_grpc.domain.status import JOB_END_STATUSES, JobStatus, Proposal, TaskStatus
 from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_transition
 from fate_grpc.parties.dag_cache import DagCache
 from fate_grpc.parties.gateway import PartyGateway
 from fate_grpc.scheduler import decisions, planning
-from fate_grpc.scheduler.decisions import JobState, Outcome, Report, Rules, StartFailure
+from fate_grpc.scheduler.decisions import JobState, Outcome, Report, StartFailure
 from fate_grpc.scheduler.effects import (
     ArmDeadline,
     CancelNeverStarted,
@@ -42,15 +41,16 @@ from fate_grpc.scheduler.effects import (
 )
 from fate_grpc.scheduler.events import JobEvents
 from fate_grpc.scheduler.job_log import JobLog
+from fate_grpc.scheduler.job_state import JobStates
 from fate_grpc.scheduler.outbox import OutboxSender
 from fate_grpc.scheduler.party_checks import PartyChecks, with_now
 from fate_grpc.scheduler.party_sync import PartySync, move_schedule_row
-from fate_grpc.scheduler.planning import SUCCESSFUL, CorePlan, latest_attempts
+from fate_grpc.scheduler.planning import SUCCESSFUL, latest_attempts
 from fate_grpc.scheduler.queue import JobQueue
 from fate_grpc.scheduler.reachability import PartyReachability
 from fate_grpc.scheduler.timers import Timers
 from fate_grpc.store.interface import Store
-from fate_grpc.store.records import AttemptKey, ScheduleTaskRecord, TaskAttemptRecord, TaskKey
+from fate_grpc.store.records import AttemptKey, ScheduleTaskRecord, TaskKey
 from fate_grpc.wire.convert import job_status_to_proto
 
 log = logging.getLogger("fate_grpc.scheduler")
@@ -89,20 +89,25 @@ class Scheduler:
         self._store = store
         self._gateway = gateway
         self._dags = dags
-        self._catalog = catalog
         self._spawn = spawn
         self._timeout = rpc_timeout_s
-        self._retry_backoff_s = retry_backoff_s
-        self._max_task_attempts = max_task_attempts
-        self._default_task_timeout_s = default_task_timeout_s
         self.job_log = job_log
         self.events = events
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.reachability = PartyReachability(party_unreachable_s)
-        self._plans: dict[str, tuple[CorePlan, dict[str, float]]] = {}
         self._timers = Timers(on_deadline=self._on_deadline, on_wake=self.kick)
         self._parties = PartySync(
             store=store, gateway=gateway, dags=dags, rpc_timeout_s=rpc_timeout_s, outbox=outbox
+        )
+        self.states = JobStates(
+            store=store,
+            dags=dags,
+            catalog=catalog,
+            default_task_timeout_s=default_task_timeout_s,
+            max_task_attempts=max_task_attempts,
+            retry_backoff_s=retry_backoff_s,
+            address_of=lambda party_id: self.checks.address_of(party_id),
+            away=lambda job_id: frozenset(self.reachability.away(job_id)),
         )
         self.queue = JobQueue(
             store=store,
@@ -111,7 +116,7 @@ class Scheduler:
             spawn=spawn,
             rpc_timeout_s=rpc_timeout_s,
             start_job=self._start_job,
-            cores_needed=self._cores_needed,
+            cores_needed=self.states.cores_needed,
             job_log=job_log,
             events=events,
             outbox=outbox,
@@ -210,7 +215,7 @@ class Scheduler:
             dag = await self._dags.get(job_id)
             latest = latest_attempts(await self._store.list_attempts(job_id))
             names = planning.tasks_to_rerun(dag, latest)
-            await self._add_attempts(dag, [latest[n] for n in names], not_before_ms=0)
+            await self.states.add_attempts(dag, [latest[n] for n in names], not_before_ms=0)
             reason = f"rerun requested at party {requester_party_id}: {', '.join(names)}"
             job = await self._store.transition_job(
                 job_id, expected=job.status, to=JobStatus.WAITING, reason=reason
@@ -275,38 +280,7 @@ class Scheduler:
 
     async def load(self, job_id: str) -> JobState:
         """The job as this scheduler's store holds it."""
-        job = await self._store.get_job(job_id)
-        dag = await self._dags.get(job_id)
-        plan, timeouts = self._plan(job_id, dag)
-        attempts = latest_attempts(await self._store.list_attempts(job_id))
-        rows = {row.key: row for row in await self._store.list_schedule_tasks(job_id)}
-        return JobState(
-            job_id=job_id,
-            status=job.status,
-            progress=job.progress,
-            dag=dag,
-            plan=plan,
-            timeouts_s=timeouts,
-            attempts=attempts,
-            rows=rows,
-            rules=Rules(dag.conf.auto_retries, self._max_task_attempts, self._retry_backoff_s),
-            addresses={p: self.checks.address_of(p) for p in dag.party_ids()},
-            away=frozenset(self.reachability.away(job_id)),
-        )
-
-    def _plan(self, job_id: str, dag: Dag) -> tuple[CorePlan, dict[str, float]]:
-        known = self._plans.get(job_id)
-        if known is None:
-            timeouts = {
-                name: planning.task_timeout_s(dag, name, self._catalog, self._default_task_timeout_s)
-                for name in dag.tasks
-            }
-            known = self._plans[job_id] = (CorePlan.of(dag, self._catalog), timeouts)
-        return known
-
-    async def _cores_needed(self, job_id: str) -> dict[str, int]:
-        dag = await self._dags.get(job_id)
-        return dict(self._plan(job_id, dag)[0].job)
+        return await self.states.load(job_id)
 
     # -- carrying effects out --------------------------------------------------------------------
     async def _carry_out(self, job_id: str, effects: tuple[Effect, ...]) -> None:
@@ -340,7 +314,7 @@ class Scheduler:
                 await self._end_attempt(effect)
             case NewAttempt(previous, not_before_ms):
                 dag = await self._dags.get(job_id)
-                await self._add_attempts(dag, [previous], not_before_ms=not_before_ms)
+                await self.states.add_attempts(dag, [previous], not_before_ms=not_before_ms)
             case ArmDeadline(key, at_ms):
                 self._timers.arm_deadline(key, at_ms)
             case WakeAt(at_ms):
@@ -417,20 +391,6 @@ class Scheduler:
         attempts = [await self._store.get_attempt(c.key) for c in cancels]
         await self._parties.end_never_started(dag, attempts, cancels[0].error)
 
-    async def _add_attempts(self, dag: Dag, previous: list[TaskAttemptRecord], *, not_before_ms: int) -> None:
-        attempts, schedule = [], []
-        for old in previous:
-            key = AttemptKey(old.key.job_id, old.key.task_name, old.key.attempt + 1)
-            attempts.append(TaskAttemptRecord(key=key, component=old.component, not_before_ms=not_before_ms))
-            for party in task_parties(dag, key.task_name):
-                schedule.append(
-                    ScheduleTaskRecord(
-                        key=TaskKey(key.job_id, key.task_name, key.attempt, party.role, party.party_id)
-                    )
-                )
-        if attempts:
-            await self._store.add_attempts(attempts, schedule)
-
     async def _end_job(self, job_id: str, effect: EndJob) -> None:
         dag = await self._dags.get(job_id)
         job = await self._store.get_job(job_id)
@@ -455,7 +415,7 @@ class Scheduler:
         detail = f": {effect.reason}" if effect.reason else ""
         self.job_log.line(job_id, f"job ended {effect.status.value}{detail}")
         self.job_log.close(job_id)
-        self._plans.pop(job_id, None)
+        self.states.forget(job_id)
         self.reachability.forget(job_id)
         log.info("job %s ended %s%s", job_id, effect.status.value, detail)
         self.queue.kick()
