@@ -389,8 +389,10 @@ class Participant:
         for job_id in await self._store.return_resources_of_ended_jobs():
             log.warning("job %s had ended but still held cores here: returned", job_id)
         lost = []
-        for row in await self._store.list_tasks_with_party_status([TaskStatus.RUNNING]):
-            if await _try_transition_party(self._store, row, TaskStatus.FAILED, self.lost_reason):
+        for row in await self._store.list_tasks_with_party_status([TaskStatus.RUNNING, TaskStatus.WAITING]):
+            # A row still waiting here whose start the scheduler had asked for was being started.
+            started = row.party_status is TaskStatus.RUNNING or row.status is TaskStatus.RUNNING
+            if started and await _try_transition_party(self._store, row, TaskStatus.FAILED, self.lost_reason):
                 lost.append(row.key)
         return lost
 

@@ -15,9 +15,9 @@ from fate_grpc.common.v1 import common_pb2
 from fate_grpc.domain.status import TaskStatus
 from fate_grpc.node.app import Node
 from fate_grpc.node.config import SchedulerSettings
-from fate_grpc.store.records import TaskKey
+from fate_grpc.store.records import JobRecord, TaskKey, TaskRecord
 from tests.lifecycle.dags import dag, task
-from tests.support.nodes import Federation, assert_eventually, federation
+from tests.support.nodes import Federation, assert_eventually, federation, node_config
 
 GUEST, HOST = "9999", "10000"
 pytestmark = pytest.mark.timeout(180)
@@ -123,3 +123,33 @@ async def test_a_task_lost_more_often_than_allowed_fails_the_job_naming_the_part
         finally:
             await restarted.shutdown()
             group.cancel_scope.cancel()
+
+
+async def test_a_restarted_node_counts_the_tasks_it_ran_or_was_starting_as_lost(tmp_path: Path) -> None:
+    node = Node(node_config(GUEST, tmp_path / "node"))
+    await node.store.open()
+    try:
+        job = JobRecord("job1", dag({"a": task("testkit_sleep")}), HOST, HOST, is_scheduler=False)
+        running, starting, waiting = (TaskKey("job1", name, 0, "guest", GUEST) for name in ("a", "b", "c"))
+        await node.store.create_job(
+            job,
+            [
+                TaskRecord(
+                    running, "testkit_sleep", status=TaskStatus.RUNNING, party_status=TaskStatus.RUNNING
+                ),
+                # Its start was asked for (the federated status says running); its process was not up yet.
+                TaskRecord(starting, "testkit_sleep", status=TaskStatus.RUNNING),
+                TaskRecord(waiting, "testkit_sleep"),
+            ],
+        )
+
+        lost = await node.participant.recover_after_restart()
+
+        assert sorted(lost, key=lambda k: k.task_name) == [running, starting]
+        for key in lost:
+            row = await node.store.get_task(key)
+            assert row.party_status is TaskStatus.FAILED
+            assert node.participant.is_lost(row)
+        assert (await node.store.get_task(waiting)).party_status is TaskStatus.WAITING
+    finally:
+        await node.store.close()
