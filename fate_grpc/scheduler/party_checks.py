@@ -76,7 +76,8 @@ class PartyChecks:
         rows = await self._store.list_schedule_tasks(key.job_id, task_name=key.task_name, attempt=key.attempt)
         running = {r.key.party_id for r in rows if r.status not in TASK_END_STATUSES}
         for party_id in sorted(running - {key.party_id}):
-            await self._fold(attempt, party_id, "")
+            # Briefly: the reporting party waits for the answer to its report meanwhile.
+            await self._fold(attempt, party_id, "", deadline_s=self._timeout / 3)
 
     def start_failure(self, key: AttemptKey, party_id: str, error: FateGrpcError) -> StartFailure:
         """What a failed start call says of the party; an unreachable party is recorded as away."""
@@ -128,12 +129,14 @@ class PartyChecks:
             for party_id, role in sorted(roles.items()):
                 await self._fold(attempt.key, party_id, role, resume=True)
 
-    async def _fold(self, key: AttemptKey, party_id: str, role: str, *, resume: bool = False) -> None:
+    async def _fold(
+        self, key: AttemptKey, party_id: str, role: str, *, resume: bool = False, deadline_s: float = 0
+    ) -> None:
         """Ask the party about the attempt and decide on its answers (those of `role`, or of every role
         when empty; as a restarted scheduler's check with `resume`). A party back from away is decided
         on last, once what it said is known."""
         was_away = party_id in self._reachability.away(key.job_id)
-        reports = await self._ask(key, party_id, role)
+        reports = await self._ask(key, party_id, role, deadline_s or self._timeout)
         if reports is None:
             return
         if resume:
@@ -144,13 +147,13 @@ class PartyChecks:
         if was_away:
             await self._answered(key.job_id, party_id)
 
-    async def _ask(self, key: AttemptKey, party_id: str, role: str) -> list[Report] | None:
+    async def _ask(self, key: AttemptKey, party_id: str, role: str, deadline_s: float) -> list[Report] | None:
         """The party's reports of the attempt at each of its roles; None if it did not answer."""
         request = control_pb2.CollectTaskStatusRequest(
             job_id=key.job_id, task_name=key.task_name, attempt=key.attempt
         )
         try:
-            answer = await self._gateway.collect_task_status(party_id, request, deadline_s=self._timeout)
+            answer = await self._gateway.collect_task_status(party_id, request, deadline_s=deadline_s)
         except FateGrpcError as exc:
             await self._unanswered(TaskKey(key.job_id, key.task_name, key.attempt, role, party_id), exc)
             return None
