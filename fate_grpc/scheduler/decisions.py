@@ -327,8 +327,12 @@ def _fold_report(plan: _Plan, report: Report, now_ms: int) -> Proposal:
     attempt = plan.state.latest(_attempt_key(key))
     if plan.state.status is not JobStatus.RUNNING:
         attempt = None  # a job that is not running takes the party's row, nothing more
-    if attempt is not None and report.lost and attempt.status not in TASK_END_STATUSES:
-        _lose_attempt(plan, attempt, key.party_id, report.error or "its node restarted", now_ms)
+    # A task that failed while its party could not be reached failed for the partition, most likely (it
+    # could not send to its partners either): the attempt is lost there, within the bound.
+    cut_off = report.status is TaskStatus.FAILED and key.party_id in plan.state.away
+    if attempt is not None and (report.lost or cut_off) and attempt.status not in TASK_END_STATUSES:
+        why = report.error or "its node restarted"
+        _lose_attempt(plan, attempt, key.party_id, why if report.lost else f"{why} (while cut off)", now_ms)
     elif attempt is not None:
         _reconcile(plan, attempt, now_ms)
     return proposal

@@ -299,6 +299,15 @@ def test_a_partners_failure_while_a_party_is_away_waits_for_that_party() -> None
     )
 
 
+def test_a_task_that_failed_at_a_party_while_it_was_cut_off_is_lost_there() -> None:
+    # A partition: the host's task failed sending; the report gets through once the link is back.
+    before = dataclasses.replace(state(), away=frozenset({"10000"}))
+    outcome = decisions.on_report(before, report(T.FAILED, error="sending to guest 9999 failed"), NOW)
+    assert kinds(outcome) == ["MoveRow", "EndAttempt", "NewAttempt", "StartAttempt"]
+    end = next(e for e in outcome.effects if isinstance(e, EndAttempt))
+    assert "attempt lost at host 10000" in end.error and "(while cut off)" in end.error
+
+
 def test_a_party_back_with_nothing_failed_changes_nothing() -> None:
     before = dataclasses.replace(state(), away=frozenset({"10000"}))
     assert decisions.on_party_back(before, "10000", NOW).effects == ()
