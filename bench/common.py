@@ -14,9 +14,9 @@ import grpc
 
 from fate_grpc.cli.demo import upload
 from fate_grpc.cli.local_cluster import LocalCluster
-from fate_grpc.cli.render import job_status_name
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.control.v1 import control_pb2, control_pb2_grpc
+from fate_grpc.flow_answers.jobs import job_status_name
 from fate_grpc.security.pki import party_dns_name
 from fate_grpc.transfer.v1 import transfer_pb2, transfer_pb2_grpc
 

@@ -28,7 +28,7 @@ from common import machine_line
 
 from fate_grpc.cli.demo import upload
 from fate_grpc.cli.local_cluster import LocalCluster
-from fate_grpc.cli.render import job_status_name
+from fate_grpc.flow_answers.jobs import job_status_name
 
 GUEST, HOST, ARBITER = "9999", "10000", "9998"
 ROWS = 20

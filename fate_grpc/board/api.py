@@ -16,7 +16,6 @@ from fate_grpc.board.views import (
     dag_graph,
     job_page,
     job_summary,
-    metric_json,
     plain,
     task_row,
 )
@@ -24,6 +23,7 @@ from fate_grpc.client.v1 import client_pb2, jobs_pb2, outputs_pb2
 from fate_grpc.domain.component_spec import ComponentCatalog
 from fate_grpc.domain.dag import parse_dag, resolve_party
 from fate_grpc.errors import invalid_argument, not_found
+from fate_grpc.flow_answers.outputs import metric_to_json
 from fate_grpc.wire.convert import python_from_value
 
 DEFAULT_PAGE = 20
@@ -148,7 +148,7 @@ class BoardApi:
 
     async def metrics(self, who: Credentials, ref: outputs_pb2.TaskOutputRef) -> dict[str, Any]:
         answer = await self._calls.unary("QueryMetrics", outputs_pb2.QueryMetricsRequest(task=ref), who)
-        records = [metric_json(m) for m in answer.metrics]
+        records = [metric_to_json(m) for m in answer.metrics]
         return {"attempt": answer.attempt, "metrics": records, "charts": metric_charts(records)}
 
     async def model(self, who: Credentials, ref: outputs_pb2.TaskOutputRef) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from google.protobuf.message import Message
 from fate_grpc.board.layout import layered_layout
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.domain.status import TaskStatus, federated_task_status
-from fate_grpc.wire.convert import python_from_value
 
 # One graph node per task: its edges come from every party's view of its inputs.
 TaskUpstreams = Mapping[str, tuple[str, Sequence[tuple[str, str]]]]
@@ -92,26 +91,6 @@ def dag_graph(upstreams: TaskUpstreams, states: Mapping[str, str]) -> dict[str, 
         if producer in upstreams
     ]
     return {"nodes": nodes, "edges": edges}
-
-
-def metric_json(message: common_pb2.Metric) -> dict[str, Any]:
-    """FATE's metric record, as `flow output query-metric` prints it (type null when logged without one)."""
-    return {
-        "name": message.name,
-        "type": message.type or None,
-        "groups": [
-            {"name": g.name, "index": g.index if g.HasField("index") else None} for g in message.groups
-        ],
-        "step_axis": message.step_axis if message.HasField("step_axis") else None,
-        "data": [
-            {
-                "metric": python_from_value(point.metric),
-                "step": point.step if point.HasField("step") else None,
-                "timestamp": point.timestamp,
-            }
-            for point in message.data
-        ],
-    }
 
 
 def finite(value: Any) -> Any:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from fate_grpc.cli.client import FlowClient
 from fate_grpc.cli.local_cluster import LocalCluster
-from fate_grpc.cli.render import job_status_name, task_rows
 from fate_grpc.client.v1 import client_pb2
 from fate_grpc.errors import FateGrpcError
+from fate_grpc.flow_answers.jobs import job_status_name, task_rows
 
 GUEST, HOST = "9999", "10000"
 

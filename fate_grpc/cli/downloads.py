@@ -9,18 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from fate_grpc.errors import ErrorCode, FateGrpcError
-
-
-def _bad_stream(reason: str) -> FateGrpcError:
-    return FateGrpcError(ErrorCode.INTERNAL, f"the node sent a bad file stream: {reason}")
-
-
-def safe_relative(path: str) -> PurePosixPath:
-    """A relative path that cannot leave the directory it is joined to."""
-    rel = PurePosixPath(path)
-    if not path or rel.is_absolute() or "\\" in path or any(p in ("", ".", "..") for p in rel.parts):
-        raise _bad_stream(f"unsafe file name {path!r}")
-    return rel
+from fate_grpc.flow_answers.file_paths import bad_stream, safe_relative
 
 
 def write_files(answers: Iterable[Any], target: Path, *, replace: bool = True) -> list[Path]:
@@ -63,7 +52,7 @@ def write_single_file(answers: Iterable[Any], target: Path) -> Path:
     try:
         written = _receive(answers, staging_dir)
         if len(written) != 1:
-            raise _bad_stream(f"expected one file, got {len(written)}")
+            raise bad_stream(f"expected one file, got {len(written)}")
         (staging_dir / written[0]).replace(target)
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)
@@ -84,7 +73,7 @@ def _receive(answers: Iterable[Any], root: Path) -> list[PurePosixPath]:
                     handle.close()
                 rel = safe_relative(part.header.path)
                 if rel in written:
-                    raise _bad_stream(f"{rel} sent twice")
+                    raise bad_stream(f"{rel} sent twice")
                 path = root / rel
                 path.parent.mkdir(parents=True, exist_ok=True)
                 handle = path.open("wb")
@@ -92,10 +81,10 @@ def _receive(answers: Iterable[Any], root: Path) -> list[PurePosixPath]:
                 expected, received = part.header.size, 0
             elif kind == "chunk":
                 if handle is None:
-                    raise _bad_stream("data before a file header")
+                    raise bad_stream("data before a file header")
                 received += len(part.chunk)
                 if received > expected:
-                    raise _bad_stream(f"{written[-1]} is longer than announced")
+                    raise bad_stream(f"{written[-1]} is longer than announced")
                 handle.write(part.chunk)
         _check_complete(written, expected, received)
     finally:
@@ -106,4 +95,4 @@ def _receive(answers: Iterable[Any], root: Path) -> list[PurePosixPath]:
 
 def _check_complete(written: list[PurePosixPath], expected: int, received: int) -> None:
     if written and received != expected:
-        raise _bad_stream(f"{written[-1]} ended after {received} of {expected} bytes")
+        raise bad_stream(f"{written[-1]} ended after {received} of {expected} bytes")

@@ -15,12 +15,11 @@ import click
 
 from fate_grpc.cli.flow_cli import Settings, cli, load_json_conf, pass_settings, run, success
 from fate_grpc.errors import ErrorCode, FateGrpcError
-from fate_grpc.security.permissions import COMPONENT, DATASET, parse_components
+from fate_grpc.flow_answers.admin import app_roles_are_tokens, resource_data, token_roles
+from fate_grpc.security.permissions import parse_components
 
 # FATE's app roles (`flow permission grant -r`).
 APP_ROLES = click.Choice(["site", "client", "super_client"])
-USER_COMMANDS = "user commands: job, task, data, table, output, model, log, provider query"
-ADMIN_COMMANDS = "admin commands: token, permission grant/revoke, provider register/delete"
 
 
 # -- tokens and permissions -------------------------------------------------------------------------
@@ -254,48 +253,6 @@ def permission_query_resource(settings: Settings, party_id: str) -> None:
         success(resource_data(answer.grants))
 
     run(action)
-
-
-def resource_data(grants: Any) -> dict[str, list[Any]]:
-    result: dict[str, list[Any]] = {"component": [], "dataset": []}
-    for grant in grants:
-        if grant.kind == COMPONENT:
-            result["component"].append(grant.value)
-        elif grant.kind == DATASET:
-            namespace, _, name = grant.value.partition("/")
-            result["dataset"].append({"namespace": namespace, "name": name})
-    result["component"].sort()
-    result["dataset"].sort(key=lambda d: (d["namespace"], d["name"]))
-    return result
-
-
-def token_roles(tokens: Any, app_id: str) -> dict[str, list[str]]:
-    """FATE's {role: permissions} for the token named app_id."""
-    for token in tokens:
-        if token.name == app_id:
-            if token.admin:
-                return {"super_client": [USER_COMMANDS, ADMIN_COMMANDS]}
-            return {"client": [USER_COMMANDS]}
-    raise FateGrpcError(
-        ErrorCode.NOT_FOUND, f"no token named {app_id}", hint="flow token list shows the tokens of this node"
-    )
-
-
-def app_roles_are_tokens(action: str, app_id: str | None, role: str | None) -> FateGrpcError:
-    name = app_id or "NAME"
-    command = (
-        f"flow token create -n {name}" + (" --admin" if role == "super_client" else "")
-        if action == "grant"
-        else f"flow token revoke -n {name}"
-    )
-    return FateGrpcError(
-        ErrorCode.CLIENT_INPUT,
-        f"permission {action} --app-id -r: FATE's app roles are client tokens here, and a token's role"
-        " (admin or not) is fixed when it is made",
-        hint=f"use: {command}"
-        + ("; partners authenticate with certificates, not site apps" if role == "site" else ""),
-        fields={"equivalent": command},
-    )
 
 
 def _raise(error: FateGrpcError) -> None:

@@ -15,6 +15,7 @@ import click
 
 from fate_grpc.cli.flow_cli import Settings, cli, pass_settings, run, success
 from fate_grpc.errors import ErrorCode, FateGrpcError
+from fate_grpc.flow_answers.admin import PARTNER_REASON, SITE_REASON
 
 SITE_EQUIVALENT = "fate-grpc provision --party ID=HOST:PORT ... (or fate-grpc demo --tls)"
 PARTNER_EQUIVALENT = (
@@ -91,10 +92,6 @@ def _no_site_apps(command: str, equivalent: str, what: str) -> FateGrpcError:
         hint=f"instead: {equivalent}",
         fields={"equivalent": equivalent},
     )
-
-
-SITE_REASON = "parties authenticate with mutual-TLS certificates that name their party id, not site apps"
-PARTNER_REASON = "a node trusts a partner through its conf (routes and partner CAs), not a partner app"
 
 
 def _refuse(command: str, equivalent: str, reason: str) -> None:

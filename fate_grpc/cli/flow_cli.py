@@ -14,14 +14,14 @@ import yaml
 
 from fate_grpc import __version__
 from fate_grpc.cli.client import ClientTls, FlowClient
-from fate_grpc.cli.render import (
+from fate_grpc.errors import CATALOG, OMITTED_VIOLATIONS_FIELD, ErrorCode, FateGrpcError
+from fate_grpc.flow_answers.jobs import (
     job_list_rows,
     job_rows,
     job_status_name,
     task_rows,
     task_status_name,
 )
-from fate_grpc.errors import CATALOG, OMITTED_VIOLATIONS_FIELD, ErrorCode, FateGrpcError
 
 CONF_ENV = "FATE_GRPC_FLOW_CONF"
 

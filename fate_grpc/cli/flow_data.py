@@ -6,16 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from google.protobuf import struct_pb2
 
 from fate_grpc.cli.downloads import write_single_file
 from fate_grpc.cli.flow_cli import Settings, data, load_json_conf, pass_settings, run, success, table
-from fate_grpc.cli.render import table_info
 from fate_grpc.client.v1 import data_pb2, outputs_pb2
-from fate_grpc.common.v1 import common_pb2
 from fate_grpc.domain.ids import check_name
 from fate_grpc.errors import ErrorCode, FateGrpcError
-from fate_grpc.wire.convert import python_from_value
+from fate_grpc.flow_answers.outputs import fate_table
 
 # The keys fate_client's SDK takes from each conf (anything else makes fate_client fail as well).
 UPLOAD_KEYS = ("file", "head", "partitions", "meta", "extend_sid", "namespace", "name", "role", "party_id")
@@ -29,30 +26,6 @@ def name_options(command: Any) -> Any:
     """fate_client's -n/--name and -ns/--namespace, both required."""
     command = click.option("-ns", "--namespace", required=True, help="Namespace of the table.")(command)
     return click.option("-n", "--name", required=True, help="Name of the table.")(command)
-
-
-def fate_table(info: common_pb2.TableInfo) -> dict[str, Any]:
-    """A table as `flow table query` shows it: FATE's keys (meta = FATE's data meta, data_type, engine)
-    next to ours (header, match_id_name, label_name, ...)."""
-    row = table_info(info)
-    stored = python_from_value(struct_pb2.Value(struct_value=info.meta)) if info.meta.fields else {}
-    row["meta"] = stored.pop("data_meta", None) or _derived_data_meta(info)
-    row["data_type"] = stored.pop("data_type", "dataframe")
-    row["engine"] = "file"
-    row.update(stored)
-    return row
-
-
-def _derived_data_meta(info: common_pb2.TableInfo) -> dict[str, Any]:
-    # Tables written by tasks carry no upload meta: FATE's keys from the column roles.
-    meta: dict[str, Any] = {
-        "delimiter": info.delimiter,
-        "header": info.delimiter.join(info.header),
-        "sample_id_name": info.header[0] if info.header else "",
-        "match_id_name": info.match_id_name,
-    }
-    meta.update({k: v for k, v in (("label_name", info.label_name), ("weight_name", info.weight_name)) if v})
-    return meta
 
 
 # -- data ----------------------------------------------------------------------------------------------

@@ -22,10 +22,17 @@ from fate_grpc.cli.flow_cli import (
     task,
 )
 from fate_grpc.cli.log_archive import unpack_log_archive
-from fate_grpc.cli.render import job_list_rows, job_status_name, task_rows
 from fate_grpc.cli.watch_view import EXIT_CODES, follow
-from fate_grpc.client.v1 import client_pb2, jobs_pb2
+from fate_grpc.client.v1 import client_pb2
 from fate_grpc.errors import ErrorCode, FateGrpcError
+from fate_grpc.flow_answers.jobs import (
+    dependency_data,
+    job_list_rows,
+    job_status_name,
+    provider_filter,
+    provider_row,
+    task_rows,
+)
 
 
 @job.command("watch")
@@ -166,28 +173,6 @@ def job_dependency(settings: Settings, job_id: str, role: str, party_id: str) ->
     run(action)
 
 
-def dependency_data(answer: jobs_pb2.GetJobDependencyResponse) -> dict[str, Any]:
-    """FATE's shape: component_list, component_stage, component_module, dependencies."""
-    dependencies: dict[str, list[dict[str, Any]]] = {}
-    for task_node in answer.tasks:
-        edges: list[dict[str, Any]] = [
-            {
-                "type": u.input_key,
-                "model_type": u.kind,
-                "component_name": u.producer_task,
-                "up_output_info": [u.output_artifact_key],
-            }
-            for u in task_node.upstreams
-        ]
-        dependencies[task_node.task_name] = edges or [{"up_output_info": []}]
-    return {
-        "component_list": [t.task_name for t in answer.tasks],
-        "component_stage": {t.task_name: t.stage for t in answer.tasks},
-        "component_module": {t.task_name: t.component for t in answer.tasks},
-        "dependencies": dependencies,
-    }
-
-
 @job.command("add-notes")
 @click.option("-j", "--job-id", required=True)
 @click.option("-r", "--role", type=ROLE_CHOICE, required=True, metavar="TEXT")
@@ -262,18 +247,9 @@ def provider_register(settings: Settings, conf: str) -> None:
         )
         with settings.client() as client:
             answer = client.register_provider(info)
-        success(_provider_row(answer.provider))
+        success(provider_row(answer.provider))
 
     run(action)
-
-
-def _provider_filter(name: str, device: str, version: str, provider_name: str) -> tuple[str, str, str]:
-    """(name, version, device) from FATE's flags; --provider-name is name:version@device."""
-    if provider_name:
-        head, _, device_part = provider_name.partition("@")
-        name_part, _, version_part = head.partition(":")
-        name, version, device = name or name_part, version or version_part, device or device_part
-    return name, version, device
 
 
 @provider.command("query")
@@ -286,12 +262,12 @@ def provider_query(settings: Settings, name: str, device: str, version: str, pro
     """Providers known at this node and their components."""
 
     def action() -> None:
-        wanted_name, wanted_version, wanted_device = _provider_filter(name, device, version, provider_name)
+        wanted_name, wanted_version, wanted_device = provider_filter(name, device, version, provider_name)
         with settings.client() as client:
             answer = client.query_provider(wanted_name)
         success(
             [
-                _provider_row(p)
+                provider_row(p)
                 for p in answer.providers
                 if (not wanted_version or p.version == wanted_version)
                 and (not wanted_device or p.device == wanted_device)
@@ -311,7 +287,7 @@ def provider_delete(settings: Settings, name: str, device: str, version: str, pr
     """Remove a registered provider."""
 
     def action() -> None:
-        name_, version_, device_ = _provider_filter(name, device, version, provider_name)
+        name_, version_, device_ = provider_filter(name, device, version, provider_name)
         if not name_ or not version_:
             raise FateGrpcError(
                 ErrorCode.CLIENT_INPUT, "say which provider: -n NAME --version VERSION or --provider-name"
@@ -326,15 +302,3 @@ def provider_delete(settings: Settings, name: str, device: str, version: str, pr
         success({"name": name_, "version": version_, "device": device_, "deleted": True})
 
     run(action)
-
-
-def _provider_row(info: client_pb2.ProviderInfo) -> dict[str, Any]:
-    return {
-        "provider_name": f"{info.name}:{info.version}@{info.device}",
-        "name": info.name,
-        "version": info.version,
-        "device": info.device,
-        "components": list(info.components),
-        "builtin": info.builtin,
-        "metadata": {"module": info.module, "path": info.path} if not info.builtin else {},
-    }

@@ -13,11 +13,10 @@ import click
 
 from fate_grpc.cli.downloads import write_files, write_single_file
 from fate_grpc.cli.flow_cli import Settings, cli, pass_settings, run, success
-from fate_grpc.cli.render import metric_to_json
 from fate_grpc.client.v1 import outputs_pb2
-from fate_grpc.common.v1 import common_pb2
 from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.errors import ErrorCode, FateGrpcError
+from fate_grpc.flow_answers.outputs import metric_to_json, model_row
 from fate_grpc.wire.convert import python_from_value
 
 CHUNK_BYTES = 1024 * 1024
@@ -231,22 +230,6 @@ def download_data(
 
 
 # -- the model warehouse -----------------------------------------------------------------------------
-
-
-def model_row(info: common_pb2.ModelInfo) -> dict[str, Any]:
-    return {
-        "model_id": info.model_id,
-        "model_version": info.model_version,
-        "role": info.role,
-        "party_id": info.party_id,
-        "task_name": info.task_name,
-        "output_key": info.output_key,
-        "job_id": info.job_id,
-        "component": info.component,
-        "type_name": info.type_name,
-        "size": info.size,
-        "create_time": info.create_time_ms,
-    }
 
 
 @cli.group()

@@ -12,10 +12,10 @@ import click
 
 from fate_grpc.cli.client import FlowClient
 from fate_grpc.cli.flow_cli import Settings, cli, pass_settings, run
-from fate_grpc.cli.render import job_status_name
 from fate_grpc.cli.watch_view import EXIT_CODES
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.errors import ErrorCode, FateGrpcError
+from fate_grpc.flow_answers.jobs import job_status_name
 
 # fate_client 2.2 submits the toy DAG with these parameters and this schema version.
 TOY_PARAMETERS = {"data_num": 1024, "partition": 4}

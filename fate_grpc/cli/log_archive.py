@@ -8,8 +8,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from fate_grpc.cli.downloads import safe_relative
 from fate_grpc.errors import ErrorCode, FateGrpcError
+from fate_grpc.flow_answers.file_paths import safe_relative
 
 
 def unpack_log_archive(chunks: Iterable[bytes], target: Path) -> list[str]:

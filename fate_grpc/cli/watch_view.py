@@ -14,8 +14,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from fate_grpc.cli.render import job_row, job_status_name, task_rows, task_status_name
 from fate_grpc.common.v1 import common_pb2
+from fate_grpc.flow_answers.jobs import job_row, job_status_name, task_rows, task_status_name
 
 STATUS_STYLE = {
     "waiting": "dim",

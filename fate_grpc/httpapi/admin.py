@@ -6,11 +6,16 @@ from typing import Any
 
 from aiohttp import web
 
-from fate_grpc.cli.flow_admin import app_roles_are_tokens, resource_data, token_roles
-from fate_grpc.cli.flow_apps import PARTNER_REASON, SITE_REASON
-from fate_grpc.cli.flow_jobs import _provider_filter, _provider_row
 from fate_grpc.client.v1 import client_pb2
 from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument
+from fate_grpc.flow_answers.admin import (
+    PARTNER_REASON,
+    SITE_REASON,
+    app_roles_are_tokens,
+    resource_data,
+    token_roles,
+)
+from fate_grpc.flow_answers.jobs import provider_filter, provider_row
 from fate_grpc.httpapi.answers import Params, answer, read_params
 from fate_grpc.httpapi.context import caller_of, state_of
 from fate_grpc.security.permissions import parse_components
@@ -38,7 +43,7 @@ async def server_info(request: web.Request) -> web.Response:
 
 
 def _provider_names(params: Params) -> tuple[str, str, str]:
-    return _provider_filter(
+    return provider_filter(
         params.text("name"), params.text("device"), params.text("version"), params.text("provider_name")
     )
 
@@ -56,14 +61,14 @@ async def provider_register(request: web.Request) -> web.Response:
     registered = await caller_of(request).unary(
         "RegisterProvider", client_pb2.RegisterProviderRequest(provider=info)
     )
-    return answer(_provider_row(registered.provider))
+    return answer(provider_row(registered.provider))
 
 
 async def provider_query(request: web.Request) -> web.Response:
     name, version, device = _provider_names(await read_params(request))
     found = await caller_of(request).unary("QueryProvider", client_pb2.QueryProviderRequest(name=name))
     rows = [
-        _provider_row(p)
+        provider_row(p)
         for p in found.providers
         if (not version or p.version == version) and (not device or p.device == device)
     ]

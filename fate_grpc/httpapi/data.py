@@ -10,9 +10,9 @@ from typing import Any
 import anyio
 from aiohttp import BodyPartReader, web
 
-from fate_grpc.cli.flow_data import fate_table
 from fate_grpc.client.v1 import client_pb2, data_pb2, outputs_pb2
 from fate_grpc.errors import invalid_argument
+from fate_grpc.flow_answers.outputs import fate_table
 from fate_grpc.httpapi.answers import Params, answer, read_params
 from fate_grpc.httpapi.context import caller_of, uploads_of
 from fate_grpc.httpapi.files import tar_response

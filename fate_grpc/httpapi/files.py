@@ -12,8 +12,8 @@ from pathlib import Path, PurePosixPath
 import anyio
 from aiohttp import web
 
-from fate_grpc.cli.downloads import safe_relative
 from fate_grpc.errors import internal
+from fate_grpc.flow_answers.file_paths import safe_relative
 
 Rename = Callable[[PurePosixPath], PurePosixPath]
 Rewrite = Callable[[Path], None]

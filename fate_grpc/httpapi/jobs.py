@@ -7,10 +7,9 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from fate_grpc.cli.flow_jobs import dependency_data
-from fate_grpc.cli.render import job_list_rows, job_rows, job_status_name, task_rows
 from fate_grpc.client.v1 import client_pb2, jobs_pb2
 from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument
+from fate_grpc.flow_answers.jobs import dependency_data, job_list_rows, job_rows, job_status_name, task_rows
 from fate_grpc.httpapi.answers import answer, read_params
 from fate_grpc.httpapi.context import caller_of, uploads_of
 from fate_grpc.httpapi.paging import page_of

@@ -9,9 +9,9 @@ from pathlib import Path, PurePosixPath
 import anyio
 from aiohttp import web
 
-from fate_grpc.cli.flow_outputs import model_row
 from fate_grpc.client.v1 import outputs_pb2
 from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument
+from fate_grpc.flow_answers.outputs import model_row
 from fate_grpc.httpapi.answers import Params, answer, read_params
 from fate_grpc.httpapi.context import caller_of, state_of
 from fate_grpc.httpapi.data import UPLOAD_CHUNK_BYTES, read_form

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from fate_grpc.httpapi.app import flow_http_app
-
-if TYPE_CHECKING:
-    from fate_grpc.node.app import Node
+from fate_grpc.store.interface import Store
 
 SIGNING_KEY_FILE = "http_signing.key"
 SIGNING_KEY_BYTES = 32
@@ -45,14 +44,37 @@ def signing_key(data_dir: Path) -> bytes:
     return key
 
 
-def node_flow_app(node: Node) -> web.Application:
-    """FATE-Flow 2.2's client API answered by `node`'s user-API servicer."""
-    # The node's own servicer once its servers exist; a servicer of its own before that.
-    servicer = getattr(node, "client_servicer", None) or node._client_servicer()
+class _NodeConfig(Protocol):
+    @property
+    def party_id(self) -> str: ...
+    @property
+    def server_data_dirs(self) -> Sequence[Path]: ...
+
+
+class _NodePaths(Protocol):
+    @property
+    def root(self) -> Path: ...
+
+
+class FlowApiNode(Protocol):
+    """What the API takes from a running node (fate_grpc.node.app.Node, which sits above this package)."""
+
+    client_servicer: Any
+    store: Store
+
+    @property
+    def config(self) -> _NodeConfig: ...
+    @property
+    def paths(self) -> _NodePaths: ...
+
+
+def node_flow_app(node: FlowApiNode) -> web.Application:
+    """FATE-Flow 2.2's client API answered by `node`'s user-API servicer (mount it once the node's
+    servers, and so its `client_servicer`, exist)."""
     return flow_http_app(
-        servicer,
+        node.client_servicer,
         store=node.store,
         party_id=node.config.party_id,
         signing_key=signing_key(node.paths.root),
-        server_data_dirs=node.config.server_data_dirs,
+        server_data_dirs=tuple(node.config.server_data_dirs),
     )

@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from fate_grpc.cli.render import metric_to_json
 from fate_grpc.client.v1 import outputs_pb2
+from fate_grpc.flow_answers.outputs import metric_to_json
 from fate_grpc.httpapi.answers import Params, answer, read_params
 from fate_grpc.httpapi.context import caller_of
 from fate_grpc.httpapi.files import fate_csv_lines, tar_response

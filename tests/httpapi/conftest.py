@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 
 from tests.board.support import held
-from tests.httpapi.support import FateClient, http_port, install_fate_client
+from tests.httpapi.support import FateClient, FateClientMissing, http_port, install_fate_client
 from tests.support.nodes import Federation, federation
 
 GUEST, HOST = "9999", "10000"
@@ -20,7 +20,10 @@ GUEST, HOST = "9999", "10000"
 @pytest.fixture(scope="session")
 def fate_client_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("fate_client")
-    why = install_fate_client(home)
+    try:
+        why = install_fate_client(home)
+    except FateClientMissing as missing:
+        pytest.fail(str(missing))
     if why is not None:
         pytest.skip(why)
     return home

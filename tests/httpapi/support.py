@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -33,11 +35,24 @@ FATE_CLIENT = "fate_client==2.2.0"
 NEEDED = ("requests", "requests_toolbelt", "ruamel.yaml", "networkx", "pydantic", "pandas", "click")
 
 
+class FateClientMissing(Exception):
+    """fate_client cannot be installed although the package index answers: a broken test setup."""
+
+
 def install_fate_client(target: Path) -> str | None:
-    """Install fate_client 2.2 into `target`; None when done, else why it could not be."""
+    """Install fate_client 2.2 into `target`; None when done, the reason to skip when the package index
+    cannot be reached.
+
+    Raises:
+        FateClientMissing: its dependencies (the dev extra) are missing, or pip failed while the index
+            was reachable.
+    """
     missing = [name for name in NEEDED if _missing(name)]
     if missing:
-        return f"fate_client's dependencies are not installed: {', '.join(missing)}"
+        raise FateClientMissing(
+            f"fate_client's dependencies are not installed: {', '.join(missing)}"
+            " (scripts/bootstrap.sh dev installs them)"
+        )
     done = subprocess.run(
         [
             sys.executable,
@@ -55,9 +70,33 @@ def install_fate_client(target: Path) -> str | None:
         check=False,
         timeout=300,
     )
-    if done.returncode != 0:
-        return f"pip could not install {FATE_CLIENT}: {done.stderr.strip()[-300:]}"
-    return None
+    if done.returncode == 0:
+        return None
+    host, port = _index_address()
+    if not _reachable(host, port):
+        return f"the package index {host}:{port} cannot be reached, so {FATE_CLIENT} cannot be installed"
+    raise FateClientMissing(f"pip could not install {FATE_CLIENT}: {done.stderr.strip()[-300:]}")
+
+
+def _index_address() -> tuple[str, int]:
+    # pip's own setting (environment or pip.conf) names the index; PyPI otherwise.
+    asked = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "get", "global.index-url"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    url = os.environ.get("PIP_INDEX_URL") or (asked.stdout.strip() if asked.returncode == 0 else "")
+    parts = urlsplit(url or "https://pypi.org/simple")
+    return parts.hostname or "pypi.org", parts.port or (80 if parts.scheme == "http" else 443)
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=10):
+            return True
+    except OSError:
+        return False
 
 
 def _missing(module: str) -> bool:
@@ -73,6 +112,8 @@ def _missing(module: str) -> bool:
 async def http_port(node: Node) -> AsyncIterator[str]:
     """`node`'s FATE-Flow API at /v2 on an HTTP server of its own (as the node's HTTP port mounts
     it); yields "host:port"."""
+    if not hasattr(node, "client_servicer"):  # a node whose servers do not keep their servicer
+        node.client_servicer = node._client_servicer()  # type: ignore[attr-defined]
     root = web.Application()
     root.add_subapp("/v2", node_flow_app(node))
     server = TestServer(root, host="127.0.0.1")

@@ -1,16 +1,14 @@
-"""Proto views -> the JSON rows flow prints (FATE's field names where FATE has them)."""
+"""Jobs, tasks, job dependencies and providers as FATE's JSON rows (FATE's field names where it has them)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from google.protobuf import json_format
-
+from fate_grpc.client.v1 import client_pb2, jobs_pb2
 from fate_grpc.common.v1 import common_pb2
 from fate_grpc.domain.dag import load_dag_document
 from fate_grpc.errors import FateGrpcError
-from fate_grpc.wire.convert import python_from_value
 
 
 def job_status_name(value: int) -> str:
@@ -119,38 +117,44 @@ def _dag(dag_yaml: str) -> Any:
         return dag_yaml
 
 
-def table_info(info: common_pb2.TableInfo) -> dict[str, Any]:
-    return {
-        "namespace": info.namespace,
-        "name": info.name,
-        "count": info.count,
-        "header": list(info.header),
-        "match_id_name": info.match_id_name,
-        "label_name": info.label_name,
-        "weight_name": info.weight_name,
-        "delimiter": info.delimiter,
-        "create_time": epoch_ms(info.create_time_ms),
-        "meta": json_format.MessageToDict(info.meta),
-    }
-
-
-def metric_to_json(message: common_pb2.Metric, *, with_data: bool = True) -> dict[str, Any]:
-    """FATE's metric record: name, type, groups [{name, index}], step_axis, data [{metric, step, ...}]."""
-    record: dict[str, Any] = {
-        "name": message.name,
-        "type": message.type or None,  # FATE writes null for a metric logged without a type
-        "groups": [
-            {"name": g.name, "index": g.index if g.HasField("index") else None} for g in message.groups
-        ],
-        "step_axis": message.step_axis if message.HasField("step_axis") else None,
-    }
-    if with_data:
-        record["data"] = [
+def dependency_data(answer: jobs_pb2.GetJobDependencyResponse) -> dict[str, Any]:
+    """FATE's shape: component_list, component_stage, component_module, dependencies."""
+    dependencies: dict[str, list[dict[str, Any]]] = {}
+    for task_node in answer.tasks:
+        edges: list[dict[str, Any]] = [
             {
-                "metric": python_from_value(p.metric),
-                "step": p.step if p.HasField("step") else None,
-                "timestamp": p.timestamp,
+                "type": u.input_key,
+                "model_type": u.kind,
+                "component_name": u.producer_task,
+                "up_output_info": [u.output_artifact_key],
             }
-            for p in message.data
+            for u in task_node.upstreams
         ]
-    return record
+        dependencies[task_node.task_name] = edges or [{"up_output_info": []}]
+    return {
+        "component_list": [t.task_name for t in answer.tasks],
+        "component_stage": {t.task_name: t.stage for t in answer.tasks},
+        "component_module": {t.task_name: t.component for t in answer.tasks},
+        "dependencies": dependencies,
+    }
+
+
+def provider_filter(name: str, device: str, version: str, provider_name: str) -> tuple[str, str, str]:
+    """(name, version, device) from FATE's flags; --provider-name is name:version@device."""
+    if provider_name:
+        head, _, device_part = provider_name.partition("@")
+        name_part, _, version_part = head.partition(":")
+        name, version, device = name or name_part, version or version_part, device or device_part
+    return name, version, device
+
+
+def provider_row(info: client_pb2.ProviderInfo) -> dict[str, Any]:
+    return {
+        "provider_name": f"{info.name}:{info.version}@{info.device}",
+        "name": info.name,
+        "version": info.version,
+        "device": info.device,
+        "components": list(info.components),
+        "builtin": info.builtin,
+        "metadata": {"module": info.module, "path": info.path} if not info.builtin else {},
+    }
