@@ -24,7 +24,10 @@ from fate_grpc.data.paths import NodePaths
 from fate_grpc.data.tables import TableService
 from fate_grpc.data.warehouse import ModelWarehouse
 from fate_grpc.errors import FateGrpcError
+from fate_grpc.http.server import HttpServer
 from fate_grpc.node.config import NodeConfig
+from fate_grpc.observability.metrics import metrics_app
+from fate_grpc.observability.operations import NodeOperations
 from fate_grpc.participant.job_checks import JobCheckLimits, JobChecks
 from fate_grpc.participant.job_cleaner import JobCleaner
 from fate_grpc.participant.participant import Participant
@@ -58,6 +61,7 @@ CONTROL_SERVICE = control_pb2.DESCRIPTOR.services_by_name["ControlService"]
 TRANSFER_SERVICE = transfer_pb2.DESCRIPTOR.services_by_name["TransferService"]
 CLIENT_SERVICE = client_pb2.DESCRIPTOR.services_by_name["ClientService"]
 WORKER_SERVICE = worker_pb2.DESCRIPTOR.services_by_name["WorkerService"]
+PEER_SERVICES = (CONTROL_SERVICE, TRANSFER_SERVICE)
 
 
 @dataclass
@@ -67,6 +71,7 @@ class BoundAddresses:
     peer: str = ""
     client: str = ""
     worker: str = ""
+    http: str = ""
 
 
 @dataclass
@@ -82,10 +87,15 @@ class Node:
         self.providers = ProviderRegistry.with_builtin()
         # One live mapping: registering a provider adds its components here.
         self.catalog = self.providers.catalog
-        self.store = SqliteStore(cfg.store_path)
+        self.ops = NodeOperations(cfg, (*PEER_SERVICES, CLIENT_SERVICE, WORKER_SERVICE))
+        self.store = self.ops.timed(SqliteStore(cfg.store_path))
         self.tls = TlsMaterial.load(cfg.tls) if cfg.tls else None
         self.gateway = PartyGateway(
-            cfg.party_id, cfg.routes, max_message_bytes=cfg.limits.max_message_bytes, tls=self.tls
+            cfg.party_id,
+            cfg.routes,
+            max_message_bytes=cfg.limits.max_message_bytes,
+            tls=self.tls,
+            interceptors=self.ops.channel_interceptors,
         )
         self.peers = PeerAuthenticator(
             tls=cfg.tls is not None, partner_cas=cfg.tls.partner_cas if cfg.tls else None
@@ -194,6 +204,13 @@ class Node:
         )
         self.views.reachability = self.scheduler.reachability
         self.tables = TableService(store=self.store, paths=self.paths, server_data_dirs=cfg.server_data_dirs)
+        http = self.ops.http_server(self.client_auth)
+        if http is not None:
+            self._mount_http(http)
+
+    def _mount_http(self, http: HttpServer) -> None:
+        """Sub-applications of the HTTP port, by prefix (each behind the user API's authentication)."""
+        http.mount("/metrics", metrics_app(self.ops.metrics, self.store))
 
     # -- background work -------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -214,6 +231,8 @@ class Node:
         lost = await self.participant.recover_after_restart()
         unfinished = await self.scheduler.unfinished_jobs()
         await self._start_servers()
+        await self.ops.start_http(task_group)
+        self.addresses.http = self.ops.http_address
         if self.config.party_id not in self.gateway.routes():
             self.gateway.set_route(self.config.party_id, _dialable(self.addresses.peer))
         self.supervisor.set_worker_address(self.addresses.worker)
@@ -245,8 +264,7 @@ class Node:
 
     async def _start_servers(self) -> None:
         cfg = self.config
-        options = channel_options(cfg.limits.max_message_bytes)
-        peer = grpc.aio.server(options=options)
+        peer = self._grpc_server("user")
         add_servicer(
             peer,
             ControlServicer(
@@ -280,14 +298,16 @@ class Node:
         client_servicer = self._client_servicer()
         if cfg.client_listen is None:
             add_servicer(peer, client_servicer, CLIENT_SERVICE)
+        self.ops.add_to(peer, PEER_SERVICES if cfg.client_listen else (*PEER_SERVICES, CLIENT_SERVICE))
         peer_credentials = peer_server_credentials(self.tls) if self.tls else None
         self.addresses.peer = _bind(peer, cfg.listen, peer_credentials)
         if self.tls is None:
             self._warn_plaintext(cfg.listen)
         self._servers.append(peer)
         if cfg.client_listen is not None:
-            client = grpc.aio.server(options=options)
+            client = self._grpc_server("user")
             add_servicer(client, client_servicer, CLIENT_SERVICE)
+            self.ops.add_to(client, (CLIENT_SERVICE,))
             # Users on another host need TLS; a loopback-only client port may serve tokens in plaintext.
             use_tls = self.tls is not None and not is_loopback_address(cfg.client_listen)
             credentials = None
@@ -298,7 +318,7 @@ class Node:
             self._servers.append(client)
         else:
             self.addresses.client = self.addresses.peer
-        worker = grpc.aio.server(options=options)
+        worker = self._grpc_server("task")
         add_servicer(
             worker,
             WorkerServicer(
@@ -311,11 +331,18 @@ class Node:
             ),
             WORKER_SERVICE,
         )
+        self.ops.add_to(worker, (WORKER_SERVICE,))
         # Task processes are local children: the worker API never leaves loopback.
         self.addresses.worker = _bind(worker, "127.0.0.1:0")
         self._servers.append(worker)
         for server in self._servers:
             await server.start()
+
+    def _grpc_server(self, default_peer: str) -> grpc.aio.Server:
+        """A server observed by the node's metrics and logs, with health checking and reflection."""
+        interceptors = self.ops.server_interceptors(default_peer, self.gateway.routes)
+        options = channel_options(self.config.limits.max_message_bytes)
+        return grpc.aio.server(options=options, interceptors=interceptors)
 
     def _client_servicer(self) -> ClientServicer:
         cfg = self.config
@@ -373,6 +400,7 @@ class Node:
         if self._shutdown_done:
             return
         self._shutdown_done = True
+        await self.ops.stopping()
         self._stopped.set()
         await asyncio.gather(*(s.stop(SHUTDOWN_GRACE_S) for s in self._servers), return_exceptions=True)
         self.scheduler.cancel_timers()

@@ -121,6 +121,25 @@ class PermissionSettings:
 
 
 @dataclass(frozen=True)
+class HttpSettings:
+    """The node's HTTP port (Prometheus metrics; the board and FATE-Flow's HTTP API mount here too)."""
+
+    listen: str
+    """host:port; port 0 picks a free one. TLS and authentication are the user API's."""
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """The node's own log (logs/node.log and stderr)."""
+
+    format: str = "text"
+    """"text": one readable line per record; "json": one JSON object per line with the job, task,
+    attempt, party and request fields."""
+    level: str = "info"
+    """Lowest level written: debug, info, warning or error."""
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     """One party's node."""
 
@@ -149,11 +168,15 @@ class NodeConfig:
     server_data_dirs: tuple[Path, ...] = ()
     """Directories on this machine that `flow table bind` may read files from and `flow data
     download-component` may write into (none: both are refused)."""
+    http: HttpSettings | None = None
+    """None: no HTTP port."""
+    log: LogSettings = field(default_factory=LogSettings)
 
     @property
     def is_loopback_simulation(self) -> bool:
         """Plaintext on loopback only: the local multi-process simulation."""
         listens = [self.listen] + ([self.client_listen] if self.client_listen else [])
+        listens += [self.http.listen] if self.http else []
         return self.tls is None and all(is_loopback_address(a) for a in listens)
 
     @property
@@ -211,6 +234,8 @@ def config_from_mapping(
         "permissions",
         "resources",
         "server_data_dirs",
+        "http",
+        "log",
     }
     unknown = sorted(set(raw) - allowed)
     if unknown:
@@ -230,8 +255,10 @@ def config_from_mapping(
     client_listen = (
         _check_address(str(raw["client_listen"]), "client_listen") if raw.get("client_listen") else None
     )
+    http = _http(raw.get("http"))
     if raw.get("tls") is None:
-        for key, address in (("listen", listen), ("client_listen", client_listen)):
+        http_listen = ("http.listen", http.listen if http else None)
+        for key, address in (("listen", listen), ("client_listen", client_listen), http_listen):
             if address and not is_loopback_address(address):
                 raise invalid_argument(
                     f"{key} {address} is not a loopback address: serving partners or users beyond this host"
@@ -256,7 +283,37 @@ def config_from_mapping(
             default=_choice(raw, "permissions", "default", ("auto", "allow", "deny"))
         ),
         server_data_dirs=_server_data_dirs(raw.get("server_data_dirs"), base_dir),
+        http=http,
+        log=_log(raw.get("log")),
     )
+
+
+def _http(raw: Any) -> HttpSettings | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or set(raw) != {"listen"} or not raw["listen"]:
+        raise invalid_argument("http must be a mapping with only listen: host:port", field_path="http")
+    return HttpSettings(listen=_check_address(str(raw["listen"]), "http.listen"))
+
+
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _log(raw: Any) -> LogSettings:
+    if raw is None:
+        return LogSettings()
+    if not isinstance(raw, Mapping):
+        raise invalid_argument("log must be a mapping", field_path="log")
+    unknown = sorted(set(raw) - {"format", "level"})
+    if unknown:
+        raise invalid_argument(f"log: unknown key(s) {', '.join(unknown)}", field_path=f"log.{unknown[0]}")
+    for key, allowed in (("format", LOG_FORMATS), ("level", LOG_LEVELS)):
+        if key in raw and raw[key] not in allowed:
+            raise invalid_argument(
+                f"log.{key} must be one of {', '.join(allowed)}, got {raw[key]!r}", field_path=f"log.{key}"
+            )
+    return LogSettings(**raw)
 
 
 def _server_data_dirs(raw: Any, base_dir: Path | None) -> tuple[Path, ...]:

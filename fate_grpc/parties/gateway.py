@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -47,8 +47,11 @@ class PartyGateway:
         *,
         max_message_bytes: int,
         tls: TlsMaterial | None = None,
+        interceptors: Callable[[str], Sequence[grpc.aio.ClientInterceptor]] | None = None,
     ) -> None:
         self._own = own_party_id
+        # Per party, so that what they observe (latency, bytes) is labelled with the partner.
+        self._interceptors = interceptors or (lambda party_id: ())
         self._routes = dict(routes)
         self._options = channel_options(max_message_bytes)
         self._credentials = peer_channel_credentials(tls) if tls else None
@@ -79,12 +82,15 @@ class PartyGateway:
         address = self.address_of(party_id)
         channel = self._channels.get((party_id, address))
         if channel is None:
+            interceptors = list(self._interceptors(party_id)) or None
             if self._credentials is None:
-                channel = grpc.aio.insecure_channel(address, options=self._options)
+                channel = grpc.aio.insecure_channel(address, options=self._options, interceptors=interceptors)
             else:
                 # The server must prove it is `party_id`, whatever host the route names.
                 options = self._options + peer_channel_options(party_id)
-                channel = grpc.aio.secure_channel(address, self._credentials, options=options)
+                channel = grpc.aio.secure_channel(
+                    address, self._credentials, options=options, interceptors=interceptors
+                )
             self._channels[(party_id, address)] = channel
         return channel
 

@@ -143,10 +143,27 @@ class ClientAuthenticator:
     async def user(self, context: grpc.aio.ServicerContext, *, admin: bool = False) -> User:
         # Set only by the in-process HTTP API, after it checked a FATE app signature; never on gRPC.
         verified = getattr(context, "verified_user", None)
-        user = verified if isinstance(verified, User) else await self._identify(context)
+        peer = context.peer() or ""
+        if isinstance(verified, User):
+            return self._admit(verified, peer, admin=admin)
+        return await self.authenticate(
+            authorization=_metadata(context).get("authorization", ""),
+            cert=_peer_cert(context),
+            peer=peer,
+            admin=admin,
+        )
+
+    async def authenticate(
+        self, *, authorization: str, cert: x509.Certificate | None, peer: str, admin: bool = False
+    ) -> User:
+        """The user behind a bearer token or a TLS client certificate (any transport: gRPC, HTTP)."""
+        return self._admit(await self._identify(authorization, cert, peer), peer, admin=admin)
+
+    def _admit(self, user: User | None, peer: str, *, admin: bool) -> User:
+        """The user if this node lets them in (and, for `admin`, they are an admin); else raises."""
         if user is None:
             if self._required:
-                log.warning("refused an unauthenticated user call from %s", context.peer())
+                log.warning("refused an unauthenticated user call from %s", peer)
                 raise FateGrpcError(
                     ErrorCode.UNAUTHENTICATED,
                     f"party {self._party}'s node needs a client certificate of the party or a token",
@@ -154,17 +171,15 @@ class ClientAuthenticator:
                 )
             user = User("anonymous", True, "open")
         if admin and not user.is_admin:
-            log.warning("refused admin action by user %s from %s", user.name, context.peer())
+            log.warning("refused admin action by user %s from %s", user.name, peer)
             raise FateGrpcError(
                 ErrorCode.PERMISSION_DENIED, f"user {user.name} is not an admin of party {self._party}"
             )
         return user
 
-    async def _identify(self, context: grpc.aio.ServicerContext) -> User | None:
-        authorization = _metadata(context).get("authorization", "")
+    async def _identify(self, authorization: str, cert: x509.Certificate | None, peer: str) -> User | None:
         if authorization:
-            return await self._token_user(context, authorization)
-        cert = _peer_cert(context)
+            return await self._token_user(peer, authorization)
         if cert is None:
             return None
         unit = _field(cert, NameOID.ORGANIZATIONAL_UNIT_NAME)
@@ -173,20 +188,20 @@ class ClientAuthenticator:
         if _field(cert, NameOID.ORGANIZATION_NAME) != f"party {self._party}" or (
             self._client_ca is not None and not pki.issued_by(cert, self._client_ca)
         ):
-            log.warning("refused a user certificate of another party from %s", context.peer())
+            log.warning("refused a user certificate of another party from %s", peer)
             raise FateGrpcError(
                 ErrorCode.PERMISSION_DENIED,
                 f"the client certificate is not one of party {self._party}'s users",
             )
         return User(_field(cert, NameOID.COMMON_NAME), unit == pki.ADMIN_UNIT, "certificate")
 
-    async def _token_user(self, context: grpc.aio.ServicerContext, authorization: str) -> User:
+    async def _token_user(self, peer: str, authorization: str) -> User:
         scheme, _, token = authorization.partition(" ")
         record = None
         if scheme.lower() == "bearer" and token.startswith(TOKEN_PREFIX) and len(token) < 200:
             record = await self._store.find_token(hash_token(token))
         now = int(time.time() * 1000)
         if record is None or (record.expire_time_ms and record.expire_time_ms < now):
-            log.warning("refused an unknown or expired token from %s", context.peer())
+            log.warning("refused an unknown or expired token from %s", peer)
             raise FateGrpcError(ErrorCode.UNAUTHENTICATED, "unknown or expired token")
         return User(record.name, record.is_admin, "token")

@@ -258,6 +258,15 @@ class Store(ABC):
         """Cores held by jobs at this party."""
 
     @abstractmethod
+    async def count_jobs_by_status(self) -> dict[JobStatus, int]:
+        """How many jobs this node has in each status; MUST name every status (0 when none)."""
+
+    @abstractmethod
+    async def count_tasks_by_status(self) -> dict[TaskStatus, int]:
+        """How many task attempts of this node's roles are in each local (process) status; MUST name
+        every status (0 when none)."""
+
+    @abstractmethod
     async def set_task_progress(self, key: TaskKey, progress: int) -> None:
         """Record a task's progress (never decreasing)."""
 

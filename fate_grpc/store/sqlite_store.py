@@ -29,6 +29,7 @@ from fate_grpc.store.records import (
     TaskKey,
     TaskRecord,
 )
+from fate_grpc.store.sqlite_counts import SqliteStatusCounts
 from fate_grpc.store.sqlite_lifecycle import SqliteLifecycleTables
 from fate_grpc.store.sqlite_notes import SqliteJobNotes
 from fate_grpc.store.sqlite_outbox import SqliteOutbox
@@ -61,7 +62,13 @@ def migrations() -> list[tuple[int, str]]:
 
 
 class SqliteStore(
-    SqliteSecurityTables, SqliteLifecycleTables, SqliteOutputTables, SqliteJobNotes, SqliteOutbox, Store
+    SqliteSecurityTables,
+    SqliteLifecycleTables,
+    SqliteOutputTables,
+    SqliteJobNotes,
+    SqliteOutbox,
+    SqliteStatusCounts,
+    Store,
 ):
     """One writer connection (serialised by a lock, transactions BEGIN IMMEDIATE) and one reader."""
 

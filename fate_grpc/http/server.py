@@ -1,0 +1,135 @@
+"""The node's HTTP server: sub-applications mounted by prefix, the user API's TLS and authentication.
+
+Other parts of the node add their pages with one line, `http.mount("/board", board_app)`, before the
+node starts. Every request is authenticated as a user-API call is (bearer token or client
+certificate of this party) before any mounted handler runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import anyio
+from aiohttp import web
+from anyio.abc import TaskStatus
+from cryptography import x509
+
+from fate_grpc.errors import ErrorCode, FateGrpcError
+from fate_grpc.node.config import split_address
+from fate_grpc.security.identity import User
+
+log = logging.getLogger("fate_grpc.http")
+
+# aiohttp's default would be 60 s: a node stopping should not wait long for idle browsers.
+SHUTDOWN_GRACE_S = 3.0
+USER_KEY = web.RequestKey("fate_grpc.user", User)
+"""Where a handler finds the authenticated user: `request[USER_KEY]`."""
+HTTP_STATUS = {
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.PERMISSION_DENIED: 403,
+}
+
+Authenticate = Callable[[str, x509.Certificate | None, str], Awaitable[User]]
+"""(authorization header, verified client certificate or None, peer address) -> the user, or raises."""
+
+
+@dataclass(frozen=True)
+class HttpTls:
+    """The node's certificate for HTTPS, and the CA whose client certificates identify users."""
+
+    cert: str
+    key: str
+    client_ca: str
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, self.key)
+        context.load_verify_locations(cafile=self.client_ca)
+        # A certificate is checked when presented; token users (a browser, Prometheus) need none.
+        context.verify_mode = ssl.CERT_OPTIONAL
+        return context
+
+
+class HttpServer:
+    """One HTTP(S) listener; `mount` sub-applications before `run`."""
+
+    def __init__(self, listen: str, *, authenticate: Authenticate, tls: HttpTls | None = None) -> None:
+        self._listen = listen
+        self._authenticate = authenticate
+        self._tls = tls
+        self._mounts: dict[str, web.Application] = {}
+        self._runner: web.AppRunner | None = None
+        self._stopped = anyio.Event()
+
+    @property
+    def mounts(self) -> list[str]:
+        return sorted(self._mounts)
+
+    def mount(self, prefix: str, app: web.Application) -> None:
+        """Serve `app` under `prefix` (e.g. "/metrics", "/board", "/v2"); before the server runs."""
+        if self._runner is not None:
+            raise RuntimeError("mount sub-applications before the HTTP server starts")
+        if not prefix.startswith("/") or prefix.endswith("/") or prefix in self._mounts:
+            raise ValueError(f"mount prefix {prefix!r} must start with / and be new, without a trailing /")
+        self._mounts[prefix] = app
+
+    def _root(self) -> web.Application:
+        root = web.Application(middlewares=[self._authentication])
+        for prefix, app in self._mounts.items():
+            root.add_subapp(prefix, app)
+        return root
+
+    async def run(self, *, task_status: TaskStatus[str] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Listen; report the bound host:port through `task_status`; serve until `stop`."""
+        runner = web.AppRunner(self._root(), access_log=None, shutdown_timeout=SHUTDOWN_GRACE_S)
+        await runner.setup()
+        self._runner = runner
+        try:
+            host, port = split_address(self._listen)
+            context = self._tls.server_context() if self._tls else None
+            site = web.TCPSite(runner, host, port, ssl_context=context)
+            await site.start()
+            task_status.started(_bound_address(runner, host))
+            await self._stopped.wait()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await runner.cleanup()
+
+    def stop(self) -> None:
+        """Stop accepting and close open connections (after in-flight requests, within the grace)."""
+        self._stopped.set()
+
+    @web.middleware
+    async def _authentication(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        try:
+            user = await self._authenticate(
+                request.headers.get("Authorization", ""), _client_certificate(request), request.remote or ""
+            )
+        except FateGrpcError as exc:
+            return web.json_response(
+                {"code": int(exc.code), "message": exc.message, **({"hint": exc.hint} if exc.hint else {})},
+                status=HTTP_STATUS.get(exc.code, 400),
+                headers={"WWW-Authenticate": "Bearer"} if exc.code is ErrorCode.UNAUTHENTICATED else None,
+            )
+        request[USER_KEY] = user
+        return await handler(request)
+
+
+def _client_certificate(request: web.Request) -> x509.Certificate | None:
+    """The certificate the client presented, already verified against the client CA by the handshake."""
+    transport = request.transport
+    ssl_object = transport.get_extra_info("ssl_object") if transport else None
+    der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+    return x509.load_der_x509_certificate(der) if der else None
+
+
+def _bound_address(runner: web.AppRunner, host: str) -> str:
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return f"{host}:{address[1]}"
+    raise OSError(f"the HTTP server did not report its address for {host}")

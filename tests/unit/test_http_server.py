@@ -1,0 +1,71 @@
+"""The HTTP server's mount registry, authentication middleware and graceful stop (loopback, no TLS)."""
+
+from __future__ import annotations
+
+import aiohttp
+import anyio
+import pytest
+from aiohttp import web
+from cryptography import x509
+
+from fate_grpc.errors import ErrorCode, FateGrpcError
+from fate_grpc.http.server import USER_KEY, HttpServer
+from fate_grpc.security.identity import User
+
+
+async def only_bearer_secret(authorization: str, cert: x509.Certificate | None, peer: str) -> User:
+    if authorization != "Bearer secret":
+        raise FateGrpcError(ErrorCode.UNAUTHENTICATED, "unknown or expired token")
+    return User("alice", False, "token")
+
+
+def whoami_app() -> web.Application:
+    async def whoami(request: web.Request) -> web.Response:
+        return web.json_response({"user": request[USER_KEY].name, "path": request.path})
+
+    app = web.Application()
+    app.router.add_get("/whoami", whoami)
+    return app
+
+
+async def test_mounted_apps_answer_under_their_prefix_for_authenticated_users_only() -> None:
+    server = HttpServer("127.0.0.1:0", authenticate=only_bearer_secret)
+    server.mount("/board", whoami_app())
+    async with anyio.create_task_group() as group:
+        address = await group.start(server.run)
+        async with aiohttp.ClientSession(f"http://{address}") as session:
+            async with session.get("/board/whoami", headers={"Authorization": "Bearer secret"}) as ok:
+                answer = (ok.status, await ok.json())
+            async with session.get("/board/whoami") as refused:
+                refusal = (refused.status, refused.headers.get("WWW-Authenticate"), await refused.json())
+            async with session.get("/elsewhere", headers={"Authorization": "Bearer secret"}) as missing:
+                missing_status = missing.status
+        server.stop()
+
+    assert answer == (200, {"user": "alice", "path": "/board/whoami"})
+    assert refusal == (
+        401,
+        "Bearer",
+        {"code": int(ErrorCode.UNAUTHENTICATED), "message": "unknown or expired token"},
+    )
+    assert missing_status == 404
+    assert server.mounts == ["/board"]
+
+
+@pytest.mark.parametrize("prefix", ["board", "/board/", "/metrics"])
+def test_a_mount_prefix_must_be_a_new_absolute_path(prefix: str) -> None:
+    server = HttpServer("127.0.0.1:0", authenticate=only_bearer_secret)
+    server.mount("/metrics", web.Application())
+
+    with pytest.raises(ValueError, match="mount prefix"):
+        server.mount(prefix, web.Application())
+
+
+async def test_mounting_after_start_is_refused_and_stop_ends_run() -> None:
+    server = HttpServer("127.0.0.1:0", authenticate=only_bearer_secret)
+    async with anyio.create_task_group() as group:
+        await group.start(server.run)
+        with pytest.raises(RuntimeError, match="before the HTTP server starts"):
+            server.mount("/late", web.Application())
+        server.stop()
+    # Leaving the task group means run() returned: the listener is closed.
