@@ -14,19 +14,8 @@ import click
 
 from fate_grpc.common.background import LoopCrashed, crashed_loop
 from fate_grpc.errors import FateGrpcError
-
-
-def configure_logging(level: str, log_file: Path | None = None) -> None:
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file))
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=handlers,
-        force=True,
-    )
+from fate_grpc.observability.log_setup import configure_logging
+from fate_grpc.observability.native_log import route_native_stderr
 
 
 async def run_node(conf: Path) -> None:
@@ -34,7 +23,9 @@ async def run_node(conf: Path) -> None:
     from fate_grpc.node.config import load_config
 
     config = load_config(conf)
-    configure_logging("info", config.data_dir / "logs" / "node.log")
+    configure_logging(config.log.level, config.data_dir / "logs" / "node.log", fmt=config.log.format)
+    # gRPC core writes its own lines to descriptor 2; they join the node's log from here on.
+    route_native_stderr()
     stop = anyio.Event()
 
     async def on_signals() -> None:
