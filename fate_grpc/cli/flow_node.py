@@ -113,7 +113,8 @@ def server() -> None:
 )
 @pass_settings
 def server_info(settings: Settings, timeout_s: float) -> None:
-    """Everything the node says about itself, and whether each partner's node answers it."""
+    """Everything the node says about itself (party, version, routes, TLS certificate expiry, auth,
+    cores, HTTP port), and whether each partner's node answers it, with the round trip."""
 
     def action() -> None:
         extra: dict[str, Any] = {}
@@ -144,6 +145,10 @@ def server_info(settings: Settings, timeout_s: float) -> None:
                 "is_admin": info.is_admin,
                 "ready_task_processes": info.ready_task_processes,
                 "partners": partners,
+                # Unix ms, as FATE's times; null without TLS.
+                "tls_cert_expire_time": info.tls_cert_expire_time_ms or None,
+                "cores": {"total": info.cores_total, "in_use": info.cores_in_use},
+                "http": info.http_address or None,
             },
             **extra,
         )

@@ -232,7 +232,7 @@ class Node:
         unfinished = await self.scheduler.unfinished_jobs()
         await self._start_servers()
         await self.ops.start_http(task_group)
-        self.addresses.http = self.ops.http_address
+        self.addresses.http = self.ops.facts.http_address
         if self.config.party_id not in self.gateway.routes():
             self.gateway.set_route(self.config.party_id, _dialable(self.addresses.peer))
         self.supervisor.set_worker_address(self.addresses.worker)
@@ -370,6 +370,7 @@ class Node:
             submit_timeout_s=cfg.timeouts.job_create_s * 3,
             max_dag_bytes=cfg.limits.max_dag_bytes,
             force_end_job=self.participant.force_end_job,
+            facts=self.ops.facts,
         )
 
     def _warn_plaintext(self, listen: str) -> None:

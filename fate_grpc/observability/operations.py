@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 import anyio
@@ -12,7 +13,7 @@ from cryptography import x509
 from google.protobuf import descriptor as pb_descriptor
 
 from fate_grpc.http.server import HttpServer, HttpTls
-from fate_grpc.node.config import NodeConfig
+from fate_grpc.node.config import NodeConfig, TlsSettings
 from fate_grpc.observability.health import NodeHealth
 from fate_grpc.observability.metrics import NodeMetrics
 from fate_grpc.observability.rpc_observer import ServerObserver, client_observers
@@ -20,6 +21,25 @@ from fate_grpc.observability.store_timing import timed_store
 from fate_grpc.security.identity import ClientAuthenticator, User
 
 S = TypeVar("S")
+
+
+@dataclass
+class NodeFacts:
+    """What `flow server info` shows of the node beyond its identity and routes."""
+
+    cores_total: int
+    """The core budget (conf resources.cores)."""
+    tls_cert_expire_time_ms: int = 0
+    """When the node's certificate expires (unix ms); 0 without TLS."""
+    http_address: str = ""
+    """Where the HTTP port listens once started; empty without one."""
+
+
+def certificate_expiry_ms(tls: TlsSettings | None) -> int:
+    if tls is None:
+        return 0
+    cert = x509.load_pem_x509_certificate(tls.cert.read_bytes())
+    return int(cert.not_valid_after_utc.timestamp() * 1000)
 
 
 class NodeOperations:
@@ -30,7 +50,9 @@ class NodeOperations:
         self.metrics = NodeMetrics(cores_budget=config.resources.cores)
         self.health = NodeHealth(services)
         self.http: HttpServer | None = None
-        self.http_address = ""
+        self.facts = NodeFacts(
+            cores_total=config.resources.cores, tls_cert_expire_time_ms=certificate_expiry_ms(config.tls)
+        )
 
     def timed(self, store: S) -> S:
         return timed_store(store, self.metrics)
@@ -64,7 +86,7 @@ class NodeOperations:
 
     async def start_http(self, task_group: TaskGroup) -> None:
         if self.http is not None:
-            self.http_address = await task_group.start(self.http.run)
+            self.facts.http_address = await task_group.start(self.http.run)
 
     async def stopping(self) -> None:
         """First step of shutdown: NOT_SERVING everywhere, the HTTP port closes."""

@@ -12,6 +12,7 @@ from fate_grpc.components.providers import BUILTIN_NAME, Provider, ProviderRegis
 from fate_grpc.control.v1 import control_pb2
 from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument
+from fate_grpc.observability.operations import NodeFacts
 from fate_grpc.parties.gateway import PartyGateway
 from fate_grpc.security.identity import ClientAuthenticator, hash_token, new_token
 from fate_grpc.security.permissions import COMPONENT, DATASET, GrantRequest, dataset_value
@@ -45,6 +46,16 @@ class ClientAdminRpcs:
     _providers: ProviderRegistry
     _gateway: PartyGateway
     _party_id: str
+    _facts: NodeFacts
+
+    async def _operator_info(self) -> dict[str, Any]:
+        """GetNodeInfo's fields for operators: certificate expiry, cores, the HTTP port."""
+        return {
+            "tls_cert_expire_time_ms": self._facts.tls_cert_expire_time_ms,
+            "cores_total": self._facts.cores_total,
+            "cores_in_use": await self._store.cores_in_use(),
+            "http_address": self._facts.http_address,
+        }
 
     @unary_edge
     async def CreateToken(

@@ -22,6 +22,7 @@ from fate_grpc.domain.dag import parse_dag
 from fate_grpc.domain.dag_loading import DEFAULT_MAX_DAG_BYTES
 from fate_grpc.domain.ids import check_name
 from fate_grpc.errors import FateGrpcError
+from fate_grpc.observability.operations import NodeFacts
 from fate_grpc.parties.dag_cache import DagCache
 from fate_grpc.parties.gateway import PartyGateway
 from fate_grpc.scheduler.job_creation import JobCreator
@@ -78,7 +79,9 @@ class ClientServicer(
         submit_timeout_s: float,
         max_dag_bytes: int = DEFAULT_MAX_DAG_BYTES,
         force_end_job: ForceEndJob | None = None,
+        facts: NodeFacts | None = None,
     ) -> None:
+        self._facts = facts or NodeFacts(cores_total=0)
         self._force_end_job = force_end_job
         self._max_dag_bytes = max_dag_bytes
         self._party_id = party_id
@@ -117,6 +120,7 @@ class ClientServicer(
             version=__version__,
             routes=self._gateway.routes(),
             ready_task_processes=self._ready_task_processes(),
+            **await self._operator_info(),
         )
 
     @unary_edge

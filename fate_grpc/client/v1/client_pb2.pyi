@@ -66,6 +66,10 @@ class GetNodeInfoResponse(_message.Message):
     IS_ADMIN_FIELD_NUMBER: _builtins.int
     AUTH_METHOD_FIELD_NUMBER: _builtins.int
     TLS_FIELD_NUMBER: _builtins.int
+    TLS_CERT_EXPIRE_TIME_MS_FIELD_NUMBER: _builtins.int
+    CORES_TOTAL_FIELD_NUMBER: _builtins.int
+    CORES_IN_USE_FIELD_NUMBER: _builtins.int
+    HTTP_ADDRESS_FIELD_NUMBER: _builtins.int
     party_id: _builtins.str
     version: _builtins.str
     ready_task_processes: _builtins.int
@@ -76,6 +80,13 @@ class GetNodeInfoResponse(_message.Message):
     auth_method: _builtins.str
     tls: _builtins.bool
     """Whether partners' traffic to this node is protected by mutual TLS."""
+    tls_cert_expire_time_ms: _builtins.int
+    """When this node's TLS certificate stops being valid (unix ms; 0 without TLS)."""
+    cores_total: _builtins.int
+    """The node's core budget (conf resources.cores) and the cores its jobs hold now."""
+    cores_in_use: _builtins.int
+    http_address: _builtins.str
+    """host:port of the node's HTTP port (Prometheus metrics at /metrics); empty when it has none."""
     @_builtins.property
     def routes(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """party id -> address of that party's node, as configured."""
@@ -91,10 +102,14 @@ class GetNodeInfoResponse(_message.Message):
         is_admin: _builtins.bool = ...,
         auth_method: _builtins.str = ...,
         tls: _builtins.bool = ...,
+        tls_cert_expire_time_ms: _builtins.int = ...,
+        cores_total: _builtins.int = ...,
+        cores_in_use: _builtins.int = ...,
+        http_address: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["auth_method", b"auth_method", "is_admin", b"is_admin", "party_id", b"party_id", "ready_task_processes", b"ready_task_processes", "routes", b"routes", "tls", b"tls", "user", b"user", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auth_method", b"auth_method", "cores_in_use", b"cores_in_use", "cores_total", b"cores_total", "http_address", b"http_address", "is_admin", b"is_admin", "party_id", b"party_id", "ready_task_processes", b"ready_task_processes", "routes", b"routes", "tls", b"tls", "tls_cert_expire_time_ms", b"tls_cert_expire_time_ms", "user", b"user", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
