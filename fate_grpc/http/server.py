@@ -63,6 +63,7 @@ class HttpServer:
         self._mounts: dict[str, web.Application] = {}
         self._runner: web.AppRunner | None = None
         self._stopped = anyio.Event()
+        self._closed = anyio.Event()
 
     @property
     def mounts(self) -> list[str]:
@@ -97,10 +98,13 @@ class HttpServer:
         finally:
             with anyio.CancelScope(shield=True):
                 await runner.cleanup()
+            self._closed.set()
 
-    def stop(self) -> None:
-        """Stop accepting and close open connections (after in-flight requests, within the grace)."""
+    async def stop(self) -> None:
+        """Stop accepting, let in-flight requests finish (within the grace), close; idempotent."""
         self._stopped.set()
+        if self._runner is not None:
+            await self._closed.wait()
 
     @web.middleware
     async def _authentication(

@@ -6,7 +6,6 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-import anyio
 import grpc
 from anyio.abc import TaskGroup
 from cryptography import x509
@@ -89,8 +88,8 @@ class NodeOperations:
             self.facts.http_address = await task_group.start(self.http.run)
 
     async def stopping(self) -> None:
-        """First step of shutdown: NOT_SERVING everywhere, the HTTP port closes."""
+        """First step of shutdown: NOT_SERVING everywhere, then the HTTP port closes (its handlers read
+        the store, which closes later)."""
         await self.health.shutting_down()
         if self.http is not None:
-            self.http.stop()
-        await anyio.lowlevel.checkpoint()
+            await self.http.stop()

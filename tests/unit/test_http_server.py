@@ -40,7 +40,7 @@ async def test_mounted_apps_answer_under_their_prefix_for_authenticated_users_on
                 refusal = (refused.status, refused.headers.get("WWW-Authenticate"), await refused.json())
             async with session.get("/elsewhere", headers={"Authorization": "Bearer secret"}) as missing:
                 missing_status = missing.status
-        server.stop()
+        await server.stop()
 
     assert answer == (200, {"user": "alice", "path": "/board/whoami"})
     assert refusal == (
@@ -67,5 +67,39 @@ async def test_mounting_after_start_is_refused_and_stop_ends_run() -> None:
         await group.start(server.run)
         with pytest.raises(RuntimeError, match="before the HTTP server starts"):
             server.mount("/late", web.Application())
-        server.stop()
+        await server.stop()
     # Leaving the task group means run() returned: the listener is closed.
+
+
+async def test_stop_lets_a_request_in_flight_finish() -> None:
+    entered, release = anyio.Event(), anyio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        entered.set()
+        await release.wait()
+        return web.Response(text="done")
+
+    app = web.Application()
+    app.router.add_get("/slow", slow)
+    server = HttpServer("127.0.0.1:0", authenticate=only_bearer_secret)
+    server.mount("/test", app)
+    answers: list[tuple[int, str]] = []
+
+    async def ask(address: str) -> None:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://{address}/test/slow", headers={"Authorization": "Bearer secret"}) as answer,
+        ):
+            answers.append((answer.status, await answer.text()))
+
+    async with anyio.create_task_group() as group:
+        address = await group.start(server.run)
+        group.start_soon(ask, address)
+        await entered.wait()
+        group.start_soon(server.stop)
+        # The stop is under way (waiting for the request) before the request may finish.
+        await anyio.wait_all_tasks_blocked()
+        assert not answers
+        release.set()
+
+    assert answers == [(200, "done")]
