@@ -248,10 +248,11 @@ class Node:
         # Messages to other parties not yet acknowledged when the node went down are sent on.
         self.background.run_loop("outbox", functools.partial(self.outbox.run, self._stopped))
         log.info(
-            "party %s node serving peers on %s, users on %s",
+            "party %s node serving peers on %s, users on %s%s",
             self.config.party_id,
             self.addresses.peer,
             self.addresses.client,
+            f", HTTP on {self.addresses.http}" if self.addresses.http else "",
         )
 
     async def _load_providers(self) -> None:
