@@ -19,10 +19,10 @@ import grpc
 
 from fate_grpc.observability import log_context
 from fate_grpc.observability.metrics import NodeMetrics
+from fate_grpc.security.identity import CALLER_METADATA_KEY
 
 log = logging.getLogger("fate_grpc.rpc")
 
-CALLER_METADATA_KEY = "x-fate-grpc-party-id"
 # Calls that change a job: logged at info when they succeed (queries are too many to log).
 JOB_ACTIONS = {
     "ClientService/SubmitJob": "job submitted",
@@ -48,7 +48,7 @@ REQUEST_FIELDS = {
 
 
 def method_label(full_method: str) -> str:
-    """ "/fate_grpc.control.v1.ControlService/StartTask" -> "ControlService/StartTask"."""
+    """The method without its package: ControlService/StartTask for its full gRPC path."""
     service, _, method = full_method.rpartition("/")
     return f"{service.rpartition('.')[2]}/{method}"
 

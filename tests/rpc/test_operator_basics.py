@@ -16,16 +16,19 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
-from fate_grpc.client.v1 import client_pb2
+from fate_grpc.client.v1 import client_pb2, jobs_pb2
 from fate_grpc.common.v1 import common_pb2
-from fate_grpc.node.config import HttpSettings
+from fate_grpc.node.config import ClientAuthSettings, HttpSettings
 from fate_grpc.observability.log_setup import configure_logging
-from tests.rpc.helpers import rpc_error
+from fate_grpc.security.identity import hash_token
+from fate_grpc.store.records import TokenRecord
+from tests.rpc.helpers import closed_port, rpc_error
 from tests.support.nodes import DAGS, federation
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 HTTP = {"http": HttpSettings(listen="127.0.0.1:0")}
+TOKEN = "fgt_operator-basics-test-token"
 
 
 async def test_health_is_serving_per_service_and_not_serving_once_shutdown_begins(tmp_path: Path) -> None:
@@ -39,6 +42,7 @@ async def test_health_is_serving_per_service_and_not_serving_once_shutdown_begin
         first = await watch.read()
         shutdown = asyncio.ensure_future(node.shutdown())
         second = await watch.read()
+        watch.cancel()  # else the server waits out its grace period for this stream
         await shutdown
 
         assert [a.status for a in answers] == [SERVING] * len(services)
@@ -157,3 +161,32 @@ async def test_job_log_lines_carry_job_task_attempt_and_party(tmp_path: Path) ->
     }
     # The stop of an ended job is answered with an error: it is not logged as a stop.
     assert not [line for line in of_job if line["message"] == "job stop requested"]
+
+
+async def test_refusals_and_partner_errors_are_logged_at_info_with_their_fields(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    configure_logging("info", fmt="json", stream=stream)
+    try:
+        away = f"127.0.0.1:{closed_port()}"
+        async with federation(
+            tmp_path, ["9999"], client_auth=ClientAuthSettings(mode="required"), routes={"10000": away}
+        ) as fed:
+            client = fed.client("9999")
+            await rpc_error(
+                client.GetNodeInfo(client_pb2.GetNodeInfoRequest()), grpc.StatusCode.UNAUTHENTICATED
+            )
+            await fed.nodes["9999"].store.put_token(TokenRecord(hash_token(TOKEN), "ops", is_admin=True))
+            as_ops = (("authorization", f"Bearer {TOKEN}"),)
+            await client.CheckPartners(
+                jobs_pb2.CheckPartnersRequest(timeout_s=2), metadata=as_ops, timeout=10
+            )
+    finally:
+        logging.basicConfig(force=True)
+
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    [refusal] = [line for line in lines if line["message"].startswith("refused ClientService/GetNodeInfo")]
+    assert (refusal["level"], refusal["code"], refusal["peer"]) == ("info", "UNAUTHENTICATED", "user")
+    assert refusal["rpc"] == "ClientService/GetNodeInfo" and refusal["request_id"]
+    [failure] = [line for line in lines if line["message"].startswith("call ControlService/GetJobView")]
+    assert (failure["level"], failure["peer"], failure["code"]) == ("info", "10000", "UNAVAILABLE")
+    assert "to party 10000 failed" in failure["message"]
