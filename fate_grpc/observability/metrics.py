@@ -9,6 +9,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    ProcessCollector,
     generate_latest,
 )
 
@@ -30,6 +31,8 @@ class NodeMetrics:
     def __init__(self, *, cores_budget: int) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
+        # The node process's CPU time, memory and open files (process_*), as exporters usually give.
+        ProcessCollector(registry=r)
         self.jobs = Gauge(f"{PREFIX}_jobs", "Jobs at this node by status", ["status"], registry=r)
         self.tasks = Gauge(
             f"{PREFIX}_tasks", "Task attempts of this node's roles by local status", ["status"], registry=r

@@ -124,6 +124,7 @@ async def test_a_job_moves_the_metrics_of_both_nodes(tmp_path: Path) -> None:
     assert _total(after, "fate_grpc_queue_jobs") == 0
     assert _total(after, "fate_grpc_cores_budget") == 32
     assert _total(after, "fate_grpc_cores_in_use") == 0
+    assert _total(after, "process_resident_memory_bytes") > 0
     assert _total(after, "fate_grpc_rpc_duration_seconds_count", side="client", peer="10000") > 0
     assert _total(after, "fate_grpc_rpc_duration_seconds_count", side="server", peer="user") > 0
     assert _total(host, "fate_grpc_rpc_duration_seconds_count", side="server", peer="9999") > 0
