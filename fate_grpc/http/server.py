@@ -11,6 +11,7 @@ import logging
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 from aiohttp import web
@@ -18,7 +19,6 @@ from anyio.abc import TaskStatus
 from cryptography import x509
 
 from fate_grpc.errors import ErrorCode, FateGrpcError
-from fate_grpc.node.config import split_address
 from fate_grpc.security.identity import User
 
 log = logging.getLogger("fate_grpc.http")
@@ -40,9 +40,9 @@ Authenticate = Callable[[str, x509.Certificate | None, str], Awaitable[User]]
 class HttpTls:
     """The node's certificate for HTTPS, and the CA whose client certificates identify users."""
 
-    cert: str
-    key: str
-    client_ca: str
+    cert: Path
+    key: Path
+    client_ca: Path
 
     def server_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -89,9 +89,10 @@ class HttpServer:
         await runner.setup()
         self._runner = runner
         try:
-            host, port = split_address(self._listen)
+            host, _, port = self._listen.rpartition(":")
+            host = host.strip("[]")
             context = self._tls.server_context() if self._tls else None
-            site = web.TCPSite(runner, host, port, ssl_context=context)
+            site = web.TCPSite(runner, host, int(port), ssl_context=context)
             await site.start()
             task_status.started(_bound_address(runner, host))
             await self._stopped.wait()

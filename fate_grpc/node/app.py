@@ -24,7 +24,7 @@ from fate_grpc.data.paths import NodePaths
 from fate_grpc.data.tables import TableService
 from fate_grpc.data.warehouse import ModelWarehouse
 from fate_grpc.errors import FateGrpcError
-from fate_grpc.http.server import HttpServer
+from fate_grpc.http.server import HttpServer, HttpTls
 from fate_grpc.node.config import NodeConfig
 from fate_grpc.observability.metrics import metrics_app
 from fate_grpc.observability.operations import NodeOperations
@@ -87,7 +87,7 @@ class Node:
         self.providers = ProviderRegistry.with_builtin()
         # One live mapping: registering a provider adds its components here.
         self.catalog = self.providers.catalog
-        self.ops = NodeOperations(cfg, (*PEER_SERVICES, CLIENT_SERVICE, WORKER_SERVICE))
+        self.ops = _operations(cfg)
         self.store = self.ops.timed(SqliteStore(cfg.store_path))
         self.tls = TlsMaterial.load(cfg.tls) if cfg.tls else None
         self.gateway = PartyGateway(
@@ -435,6 +435,16 @@ def _bind(server: grpc.aio.Server, address: str, credentials: grpc.ServerCredent
     if port == 0:
         raise OSError(f"cannot listen on {address}")
     return f"{host}:{port}"
+
+
+def _operations(cfg: NodeConfig) -> NodeOperations:
+    tls = cfg.tls
+    return NodeOperations(
+        (*PEER_SERVICES, CLIENT_SERVICE, WORKER_SERVICE),
+        cores_budget=cfg.resources.cores,
+        tls=HttpTls(cert=tls.cert, key=tls.key, client_ca=tls.client_ca or tls.trust) if tls else None,
+        http_listen=cfg.http.listen if cfg.http else None,
+    )
 
 
 def _dialable(address: str) -> str:

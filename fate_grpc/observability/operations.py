@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
 import grpc
@@ -12,9 +11,9 @@ from cryptography import x509
 from google.protobuf import descriptor as pb_descriptor
 
 from fate_grpc.http.server import HttpServer, HttpTls
-from fate_grpc.node.config import NodeConfig, TlsSettings
 from fate_grpc.observability.health import NodeHealth
 from fate_grpc.observability.metrics import NodeMetrics
+from fate_grpc.observability.node_facts import NodeFacts, certificate_expiry_ms
 from fate_grpc.observability.rpc_observer import ServerObserver, client_observers
 from fate_grpc.observability.store_timing import timed_store
 from fate_grpc.security.identity import ClientAuthenticator, User
@@ -22,35 +21,31 @@ from fate_grpc.security.identity import ClientAuthenticator, User
 S = TypeVar("S")
 
 
-@dataclass
-class NodeFacts:
-    """What `flow server info` shows of the node beyond its identity and routes."""
-
-    cores_total: int
-    """The core budget (conf resources.cores)."""
-    tls_cert_expire_time_ms: int = 0
-    """When the node's certificate expires (unix ms); 0 without TLS."""
-    http_address: str = ""
-    """Where the HTTP port listens once started; empty without one."""
-
-
-def certificate_expiry_ms(tls: TlsSettings | None) -> int:
-    if tls is None:
-        return 0
-    cert = x509.load_pem_x509_certificate(tls.cert.read_bytes())
-    return int(cert.not_valid_after_utc.timestamp() * 1000)
-
-
 class NodeOperations:
-    """Health, metrics and the HTTP port of one node (the node wires them into its servers)."""
+    """Health, metrics and the HTTP port of one node (the node wires them into its servers).
 
-    def __init__(self, config: NodeConfig, services: Sequence[pb_descriptor.ServiceDescriptor]) -> None:
-        self._config = config
-        self.metrics = NodeMetrics(cores_budget=config.resources.cores)
+    Args:
+        services: every gRPC service the node serves (each gets a health status).
+        cores_budget: the node's core budget (conf resources.cores).
+        tls: the node's certificate, key and user CA; None in a plaintext simulation.
+        http_listen: host:port of the HTTP port; None for none.
+    """
+
+    def __init__(
+        self,
+        services: Sequence[pb_descriptor.ServiceDescriptor],
+        *,
+        cores_budget: int,
+        tls: HttpTls | None = None,
+        http_listen: str | None = None,
+    ) -> None:
+        self._tls = tls
+        self._http_listen = http_listen
+        self.metrics = NodeMetrics(cores_budget=cores_budget)
         self.health = NodeHealth(services)
         self.http: HttpServer | None = None
         self.facts = NodeFacts(
-            cores_total=config.resources.cores, tls_cert_expire_time_ms=certificate_expiry_ms(config.tls)
+            cores_total=cores_budget, tls_cert_expire_time_ms=certificate_expiry_ms(tls.cert if tls else None)
         )
 
     def timed(self, store: S) -> S:
@@ -69,18 +64,13 @@ class NodeOperations:
 
     def http_server(self, auth: ClientAuthenticator) -> HttpServer | None:
         """The HTTP server the conf asks for (None without `http`), with the user API's TLS and auth."""
-        cfg = self._config
-        if cfg.http is None:
+        if self._http_listen is None:
             return None
-        tls = None
-        if cfg.tls is not None:
-            client_ca = cfg.tls.client_ca or cfg.tls.trust
-            tls = HttpTls(cert=str(cfg.tls.cert), key=str(cfg.tls.key), client_ca=str(client_ca))
 
         async def authenticate(authorization: str, cert: x509.Certificate | None, peer: str) -> User:
             return await auth.authenticate(authorization=authorization, cert=cert, peer=peer)
 
-        self.http = HttpServer(cfg.http.listen, authenticate=authenticate, tls=tls)
+        self.http = HttpServer(self._http_listen, authenticate=authenticate, tls=self._tls)
         return self.http
 
     async def start_http(self, task_group: TaskGroup) -> None:

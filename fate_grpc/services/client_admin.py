@@ -12,7 +12,7 @@ from fate_grpc.components.providers import BUILTIN_NAME, Provider, ProviderRegis
 from fate_grpc.control.v1 import control_pb2
 from fate_grpc.domain.ids import check_name, check_party_id
 from fate_grpc.errors import ErrorCode, FateGrpcError, invalid_argument
-from fate_grpc.observability.operations import NodeFacts
+from fate_grpc.observability.node_facts import NodeFacts
 from fate_grpc.parties.gateway import PartyGateway
 from fate_grpc.security.identity import ClientAuthenticator, hash_token, new_token
 from fate_grpc.security.permissions import COMPONENT, DATASET, GrantRequest, dataset_value

@@ -22,7 +22,7 @@ from fate_grpc.domain.dag import parse_dag
 from fate_grpc.domain.dag_loading import DEFAULT_MAX_DAG_BYTES
 from fate_grpc.domain.ids import check_name
 from fate_grpc.errors import FateGrpcError
-from fate_grpc.observability.operations import NodeFacts
+from fate_grpc.observability.node_facts import NodeFacts
 from fate_grpc.parties.dag_cache import DagCache
 from fate_grpc.parties.gateway import PartyGateway
 from fate_grpc.scheduler.job_creation import JobCreator
