@@ -7,6 +7,7 @@ import ssl
 from pathlib import Path
 
 import aiohttp
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from fate_grpc.client.v1 import client_pb2
 from fate_grpc.errors import ErrorCode
@@ -59,3 +60,14 @@ async def test_metrics_over_https_need_a_token_or_a_user_certificate(tmp_path: P
     assert bad_token[0] == 401 and "unknown or expired token" in bad_token[1]
     assert with_token[0] == 200 and "fate_grpc_cores_budget 32.0" in with_token[1]
     assert with_certificate[0] == 200 and "fate_grpc_jobs" in with_certificate[1]
+
+
+async def test_health_over_mutual_tls_answers_serving(tmp_path: Path) -> None:
+    async with federation(tmp_path, ["9999"], tls=True) as fed:
+        health = health_pb2_grpc.HealthStub(fed.channel("9999"))
+
+        answer = await health.Check(
+            health_pb2.HealthCheckRequest(service="fate_grpc.control.v1.ControlService"), timeout=5
+        )
+
+    assert answer.status == health_pb2.HealthCheckResponse.SERVING
