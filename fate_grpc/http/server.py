@@ -43,13 +43,15 @@ class HttpTls:
     cert: Path
     key: Path
     client_ca: Path
+    require_certificate: bool = True
+    """As the user port: True demands a user certificate in the handshake; False checks one when it
+    is presented and lets token users (a browser, Prometheus) connect without."""
 
     def server_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.cert, self.key)
         context.load_verify_locations(cafile=self.client_ca)
-        # A certificate is checked when presented; token users (a browser, Prometheus) need none.
-        context.verify_mode = ssl.CERT_OPTIONAL
+        context.verify_mode = ssl.CERT_REQUIRED if self.require_certificate else ssl.CERT_OPTIONAL
         return context
 
 

@@ -439,10 +439,15 @@ def _bind(server: grpc.aio.Server, address: str, credentials: grpc.ServerCredent
 
 def _operations(cfg: NodeConfig) -> NodeOperations:
     tls = cfg.tls
+    http_tls = None
+    if tls is not None:
+        # The HTTP port asks of users what the user port's handshake asks.
+        demand = cfg.client_auth.certificates == "required"
+        http_tls = HttpTls(tls.cert, tls.key, tls.client_ca or tls.trust, require_certificate=demand)
     return NodeOperations(
         (*PEER_SERVICES, CLIENT_SERVICE, WORKER_SERVICE),
         cores_budget=cfg.resources.cores,
-        tls=HttpTls(cert=tls.cert, key=tls.key, client_ca=tls.client_ca or tls.trust) if tls else None,
+        tls=http_tls,
         http_listen=cfg.http.listen if cfg.http else None,
     )
 
