@@ -1,13 +1,14 @@
 """The node's HTTP server: sub-applications mounted by prefix, the user API's TLS and authentication.
 
-Other parts of the node add their pages with one line, `http.mount("/board", board_app)`, before the
-node starts. Every request is authenticated as a user-API call is (bearer token or client
-certificate of this party) before any mounted handler runs.
+Other parts of the node add their pages with one line in `Node._mount_http`,
+`http.mount("/board", board_app)`. Every request is authenticated as a user-API call is (bearer
+token or client certificate of this party) before a mounted handler runs, unless its sub-application
+was mounted with `authenticated=False` and checks callers itself (as FATE-Flow's signed HTTP API
+must).
 """
 
 from __future__ import annotations
 
-import logging
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,8 +21,6 @@ from cryptography import x509
 
 from fate_grpc.errors import ErrorCode, FateGrpcError
 from fate_grpc.security.identity import User
-
-log = logging.getLogger("fate_grpc.http")
 
 # aiohttp's default would be 60 s: a node stopping should not wait long for idle browsers.
 SHUTDOWN_GRACE_S = 3.0
@@ -63,6 +62,7 @@ class HttpServer:
         self._authenticate = authenticate
         self._tls = tls
         self._mounts: dict[str, web.Application] = {}
+        self._self_authenticated: list[web.Application] = []
         self._runner: web.AppRunner | None = None
         self._stopped = anyio.Event()
         self._closed = anyio.Event()
@@ -71,13 +71,19 @@ class HttpServer:
     def mounts(self) -> list[str]:
         return sorted(self._mounts)
 
-    def mount(self, prefix: str, app: web.Application) -> None:
-        """Serve `app` under `prefix` (e.g. "/metrics", "/board", "/v2"); before the server runs."""
+    def mount(self, prefix: str, app: web.Application, *, authenticated: bool = True) -> None:
+        """Serve `app` under `prefix` (e.g. "/metrics", "/board", "/v2"); before the server runs.
+
+        Args:
+            authenticated: False leaves authentication to `app` (no user in `request[USER_KEY]`).
+        """
         if self._runner is not None:
             raise RuntimeError("mount sub-applications before the HTTP server starts")
         if not prefix.startswith("/") or prefix.endswith("/") or prefix in self._mounts:
             raise ValueError(f"mount prefix {prefix!r} must start with / and be new, without a trailing /")
         self._mounts[prefix] = app
+        if not authenticated:
+            self._self_authenticated.append(app)
 
     def _root(self) -> web.Application:
         root = web.Application(middlewares=[self._authentication])
@@ -113,6 +119,9 @@ class HttpServer:
     async def _authentication(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
+        # Decided by the application the router matched, so no spelling of a path can cross over.
+        if any(app in self._self_authenticated for app in request.match_info.apps):
+            return await handler(request)
         try:
             user = await self._authenticate(
                 request.headers.get("Authorization", ""), _client_certificate(request), request.remote or ""

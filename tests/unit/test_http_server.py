@@ -103,3 +103,25 @@ async def test_stop_lets_a_request_in_flight_finish() -> None:
         release.set()
 
     assert answers == [(200, "done")]
+
+
+async def test_an_app_mounted_unauthenticated_checks_callers_itself() -> None:
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text=f"signed by {request.headers.get('app-id', 'nobody')}")
+
+    open_app = web.Application()
+    open_app.router.add_get("/hello", hello)
+    server = HttpServer("127.0.0.1:0", authenticate=only_bearer_secret)
+    server.mount("/v2", open_app, authenticated=False)
+    server.mount("/board", whoami_app())
+    async with anyio.create_task_group() as group:
+        address = await group.start(server.run)
+        async with aiohttp.ClientSession(f"http://{address}") as session:
+            async with session.get("/v2/hello", headers={"app-id": "alice"}) as signed:
+                own = (signed.status, await signed.text())
+            async with session.get("/board/whoami") as board:
+                guarded = board.status
+        await server.stop()
+
+    assert own == (200, "signed by alice")
+    assert guarded == 401
