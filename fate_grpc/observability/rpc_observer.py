@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Collection
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 
 from fate_grpc.observability import log_context
 from fate_grpc.observability.metrics import NodeMetrics
@@ -54,15 +55,15 @@ def method_label(full_method: str) -> str:
 
 
 def message_bytes(message: Any) -> int:
-    size = getattr(message, "ByteSize", None)
-    return int(size()) if callable(size) else 0
+    # Anything else (a request that did not parse) is left alone: touching it raises.
+    return message.ByteSize() if isinstance(message, Message) else 0
 
 
 def request_log_fields(request: Any) -> dict[str, Any]:
     """The job, task, attempt, role and party a request names (for any message type)."""
-    descriptor = getattr(request, "DESCRIPTOR", None)
-    if descriptor is None:
+    if not isinstance(request, Message):
         return {}
+    descriptor = request.DESCRIPTOR
     fields = {}
     for name, log_name in REQUEST_FIELDS.items():
         if name in descriptor.fields_by_name:

@@ -6,7 +6,8 @@ import pytest
 
 from fate_grpc.client.v1 import client_pb2
 from fate_grpc.control.v1 import control_pb2
-from fate_grpc.observability.rpc_observer import JOB_ACTIONS, method_label, request_log_fields
+from fate_grpc.observability.rpc_observer import JOB_ACTIONS, message_bytes, method_label, request_log_fields
+from fate_grpc.services.registry import MalformedRequest
 
 SERVICES = {
     "ClientService": client_pb2.DESCRIPTOR.services_by_name["ClientService"],
@@ -38,3 +39,10 @@ def test_a_request_names_its_job_task_and_attempt() -> None:
 def test_a_request_without_such_fields_names_nothing() -> None:
     assert request_log_fields(client_pb2.GetNodeInfoRequest()) == {}
     assert request_log_fields(object()) == {}
+
+
+def test_a_request_that_did_not_parse_is_not_touched() -> None:
+    unparsed = MalformedRequest()
+
+    assert request_log_fields(unparsed) == {}
+    assert message_bytes(unparsed) == 0
