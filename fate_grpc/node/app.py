@@ -204,12 +204,10 @@ class Node:
         )
         self.views.reachability = self.scheduler.reachability
         self.tables = TableService(store=self.store, paths=self.paths, server_data_dirs=cfg.server_data_dirs)
-        http = self.ops.http_server(self.client_auth)
-        if http is not None:
-            self._mount_http(http)
 
     def _mount_http(self, http: HttpServer) -> None:
-        """Sub-applications of the HTTP port, by prefix (each behind the user API's authentication)."""
+        """Sub-applications of the HTTP port, by prefix; each is behind the user API's authentication
+        unless mounted with authenticated=False. Runs once the servers (and `client_servicer`) exist."""
         http.mount("/metrics", metrics_app(self.ops.metrics, self.store))
 
     # -- background work -------------------------------------------------------------------------
@@ -231,7 +229,10 @@ class Node:
         lost = await self.participant.recover_after_restart()
         unfinished = await self.scheduler.unfinished_jobs()
         await self._start_servers()
-        await self.ops.start_http(task_group)
+        http = self.ops.http_server(self.client_auth)
+        if http is not None:
+            self._mount_http(http)
+            await self.ops.start_http(task_group)
         self.addresses.http = self.ops.facts.http_address
         if self.config.party_id not in self.gateway.routes():
             self.gateway.set_route(self.config.party_id, _dialable(self.addresses.peer))
@@ -296,7 +297,7 @@ class Node:
             ),
             TRANSFER_SERVICE,
         )
-        client_servicer = self._client_servicer()
+        self.client_servicer = client_servicer = self._client_servicer()
         if cfg.client_listen is None:
             add_servicer(peer, client_servicer, CLIENT_SERVICE)
         self.ops.add_to(peer, PEER_SERVICES if cfg.client_listen else (*PEER_SERVICES, CLIENT_SERVICE))
