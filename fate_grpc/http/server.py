@@ -24,6 +24,8 @@ from fate_grpc.security.identity import User
 
 # aiohttp's default would be 60 s: a node stopping should not wait long for idle browsers.
 SHUTDOWN_GRACE_S = 3.0
+# aiohttp's own default for what a handler may read into memory at once (request.read(), post()).
+DEFAULT_MAX_BODY_BYTES = 1024**2
 USER_KEY = web.RequestKey("fate_grpc.user", User)
 """Where a handler finds the authenticated user: `request[USER_KEY]`."""
 HTTP_STATUS = {
@@ -63,6 +65,8 @@ class HttpServer:
         self._tls = tls
         self._mounts: dict[str, web.Application] = {}
         self._self_authenticated: list[web.Application] = []
+        # aiohttp takes a request's body limit from the root application, not from the one it reaches.
+        self._body_limits: dict[web.Application, int] = {}
         self._runner: web.AppRunner | None = None
         self._stopped = anyio.Event()
         self._closed = anyio.Event()
@@ -71,22 +75,33 @@ class HttpServer:
     def mounts(self) -> list[str]:
         return sorted(self._mounts)
 
-    def mount(self, prefix: str, app: web.Application, *, authenticated: bool = True) -> None:
+    def mount(
+        self,
+        prefix: str,
+        app: web.Application,
+        *,
+        authenticated: bool = True,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
         """Serve `app` under `prefix` (e.g. "/metrics", "/board", "/v2"); before the server runs.
 
         Args:
             authenticated: False leaves authentication to `app` (no user in `request[USER_KEY]`).
+            max_body_bytes: the most a handler of `app` may read at once with request.read(),
+                post() or multipart parts (streaming `request.content` is not bounded by it).
         """
         if self._runner is not None:
             raise RuntimeError("mount sub-applications before the HTTP server starts")
         if not prefix.startswith("/") or prefix.endswith("/") or prefix in self._mounts:
             raise ValueError(f"mount prefix {prefix!r} must start with / and be new, without a trailing /")
         self._mounts[prefix] = app
+        self._body_limits[app] = max_body_bytes
         if not authenticated:
             self._self_authenticated.append(app)
 
     def _root(self) -> web.Application:
-        root = web.Application(middlewares=[self._authentication])
+        largest = max(self._body_limits.values(), default=DEFAULT_MAX_BODY_BYTES)
+        root = web.Application(middlewares=[self._gate], client_max_size=largest)
         for prefix, app in self._mounts.items():
             root.add_subapp(prefix, app)
         return root
@@ -116,11 +131,14 @@ class HttpServer:
             await self._closed.wait()
 
     @web.middleware
-    async def _authentication(
+    async def _gate(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         # Decided by the application the router matched, so no spelling of a path can cross over.
-        if any(app in self._self_authenticated for app in request.match_info.apps):
+        reached = [app for app in request.match_info.apps if app in self._body_limits]
+        if reached and request.client_max_size != self._body_limits[reached[0]]:
+            request = request.clone(client_max_size=self._body_limits[reached[0]])
+        if reached and reached[0] in self._self_authenticated:
             return await handler(request)
         try:
             user = await self._authenticate(

@@ -125,3 +125,30 @@ async def test_an_app_mounted_unauthenticated_checks_callers_itself() -> None:
 
     assert own == (200, "signed by alice")
     assert guarded == 401
+
+
+async def test_each_mount_reads_bodies_up_to_its_own_limit() -> None:
+    async def size(request: web.Request) -> web.Response:
+        return web.Response(text=str(len(await request.read())))
+
+    def sizing_app() -> web.Application:
+        app = web.Application()
+        app.router.add_post("/size", size)
+        return app
+
+    server = HttpServer("127.0.0.1:0", authenticate=only_bearer_secret)
+    server.mount("/uploads", sizing_app(), max_body_bytes=4 * 1024**2)
+    server.mount("/small", sizing_app())
+    body = b"x" * (2 * 1024**2)
+    headers = {"Authorization": "Bearer secret"}
+    async with anyio.create_task_group() as group:
+        address = await group.start(server.run)
+        async with aiohttp.ClientSession(f"http://{address}") as session:
+            async with session.post("/uploads/size", data=body, headers=headers) as big:
+                allowed = (big.status, await big.text())
+            async with session.post("/small/size", data=body, headers=headers) as small:
+                refused = small.status
+        await server.stop()
+
+    assert allowed == (200, str(len(body)))
+    assert refused == 413
