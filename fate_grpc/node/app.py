@@ -221,6 +221,7 @@ class Node:
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self, task_group: TaskGroup) -> None:
         self.background.attach(task_group)
+        await self.ops.health.starting()
         self.paths.ensure()
         await self.store.open()
         await self._load_providers()
@@ -248,6 +249,7 @@ class Node:
         self.background.run_loop("scheduler sweep", self._sweep_loop)
         # Messages to other parties not yet acknowledged when the node went down are sent on.
         self.background.run_loop("outbox", functools.partial(self.outbox.run, self._stopped))
+        await self.ops.health.serving()
         log.info(
             "party %s node serving peers on %s, users on %s%s",
             self.config.party_id,

@@ -63,16 +63,15 @@ def request_log_fields(request: Any) -> dict[str, Any]:
     """The job, task, attempt, role and party a request names (for any message type)."""
     if not isinstance(request, Message):
         return {}
-    descriptor = request.DESCRIPTOR
-    fields = {}
-    for name, log_name in REQUEST_FIELDS.items():
-        if name in descriptor.fields_by_name:
-            value = getattr(request, name)
-            if value or (
-                name == "attempt" and "task_name" in descriptor.fields_by_name and request.task_name
-            ):
-                fields[log_name] = value
-    return fields
+    present = {
+        name: getattr(request, name) for name in REQUEST_FIELDS if name in request.DESCRIPTOR.fields_by_name
+    }
+    # Attempt 0 is a real attempt wherever a task is named; other zero values mean "not given".
+    return {
+        REQUEST_FIELDS[name]: value
+        for name, value in present.items()
+        if value or (name == "attempt" and present.get("task_name"))
+    }
 
 
 class ServerObserver(grpc.aio.ServerInterceptor):
