@@ -59,9 +59,10 @@ class _NodePaths(Protocol):
 class FlowApiNode(Protocol):
     """What the API takes from a running node (fate_grpc.node.app.Node, which sits above this package)."""
 
-    client_servicer: Any
-    store: Store
-
+    @property
+    def client_servicer(self) -> Any: ...
+    @property
+    def store(self) -> Store: ...
     @property
     def config(self) -> _NodeConfig: ...
     @property

@@ -25,6 +25,7 @@ from fate_grpc.data.tables import TableService
 from fate_grpc.data.warehouse import ModelWarehouse
 from fate_grpc.errors import FateGrpcError
 from fate_grpc.http.server import HttpServer, HttpTls
+from fate_grpc.httpapi.mount import MAX_BODY_BYTES, node_flow_app
 from fate_grpc.node.config import NodeConfig
 from fate_grpc.observability.metrics import metrics_app
 from fate_grpc.observability.operations import NodeOperations
@@ -209,6 +210,8 @@ class Node:
         """Sub-applications of the HTTP port, by prefix; each is behind the user API's authentication
         unless mounted with authenticated=False. Runs once the servers (and `client_servicer`) exist."""
         http.mount("/metrics", metrics_app(self.ops.metrics, self.store))
+        # FATE-Flow 2.2's client API for fate_client; it authenticates callers itself (FATE's app signature).
+        http.mount("/v2", node_flow_app(self), authenticated=False, max_body_bytes=MAX_BODY_BYTES)
 
     # -- background work -------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:

@@ -1,17 +1,19 @@
-"""A two-party federation of in-process nodes, each with its FATE-Flow HTTP API, and fate_client 2.2."""
+"""A two-party federation of in-process nodes, each serving FATE-Flow's HTTP API on its own HTTP port,
+and fate_client 2.2."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
+from fate_grpc.node.config import HttpSettings
 from tests.board.support import held
-from tests.httpapi.support import FateClient, FateClientMissing, http_port, install_fate_client
+from tests.httpapi.support import FateClient, FateClientMissing, http_address, install_fate_client
 from tests.support.nodes import Federation, federation
 
 GUEST, HOST = "9999", "10000"
@@ -50,11 +52,10 @@ async def site(tmp_path_factory: pytest.TempPathFactory, fate_client_home: Path)
 
 @asynccontextmanager
 async def _site(root: Path, server_dir: Path, home: Path) -> AsyncIterator[FlowSite]:
-    async with (
-        federation(root / "nodes", [GUEST, HOST], server_data_dirs=(server_dir,)) as fed,
-        AsyncExitStack() as stack,
-    ):
-        http = {pid: await stack.enter_async_context(http_port(fed.nodes[pid])) for pid in fed.nodes}
+    async with federation(
+        root / "nodes", [GUEST, HOST], server_data_dirs=(server_dir,), http=HttpSettings(listen="127.0.0.1:0")
+    ) as fed:
+        http = {pid: http_address(node) for pid, node in fed.nodes.items()}
         work = root / "work"
         work.mkdir()
         yield FlowSite(fed, http, FateClient(home, work), server_dir)

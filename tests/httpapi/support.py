@@ -1,4 +1,4 @@
-"""fate_client 2.2 (from PyPI) driving in-process nodes through their FATE-Flow HTTP API.
+"""fate_client 2.2 (from PyPI) driving in-process nodes through the FATE-Flow HTTP API on their HTTP port.
 
 fate_client is a test-only dependency installed apart from the project's environment: its console
 scripts are named `flow` and `pipeline`, and `flow` would replace this project's own CLI; its
@@ -17,17 +17,11 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import web
-from aiohttp.test_utils import TestServer
-
-from fate_grpc.httpapi.mount import node_flow_app
 from fate_grpc.node.app import Node
 
 FATE_CLIENT = "fate_client==2.2.0"
@@ -108,20 +102,10 @@ def _missing(module: str) -> bool:
         return True
 
 
-@asynccontextmanager
-async def http_port(node: Node) -> AsyncIterator[str]:
-    """`node`'s FATE-Flow API at /v2 on an HTTP server of its own (as the node's HTTP port mounts
-    it); yields "host:port"."""
-    if not hasattr(node, "client_servicer"):  # a node whose servers do not keep their servicer
-        node.client_servicer = node._client_servicer()  # type: ignore[attr-defined]
-    root = web.Application()
-    root.add_subapp("/v2", node_flow_app(node))
-    server = TestServer(root, host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield f"127.0.0.1:{server.port}"
-    finally:
-        await server.close()
+def http_address(node: Node) -> str:
+    """host:port of `node`'s own HTTP port (conf `http: {listen}`), where it serves the API at /v2."""
+    assert node.addresses.http, "the node was started without an HTTP port (conf http.listen)"
+    return node.addresses.http
 
 
 @dataclass

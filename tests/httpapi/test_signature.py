@@ -20,11 +20,11 @@ from fate_grpc.httpapi.signature import (
     fate_signature,
     signed_request,
 )
-from fate_grpc.node.config import ClientAuthSettings
+from fate_grpc.node.config import ClientAuthSettings, HttpSettings
 from fate_grpc.security.identity import hash_token, new_token
 from fate_grpc.store.records import TokenRecord
 from tests.board.support import held
-from tests.httpapi.support import FateClient, http_port
+from tests.httpapi.support import FateClient, http_address
 from tests.support.nodes import federation
 
 GUEST = "9999"
@@ -67,7 +67,9 @@ async def guarded(
 ) -> AsyncIterator[tuple[FateClient, str, dict[str, str]]]:
     """One node that requires authentication, its HTTP address, and the app tokens of two users."""
     root = tmp_path_factory.mktemp("signed")
-    async with held(federation(root, [GUEST], client_auth=ClientAuthSettings(mode="required"))) as fed:
+    required = ClientAuthSettings(mode="required")
+    listening = HttpSettings(listen="127.0.0.1:0")
+    async with held(federation(root, [GUEST], client_auth=required, http=listening)) as fed:
         tokens = {}
         for name, admin in (("alice", False), ("root", True)):
             token_hash = hash_token(new_token())
@@ -82,8 +84,7 @@ async def guarded(
         # --reset writes a broken file): what these tests set is put back afterwards.
         saved = client.settings.read_text()
         try:
-            async with held(http_port(fed.nodes[GUEST])) as address:
-                yield client, address, tokens
+            yield client, http_address(fed.nodes[GUEST]), tokens
         finally:
             client.settings.write_text(saved)
 
