@@ -14,6 +14,7 @@ import anyio
 import grpc
 from anyio.abc import TaskGroup
 
+from fate_grpc.board import board_app
 from fate_grpc.client.v1 import client_pb2
 from fate_grpc.common.addresses import is_loopback_address, split_address
 from fate_grpc.common.background import Background, crashed_loop
@@ -212,6 +213,9 @@ class Node:
         http.mount("/metrics", metrics_app(self.ops.metrics, self.store))
         # FATE-Flow 2.2's client API for fate_client; it authenticates callers itself (FATE's app signature).
         http.mount("/v2", node_flow_app(self), authenticated=False, max_body_bytes=MAX_BODY_BYTES)
+        # The board's page and scripts hold no data; each /board/api/ answer is a user-API servicer
+        # method, which authenticates the caller itself (a browser loads the page before its token).
+        http.mount("/board", board_app(self.client_servicer, self.catalog), authenticated=False)
 
     # -- background work -------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
