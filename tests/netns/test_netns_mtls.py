@@ -187,12 +187,6 @@ def test_a_full_job_over_mutual_tls_succeeds(deployment: Deployment) -> None:
     assert set(statuses.values()) == {"success"}, failure_details(deployment, job_id)
 
 
-# Seen in about half the runs: a component's send during the outage fails at once ("No route to host",
-# or "Internal error from Core" from the peer) instead of being retried within timeouts.transfer_s, and
-# the job fails; when no send falls inside the outage the job completes. Not strict for that reason.
-@pytest.mark.xfail(
-    reason="a component's send during a partition fails at once instead of being retried", strict=False
-)
 def test_a_job_completes_when_a_party_loses_its_link_for_30s_mid_job(deployment: Deployment) -> None:
     job_id = submit(deployment)
     wait_task_running(deployment, job_id, "lr_0", HOST)
