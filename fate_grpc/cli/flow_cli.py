@@ -93,6 +93,20 @@ def run(action: Callable[[], None]) -> None:
         fail(error)
 
 
+def checked_address(address: str, source: str) -> str:
+    """`address` if it is HOST:PORT with a port gRPC can dial; otherwise an error naming it as typed
+    (gRPC would fold 93600 into another port, or fail with an unrelated message)."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not host.strip("[]") or not port.isdigit() or not 1 <= int(port) <= 65535:
+        problem = f"{port!r} is not a port (1-65535)" if sep and host.strip("[]") else "it is not HOST:PORT"
+        raise FateGrpcError(
+            ErrorCode.CLIENT_INPUT,
+            f"{source} {address!r} is not a node address: {problem}",
+            hint="give the node's address as HOST:PORT, e.g. --node 127.0.0.1:9360",
+        )
+    return address
+
+
 class Settings:
     """Where and how flow talks to its node: flow.yaml (from `flow init`), overridden by options."""
 
@@ -115,10 +129,10 @@ class Settings:
 
     def address(self) -> str:
         if self._overrides.get("node"):
-            return str(self._overrides["node"])
+            return checked_address(str(self._overrides["node"]), "--node")
         stored = self._stored()
         if stored.get("ip") and stored.get("port"):
-            return f"{stored['ip']}:{stored['port']}"
+            return checked_address(f"{stored['ip']}:{stored['port']}", f"ip/port in {conf_path()}")
         raise FateGrpcError(
             ErrorCode.CLIENT_CONFIG,
             "flow does not know which node to talk to",
@@ -190,6 +204,7 @@ def init(
             return
         if not ip or not port:
             raise FateGrpcError(ErrorCode.CLIENT_INPUT, "flow init needs --ip and --port")
+        checked_address(f"{ip}:{port}", "--ip/--port")
         settings: dict[str, Any] = {"ip": ip, "port": port, "api_version": "v1"}
         for key, value in (("ca", init_ca), ("cert", init_cert), ("key", init_key)):
             if value:
