@@ -28,6 +28,10 @@ from fate_grpc.runner.worker_context import TOKEN_METADATA_KEY, UNARY_TIMEOUT_S,
 from fate_grpc.wire.rpc_errors import error_from_rpc
 from fate_grpc.worker.v1 import worker_pb2, worker_pb2_grpc
 
+# How long a starting task keeps asking a node that does not answer for its spec (a node stopped for a
+# while, e.g. SIGSTOP or swapping, must not fail the task it had just started).
+SPEC_PATIENCE_S = 600.0
+
 PR_SET_PDEATHSIG = 1
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
@@ -71,11 +75,23 @@ def _prefixed(component: str, message: str) -> str:
 def _task_spec(
     stub: worker_pb2_grpc.WorkerServiceStub, metadata: tuple, log: logging.Logger
 ) -> worker_pb2.GetTaskSpecResponse | None:
-    """The spec from the node; on failure, the task reports why (if the node still listens)."""
-    try:
-        return stub.GetTaskSpec(worker_pb2.GetTaskSpecRequest(), metadata=metadata, timeout=UNARY_TIMEOUT_S)
-    except grpc.RpcError as exc:
-        detail = error_from_rpc(exc, what="this party's node").message
+    """The spec from the node; on failure, the task reports why (if the node still listens).
+
+    A node that does not answer (frozen, or too busy) is asked again for up to SPEC_PATIENCE_S: the task
+    dies with its node anyway, and the node ends it on its own timeout, so waiting cannot strand it."""
+    give_up_at = time.monotonic() + SPEC_PATIENCE_S
+    while True:
+        try:
+            return stub.GetTaskSpec(
+                worker_pb2.GetTaskSpecRequest(), metadata=metadata, timeout=UNARY_TIMEOUT_S
+            )
+        except grpc.RpcError as exc:
+            waiting = exc.code() in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE)
+            if waiting and time.monotonic() < give_up_at:
+                log.warning("this party's node did not answer the spec request; asking again")
+                time.sleep(1.0)
+                continue
+            detail = error_from_rpc(exc, what="this party's node").message
         log.error("could not get the task's spec: %s", detail)
         with contextlib.suppress(grpc.RpcError):
             _report(stub, metadata, common_pb2.TASK_STATUS_FAILED, f"could not get the task's spec: {detail}")
