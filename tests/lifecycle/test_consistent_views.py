@@ -222,7 +222,9 @@ async def test_tasks_below_a_failed_or_timed_out_task_end_canceled_everywhere(
         if ending == "failed":
             culprit, conf = task("testkit_fail", ["ok"], party=HOST, message="broken on purpose"), {}
         else:
-            culprit, conf = task("testkit_sleep", ["ok"], seconds=60), {"task": {"timeout": 3}}
+            # The timeout applies to every task: it must leave the 0.1 s tasks time to start and end on a
+            # busy machine (3 s was sometimes not enough at a load of 12-16 on 2 cores).
+            culprit, conf = task("testkit_sleep", ["ok"], seconds=60), {"task": {"timeout": 10}}
         job_id = await fed.submit(
             GUEST,
             dag(

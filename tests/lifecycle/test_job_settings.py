@@ -204,12 +204,14 @@ async def test_a_task_past_its_timeout_ends_timeout_everywhere_and_its_processes
             GUEST,
             dag(
                 {"slow": task("testkit_sleep", seconds=60, pid_dir=str(pid_dir))},
-                conf={"task": {"timeout": 2}},
+                # Long enough for both task processes to start and write their pid files on a busy
+                # machine (at a load of 12-16 on 2 cores, 2 s was sometimes not).
+                conf={"task": {"timeout": 8}},
             ),
         )
         view = await fed.wait_job(GUEST, job_id)
         assert view.status == common_pb2.JOB_STATUS_TIMEOUT
-        assert "timeout of 2s" in view.status_reason
+        assert "timeout of 8s" in view.status_reason
         assert {(t.party_id, t.status) for t in view.tasks} == {
             (GUEST, common_pb2.TASK_STATUS_TIMEOUT),
             (HOST, common_pb2.TASK_STATUS_TIMEOUT),
