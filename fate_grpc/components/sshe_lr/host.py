@@ -22,7 +22,6 @@ from fate_grpc.components.sshe_lr.secure import Keys, SecureParty
 from fate_grpc.components.sshe_lr.settings import settings
 from fate_grpc.components.table import Table
 from fate_grpc.ml.linear.kernels import Task
-from fate_grpc.ml.linear.model import initial_weights
 
 
 def train(ctx: ComponentContext, task: Task) -> None:
@@ -68,20 +67,12 @@ def fit(ctx: ComponentContext, channel: Channel, task: Task, table: Table) -> Pa
         party = SecureParty(Keys.exchange(channel, module.settings.key_length), executor, first=False)
         for index in range(classes):
             scope = channel.child(f"c{index}") if module.ovr else channel
-            previous = module.estimators.get(index)
-            initial = (
-                previous.weights
-                if previous is not None
-                else initial_weights(
-                    features.shape[1], {**module.settings.init_param, "fit_intercept": False}
-                )
-            )
             job = training.Job(
                 settings=module.settings,
                 features=features,
                 header=header,
                 fit_intercept=False,
-                initial=np.asarray(initial, dtype=np.float64).reshape(-1),
+                initial=module.starting_weights(index, features.shape[1], False),
                 peer_count=peer_count,
                 bounds=bounds,
             )

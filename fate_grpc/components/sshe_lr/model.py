@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from fate_grpc.components.context import ComponentError, InputModel
 from fate_grpc.components.sshe_lr.settings import Settings, warm_settings
 from fate_grpc.components.sshe_lr.training import Estimator
 from fate_grpc.ml.linear.kernels import Task
+from fate_grpc.ml.linear.model import initial_weights
 
 
 @dataclass
@@ -35,6 +37,18 @@ class PartyModule:
     @property
     def header(self) -> list[str] | None:
         return self.estimators[0].header if self.estimators else None
+
+    def starting_weights(
+        self, index: int, feature_count: int, fit_intercept: bool
+    ) -> npt.NDArray[np.float64]:
+        """Where estimator `index` starts: its warm-start weights, else `init_param`'s."""
+        previous = self.estimators.get(index)
+        if previous is not None:
+            weights = previous.weights
+        else:
+            init = {**self.settings.init_param, "fit_intercept": fit_intercept}
+            weights = initial_weights(feature_count, init)
+        return np.asarray(weights, dtype=np.float64).reshape(-1)
 
 
 def document(module: PartyModule) -> tuple[dict[str, Any], dict[str, Any]]:
